@@ -1,0 +1,3 @@
+from sepcalc.cli import main
+
+main()

@@ -1,0 +1,202 @@
+"""Totals, the breakdown by kind, and the standard-convolution equivalent of a graph."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sepcalc.conventions import DEFAULT, Convention
+from sepcalc.cost import Cost, Num
+from sepcalc.expr import Number
+from sepcalc.formulas import REGISTRY, Shape
+from sepcalc.graph import Graph, Node
+
+ROLES = ("weight", "bias", "norm")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a report shows of a cost once a convention has turned op counts into FLOPs."""
+
+    params: Num
+    params_by_role: Mapping[str, Num]
+    macs: Num
+    flops: Num
+    activations: Num
+
+    @classmethod
+    def of(cls, cost: Cost, convention: Convention) -> Counts:
+        return cls(
+            params=cost.params,
+            params_by_role={role: getattr(cost, role) for role in ROLES},
+            macs=cost.macs,
+            flops=convention.flops(cost),
+            activations=cost.activations,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params,
+            "params_by_role": dict(self.params_by_role),
+            "macs": self.macs,
+            "flops": self.flops,
+            "activations": self.activations,
+        }
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    counts: Counts
+    note: str = ""
+    replaces: tuple[str, ...] = ()
+    """In a standard-conv equivalent: the original layers this layer's cost stands for."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    input_shape: Shape
+    vars: Mapping[str, Number]
+    convention: Convention
+    totals: Counts
+    by_kind: Mapping[str, Counts]
+    layers: tuple[LayerRow, ...]
+    standard: Analysis | None = None
+    """The same network with every depthwise/separable conv replaced by a standard conv."""
+
+
+def by_kind(graph: Graph) -> dict[str, Cost]:
+    """Costs summed per breakdown bucket; a separable layer adds to depthwise and pointwise."""
+    buckets: dict[str, Cost] = {}
+    for node in graph.nodes:
+        for bucket, cost in node.parts:
+            buckets[bucket] = buckets.get(bucket, Cost()) + cost
+    return buckets
+
+
+def analyze(
+    graph: Graph,
+    convention: Convention = DEFAULT,
+    *,
+    compare_standard: bool = False,
+    replaced: Mapping[str, tuple[str, ...]] | None = None,
+) -> Analysis:
+    replaced = replaced or {}
+    rows = tuple(
+        LayerRow(
+            n.name,
+            n.kind,
+            n.inputs,
+            n.output_shape,
+            Counts.of(n.cost, convention),
+            _note(n.name, replaced),
+            replaced.get(n.name, ()),
+        )
+        for n in graph.nodes
+    )
+    standard = None
+    if compare_standard:
+        std_graph, std_replaced = standard_equivalent(graph)
+        standard = analyze(std_graph, convention, replaced=std_replaced)
+    return Analysis(
+        name=graph.name,
+        input_shape=graph.input_shape,
+        vars=graph.vars,
+        convention=convention,
+        totals=Counts.of(graph.total(), convention),
+        by_kind={k: Counts.of(c, convention) for k, c in by_kind(graph).items()},
+        layers=rows,
+        standard=standard,
+    )
+
+
+def _note(name: str, replaced: Mapping[str, tuple[str, ...]]) -> str:
+    if name not in replaced:
+        return ""
+    originals = replaced[name]
+    if not originals:
+        return "fused"
+    return " + ".join(originals) + " as one conv"
+
+
+def _as_standard_conv(node: Node, out: int, norm: Any, act: Any) -> Node:
+    attrs = {
+        "out": out,
+        "kernel": node.attrs["kernel"],
+        "stride": node.attrs["stride"],
+        "padding": node.attrs["padding"],
+        "dilation": node.attrs["dilation"],
+        "groups": 1,
+        "bias": node.attrs["bias"],
+        "norm": norm,
+        "act": act,
+    }
+    conv = REGISTRY["conv"]
+    shape = conv.infer(attrs, node.input_shapes)
+    return dataclasses.replace(
+        node,
+        kind="conv",
+        attrs=attrs,
+        output_shape=shape,
+        parts=tuple(conv.cost(attrs, node.input_shapes, shape)),
+    )
+
+
+def standard_equivalent(graph: Graph) -> tuple[Graph, dict[str, tuple[str, ...]]]:
+    """The graph with each depthwise/separable conv costed as the standard conv it replaces.
+
+    A separable layer becomes a k x k conv from C_in to C_out. A depthwise layer whose only
+    consumer is a stride-1, ungrouped pointwise layer is fused with it into one k x k conv to that
+    pointwise layer's channels (MobileNet's "Conv MobileNet", Table 4), and the pointwise layer
+    then costs nothing. Any other depthwise layer becomes a conv with the same channels.
+    Returns the graph and, per replaced layer, the original layers its cost stands for (empty for
+    a layer fused into another).
+    """
+    consumers = Counter(src for node in graph.nodes for src in node.inputs)
+    following = {n.inputs[0]: n for n in graph.nodes if len(n.inputs) == 1}
+    nodes: list[Node] = []
+    replaced: dict[str, tuple[str, ...]] = {}
+    fused: set[str] = set()
+    for node in graph.nodes:
+        if node.name in fused:
+            nodes.append(dataclasses.replace(node, parts=()))
+            continue
+        if node.kind == "separable":
+            nodes.append(
+                _as_standard_conv(node, node.output_shape[0], node.attrs["norm"], node.attrs["act"])
+            )
+            replaced[node.name] = (node.name,)
+        elif node.kind == "depthwise":
+            nxt = following.get(node.name)
+            if (
+                nxt is not None
+                and consumers[node.name] == 1
+                and nxt.kind == "pointwise"
+                and nxt.attrs["groups"] == 1
+                and set(nxt.attrs["stride"]) == {1}
+            ):
+                nodes.append(
+                    _as_standard_conv(
+                        node, nxt.output_shape[0], nxt.attrs["norm"], nxt.attrs["act"]
+                    )
+                )
+                replaced[node.name] = (node.name, nxt.name)
+                replaced[nxt.name] = ()
+                fused.add(nxt.name)
+            else:
+                nodes.append(
+                    _as_standard_conv(
+                        node, node.output_shape[0], node.attrs["norm"], node.attrs["act"]
+                    )
+                )
+                replaced[node.name] = (node.name,)
+        else:
+            nodes.append(node)
+    return dataclasses.replace(graph, nodes=tuple(nodes)), replaced

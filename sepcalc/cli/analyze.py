@@ -1,0 +1,85 @@
+"""`sepcalc analyze`: the cost report of one spec."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sepcalc.analysis import analyze as run_analysis
+from sepcalc.cli import app, stdout, user_errors
+from sepcalc.conventions import PRESETS, get_convention
+from sepcalc.graph import build_graph, parse_overrides
+from sepcalc.spec import load_spec
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+SpecArg = Annotated[Path, typer.Argument(help="Network spec (YAML).", show_default=False)]
+SetOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="NAME=VALUE",
+        help="Override a spec var, e.g. --set alpha=0.5 --set resolution=160 (repeatable).",
+    ),
+]
+ConventionOpt = Annotated[
+    str,
+    typer.Option(
+        "--convention",
+        help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
+    ),
+]
+
+
+@app.command()
+def analyze(
+    spec: SpecArg,
+    set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    compare_standard: Annotated[
+        bool,
+        typer.Option(
+            "--compare-standard",
+            help="Also cost every depthwise/separable conv as the standard conv it replaces.",
+        ),
+    ] = False,
+    convention: ConventionOpt = "default",
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Table format: totals and kinds only, no layers.")
+    ] = False,
+) -> None:
+    """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
+
+    Example: sepcalc analyze examples/mobilenet_v1.yaml --set alpha=0.5 --compare-standard
+    """
+    with user_errors():
+        conv = get_convention(convention)
+        graph = build_graph(load_spec(spec), parse_overrides(set_))
+        result = run_analysis(graph, conv, compare_standard=compare_standard)
+    if fmt is Format.json:
+        from sepcalc.report.data import analysis_to_dict
+
+        typer.echo(json.dumps(analysis_to_dict(result), indent=2))
+    elif fmt is Format.csv:
+        from sepcalc.report.csvfmt import render_csv
+
+        typer.echo(render_csv(result), nl=False)
+    elif fmt is Format.markdown:
+        from sepcalc.report.markdown import render_markdown
+
+        typer.echo(render_markdown(result), nl=False)
+    else:
+        from sepcalc.report.table import render_table
+
+        stdout().print(render_table(result, layers=not summary))

@@ -1,0 +1,93 @@
+"""What counts as a FLOP: one convention object per counting tool.
+
+A convention weighs the primitive operation counts of a :class:`~sepcalc.cost.Cost` into FLOPs.
+MACs and parameters never depend on the convention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sepcalc.cost import Cost, Num
+from sepcalc.errors import SepcalcError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    description: str
+    per_mac: int = 2
+    per_bias: int = 1
+    per_norm: int = 1
+    per_act: int = 1
+    per_pool: int = 1
+    per_gpool: int = 1
+    per_elem: int = 1
+    per_upsample: int = 1
+
+    def flops(self, cost: Cost) -> Num:
+        return (
+            self.per_mac * cost.macs
+            + self.per_bias * cost.bias_ops
+            + self.per_norm * cost.norm_ops
+            + self.per_act * cost.act_ops
+            + self.per_pool * cost.pool_ops
+            + self.per_gpool * cost.gpool_ops
+            + self.per_elem * cost.elem_ops
+            + self.per_upsample * cost.upsample_ops
+        )
+
+
+DEFAULT = Convention(
+    "default",
+    "all inference FLOPs: 2 per MAC, plus bias adds, normalization, activations, pooling, "
+    "element-wise ops and interpolation",
+)
+PAPER = Convention(
+    "paper",
+    "conv and linear only, 2 FLOPs per multiply-accumulate (no bias, norm or activations)",
+    per_bias=0,
+    per_norm=0,
+    per_act=0,
+    per_pool=0,
+    per_gpool=0,
+    per_elem=0,
+    per_upsample=0,
+)
+TORCH = Convention(
+    "torch",
+    "torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv and linear, nothing else",
+    per_bias=0,
+    per_norm=0,
+    per_act=0,
+    per_pool=0,
+    per_gpool=0,
+    per_elem=0,
+    per_upsample=0,
+)
+FVCORE = Convention(
+    "fvcore",
+    "fvcore FlopCountAnalysis: 1 per MAC, no bias; eval BatchNorm 2 per element when affine; "
+    "adaptive average pooling 1 per input element; everything else 0",
+    per_mac=1,
+    per_bias=0,
+    per_norm=1,
+    per_act=0,
+    per_pool=0,
+    per_gpool=1,
+    per_elem=0,
+    per_upsample=0,
+)
+
+PRESETS: dict[str, Convention] = {c.name: c for c in (DEFAULT, PAPER, TORCH, FVCORE)}
+PRESETS["core"] = PAPER
+
+
+def get_convention(name: str) -> Convention:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise SepcalcError(
+            f"unknown convention '{name}'{did_you_mean(name, PRESETS)}; "
+            f"choose one of: {', '.join(PRESETS)}"
+        ) from None

@@ -1,0 +1,75 @@
+"""The cost of a layer or a network, as one value that adds up.
+
+Fields are exact Python ints for a concrete network and sympy expressions for a symbolic one;
+the formulas that produce them use arithmetic only, so both work unchanged.
+
+Parameters are split by role (``weight``, ``bias``, ``norm``). ``macs`` are the
+multiply-accumulates of convolutions and linear layers (no bias), i.e. the papers' "mult-adds".
+FLOPs are not stored: a cost keeps the primitive operation counts of each category and a
+:class:`~sepcalc.conventions.Convention` weighs them into FLOPs, so every counting convention
+(ours, torch's, fvcore's) is computed from the same formulas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, TypeAlias
+
+Num: TypeAlias = Any
+"""An exact ``int`` for a concrete network, or a ``sympy.Expr`` for a symbolic one."""
+
+OP_CATEGORIES = (
+    "macs",
+    "bias_ops",
+    "norm_ops",
+    "act_ops",
+    "pool_ops",
+    "gpool_ops",
+    "elem_ops",
+    "upsample_ops",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    weight: Num = 0
+    bias: Num = 0
+    norm: Num = 0
+    macs: Num = 0
+    bias_ops: Num = 0
+    """Additions of a bias: one per output element of a biased conv or linear layer."""
+    norm_ops: Num = 0
+    """Normalization at inference: 2 per element (scale and shift) when affine, else 1."""
+    act_ops: Num = 0
+    """Activation function evaluations: one per element."""
+    pool_ops: Num = 0
+    """Windowed pooling: one per window element per output element."""
+    gpool_ops: Num = 0
+    """Global (adaptive) pooling: one per input element."""
+    elem_ops: Num = 0
+    """Element-wise arithmetic between tensors: residual adds, squeeze-excite scaling."""
+    upsample_ops: Num = 0
+    """Interpolation: 0 for nearest, 4 per output element for (bi/tri)linear."""
+    activations: Num = 0
+    """Elements of the tensors a layer writes."""
+
+    @property
+    def params(self) -> Num:
+        return self.weight + self.bias + self.norm
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def __radd__(self, other: object) -> Cost:
+        if other == 0:
+            return self
+        return NotImplemented
+
+    def scaled(self, factor: Num) -> Cost:
+        return Cost(*(getattr(self, f.name) * factor for f in fields(self)))
+
+    def without_activations(self) -> Cost:
+        """The same cost with no tensor of its own (for a norm or activation fused in place)."""
+        return Cost(
+            *(0 if f.name == "activations" else getattr(self, f.name) for f in fields(self))
+        )

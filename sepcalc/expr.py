@@ -1,0 +1,249 @@
+"""Whitelisted evaluator for the expressions allowed in spec files.
+
+Spec text is parsed with :func:`ast.parse` and only an allow-list of node types is compiled into
+closures; nothing from a spec ever reaches ``eval``, ``exec`` or ``sympify``. Numbers are exact:
+YAML floats become :class:`fractions.Fraction` (``0.1`` is exactly ``1/10``), ``/`` is exact
+division, and a result is an ``int`` whenever it is integral.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+from sepcalc.errors import did_you_mean
+
+Number: TypeAlias = int | Fraction
+Env: TypeAlias = Mapping[str, Any]
+Compiled: TypeAlias = Callable[[Env], Any]
+
+
+class ExprError(Exception):
+    """An expression that cannot be parsed or evaluated; the caller adds the position."""
+
+
+def exact(value: Any) -> Number:
+    """A YAML or CLI number as an exact int or Fraction (``0.1`` -> ``1/10``)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExprError(f"{value} is not a finite number")
+        return reduce(Fraction(repr(value)))
+    if isinstance(value, Fraction):
+        return reduce(value)
+    if isinstance(value, str):
+        try:
+            return reduce(Fraction(value.strip()))
+        except (ValueError, ZeroDivisionError):
+            raise ExprError(f"'{value}' is not a number") from None
+    raise ExprError(f"{value!r} is not a number")
+
+
+def normalize(value: Any) -> Any:
+    """Fractions with denominator 1 become ints; everything else is returned as is."""
+    if isinstance(value, Fraction):
+        return reduce(value)
+    return value
+
+
+def reduce(value: Fraction) -> Number:
+    return value.numerator if value.denominator == 1 else value
+
+
+def make_divisible(v: Number, divisor: Number, min_value: Number | None = None) -> int:
+    """Round ``v`` to the nearest multiple of ``divisor``, never going down by more than 10%.
+
+    The rule of TF-slim and torchvision's ``_make_divisible`` (MobileNetV2/V3, EfficientNet),
+    computed exactly.
+    """
+    if divisor <= 0:
+        raise ExprError("make_divisible: divisor must be positive")
+    low = divisor if min_value is None else min_value
+    new_v = max(low, int(v + Fraction(divisor) / 2) // divisor * divisor)
+    if new_v < Fraction(9, 10) * v:
+        new_v += divisor
+    return int(new_v)
+
+
+def _div(a: Number, b: Number) -> Number:
+    if b == 0:
+        raise ExprError("division by zero")
+    return reduce(Fraction(a) / Fraction(b))
+
+
+def _floordiv(a: Number, b: Number) -> int:
+    if b == 0:
+        raise ExprError("division by zero")
+    return int(a // b)
+
+
+def _mod(a: Number, b: Number) -> Number:
+    if b == 0:
+        raise ExprError("modulo by zero")
+    return reduce(Fraction(a % b))
+
+
+def _pow(a: Number, b: Number) -> Number:
+    if isinstance(b, Fraction):
+        raise ExprError(f"power {b} is not an integer: the result would not be exact")
+    if abs(b) > 64:
+        raise ExprError(f"exponent {b} is too large")
+    if a == 0 and b < 0:
+        raise ExprError("division by zero")
+    return reduce(Fraction(a) ** b)
+
+
+def _round(x: Number, ndigits: int | None = None) -> Number:
+    return round(x) if ndigits is None else reduce(round(Fraction(x), ndigits))
+
+
+def _int(x: Number) -> int:
+    return int(x)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "int": _int,
+    "round": _round,
+    "min": min,
+    "max": max,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "make_divisible": make_divisible,
+}
+
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: _div,
+    ast.FloorDiv: _floordiv,
+    ast.Mod: _mod,
+    ast.Pow: _pow,
+}
+_CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+ALLOWED = "numbers, variables, + - * / // % **, comparisons, and/or/not, 'a if c else b', and " + (
+    ", ".join(f"{name}()" for name in FUNCTIONS)
+)
+
+
+def _compile(node: ast.AST) -> Compiled:
+    if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
+        if node.value is None or isinstance(node.value, complex):
+            raise ExprError(f"{node.value!r} is not allowed in an expression")
+        value = node.value if isinstance(node.value, bool) else exact(node.value)
+        return lambda env: value
+    if isinstance(node, ast.Name):
+        name = node.id
+
+        def lookup(env: Env) -> Any:
+            try:
+                return env[name]
+            except KeyError:
+                raise ExprError(f"undefined variable '{name}'{did_you_mean(name, env)}") from None
+
+        return lookup
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        op, left, right = _BINOPS[type(node.op)], _compile(node.left), _compile(node.right)
+        return lambda env: op(left(env), right(env))
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand)
+        if isinstance(node.op, ast.USub):
+            return lambda env: -operand(env)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.Not):
+            return lambda env: not operand(env)
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile(v) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+    if isinstance(node, ast.Compare) and all(type(o) in _CMPOPS for o in node.ops):
+        first = _compile(node.left)
+        rest = [
+            (_CMPOPS[type(o)], _compile(c)) for o, c in zip(node.ops, node.comparators, strict=True)
+        ]
+
+        def compare(env: Env) -> bool:
+            left = first(env)
+            for op, right_fn in rest:
+                right = right_fn(env)
+                if not op(left, right):
+                    return False
+                left = right
+            return True
+
+        return compare
+    if isinstance(node, ast.IfExp):
+        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        return lambda env: body(env) if test(env) else orelse(env)
+    if isinstance(node, ast.Call):
+        return _compile_call(node)
+    if isinstance(node, ast.BinOp):
+        raise ExprError(f"operator '{ast.unparse(node.op)}' is not allowed; allowed: {ALLOWED}")
+    raise ExprError(f"'{ast.unparse(node)}' is not allowed; allowed: {ALLOWED}")
+
+
+def _compile_call(node: ast.Call) -> Compiled:
+    if not isinstance(node.func, ast.Name) or node.keywords:
+        raise ExprError(f"'{ast.unparse(node)}' is not allowed; allowed: {ALLOWED}")
+    name = node.func.id
+    if name not in FUNCTIONS:
+        raise ExprError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
+    fn = FUNCTIONS[name]
+    args = [_compile(a) for a in node.args]
+
+    def call(env: Env) -> Any:
+        values = [a(env) for a in args]
+        try:
+            return normalize(fn(*values))
+        except TypeError as exc:
+            raise ExprError(f"{name}(): {exc}") from None
+
+    return call
+
+
+@lru_cache(maxsize=4096)
+def compile_expr(text: str) -> Compiled:
+    """Compile spec text once into a function of an environment of variables."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"cannot parse expression '{text}': {exc.msg}") from None
+    return _compile(tree.body)
+
+
+def evaluate(value: Any, env: Env) -> Any:
+    """Evaluate a spec value: numbers pass through exactly, strings are expressions."""
+    if isinstance(value, str):
+        return compile_expr(value)(env)
+    if isinstance(value, bool):
+        return value
+    return exact(value)
+
+
+def as_int(value: Any) -> int:
+    """An evaluated value as an int, or an error saying how to make it one."""
+    if isinstance(value, bool):
+        raise ExprError(f"expected an integer, got {value}")
+    value = normalize(value)
+    if isinstance(value, int):
+        return value
+    raise ExprError(
+        f"expected an integer, got {float(value):g} (wrap it in int(), round() or make_divisible())"
+    )

@@ -1,0 +1,169 @@
+"""Convolutions: standard (grouped, dilated, N-d), depthwise, pointwise and separable.
+
+One formula, :func:`conv_cost`; depthwise, pointwise and separable are that formula with
+``groups = C_in``, with a 1x1 kernel, and the sum of the two. The MobileNet ratio
+``cost_sep / cost_std = 1/C_out + 1/k**2`` follows from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sepcalc.cost import Cost, Num
+from sepcalc.formulas.base import Attrs, Parts, Shape, ShapeError, exact_div, prod, register
+from sepcalc.formulas.fused import norm_act
+
+
+def conv_cost(
+    c_in: Num,
+    c_out: Num,
+    kernel: Sequence[Num],
+    out_size: Sequence[Num],
+    groups: Num = 1,
+    bias: bool = False,
+) -> Cost:
+    """Convolution. weight = C_out * C_in/g * prod(k); MACs = weight * prod(out); bias = C_out."""
+    weight = c_out * exact_div(c_in, groups) * prod(kernel)
+    out_elems = c_out * prod(out_size)
+    return Cost(
+        weight=weight,
+        bias=c_out * int(bias),
+        macs=weight * prod(out_size),
+        bias_ops=out_elems * int(bias),
+        activations=out_elems,
+    )
+
+
+def depthwise_cost(
+    c_in: Num,
+    kernel: Sequence[Num],
+    out_size: Sequence[Num],
+    multiplier: Num = 1,
+    bias: bool = False,
+) -> Cost:
+    """Depthwise convolution: conv_cost with groups = C_in and C_out = m * C_in."""
+    return conv_cost(c_in, multiplier * c_in, kernel, out_size, groups=c_in, bias=bias)
+
+
+def pointwise_cost(
+    c_in: Num, c_out: Num, out_size: Sequence[Num], groups: Num = 1, bias: bool = False
+) -> Cost:
+    """Pointwise (1x1) convolution: conv_cost with a kernel of ones."""
+    return conv_cost(c_in, c_out, [1] * len(out_size), out_size, groups=groups, bias=bias)
+
+
+def conv_out_size(
+    size: Sequence[Num],
+    kernel: Sequence[Num],
+    stride: Sequence[Num],
+    padding: str | Sequence[Num],
+    dilation: Sequence[Num],
+    ceil_mode: bool = False,
+) -> tuple[Num, ...]:
+    """Output size per dim: floor((n + 2p - d*(k-1) - 1) / s) + 1; 'same' is ceil(n / s).
+
+    'same' follows TensorFlow (total padding d*(k-1) at stride 1, split as evenly as possible);
+    'valid' is padding 0. ``ceil_mode`` rounds up, as torch pooling does.
+    """
+    if padding == "same":
+        return tuple(-(-n // s) for n, s in zip(size, stride, strict=True))
+    pads = [0] * len(size) if padding == "valid" else padding
+    rounding = int(ceil_mode)
+    return tuple(
+        (n + 2 * p - d * (k - 1) - 1 + rounding * (s - 1)) // s + 1
+        for n, k, s, p, d in zip(size, kernel, stride, pads, dilation, strict=True)
+    )
+
+
+def _spatial_out(attrs: Attrs, shape: Shape) -> tuple[Num, ...]:
+    size = shape[1:]
+    if not size:
+        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(shape)}")
+    out = conv_out_size(
+        size,
+        attrs["kernel"],
+        attrs["stride"],
+        attrs["padding"],
+        attrs["dilation"],
+        attrs.get("ceil_mode", False),
+    )
+    if any(n < 1 for n in out):
+        raise ShapeError(
+            f"output size {list(out)} is not positive for input size {list(size)} "
+            f"(kernel {list(attrs['kernel'])}, stride {list(attrs['stride'])})"
+        )
+    return out
+
+
+def _check_groups(c_in: int, c_out: int, groups: int) -> None:
+    if c_in % groups or c_out % groups:
+        raise ShapeError(
+            f"groups={groups} must divide both the input channels ({c_in}) "
+            f"and the output channels ({c_out})"
+        )
+
+
+def conv_bucket(c_in: int, kernel: Sequence[int], groups: int) -> str:
+    """Breakdown bucket: 'depthwise' (groups = C_in > 1), 'pointwise' (1x1) or 'conv'."""
+    if groups == c_in and groups > 1:
+        return "depthwise"
+    return "pointwise" if prod(kernel) == 1 else "conv"
+
+
+def _infer_conv(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    (c_in, *_), c_out = inputs[0], attrs["out"]
+    _check_groups(c_in, c_out, attrs["groups"])
+    return (c_out, *_spatial_out(attrs, inputs[0]))
+
+
+@register("conv", infer=_infer_conv)
+def _conv(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Standard convolution (any kernel, stride, padding, dilation, groups, bias)."""
+    c_in = inputs[0][0]
+    cost = conv_cost(c_in, out[0], attrs["kernel"], out[1:], attrs["groups"], attrs["bias"])
+    bucket = conv_bucket(c_in, attrs["kernel"], attrs["groups"])
+    return [(bucket, cost), *norm_act(attrs["norm"], attrs["act"], out)]
+
+
+def _infer_depthwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return (inputs[0][0] * attrs["multiplier"], *_spatial_out(attrs, inputs[0]))
+
+
+@register("depthwise", infer=_infer_depthwise)
+def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Depthwise convolution: one k x k filter per input channel (times the depth multiplier)."""
+    cost = depthwise_cost(
+        inputs[0][0], attrs["kernel"], out[1:], attrs["multiplier"], attrs["bias"]
+    )
+    return [("depthwise", cost), *norm_act(attrs["norm"], attrs["act"], out)]
+
+
+def _infer_pointwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    (c_in, *size), c_out = inputs[0], attrs["out"]
+    _check_groups(c_in, c_out, attrs["groups"])
+    stride = attrs["stride"]
+    return (c_out, *((n - 1) // s + 1 for n, s in zip(size, stride, strict=True)))
+
+
+@register("pointwise", infer=_infer_pointwise)
+def _pointwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Pointwise (1x1) convolution, optionally grouped or strided."""
+    cost = pointwise_cost(inputs[0][0], out[0], out[1:], attrs["groups"], attrs["bias"])
+    return [("pointwise", cost), *norm_act(attrs["norm"], attrs["act"], out)]
+
+
+def _infer_separable(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return (attrs["out"], *_spatial_out(attrs, inputs[0]))
+
+
+@register("separable", infer=_infer_separable)
+def _separable(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Depthwise separable convolution: depthwise (+ optional norm/act) then pointwise."""
+    c_in, size = inputs[0][0], out[1:]
+    mid: Shape = (c_in * attrs["multiplier"], *size)
+    return [
+        ("depthwise", depthwise_cost(c_in, attrs["kernel"], size, attrs["multiplier"])),
+        *norm_act(attrs["mid_norm"], attrs["mid_act"], mid),
+        ("pointwise", pointwise_cost(mid[0], out[0], size, bias=attrs["bias"])),
+        *norm_act(attrs["norm"], attrs["act"], out),
+    ]

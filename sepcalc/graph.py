@@ -1,0 +1,394 @@
+"""Build the layer graph from a validated spec: vars, blocks, repeats, inputs, shapes and costs.
+
+Layers are expanded in spec order, so a layer can only take the outputs of layers before it and
+the graph is acyclic by construction. Every problem is collected as a diagnostic with the spec
+position of the offending key; a layer that fails is skipped, and so are the layers that need
+its output (their errors would only repeat the first one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sepcalc.cost import Cost
+from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.expr import ExprError, Number, as_int, evaluate, exact
+from sepcalc.formulas import REGISTRY, Shape, ShapeError
+from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
+from sepcalc.spec.models import Block, BlockCall, LayerBase, NetworkSpec
+
+INPUT = "input"
+"""The name of the network's input (and, inside a block, of the block's input)."""
+
+PER_DIM = frozenset({"kernel", "stride", "padding", "dilation", "scale"})
+INTS = frozenset({"out", "groups", "multiplier", "squeeze"})
+BOOLS = frozenset({"bias", "affine", "ceil_mode"})
+NUMBERS = frozenset({"p"})
+COMMON = frozenset(LayerBase.model_fields) | {"kind"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer of the expanded graph, with its shapes and its cost split by bucket."""
+
+    name: str
+    kind: str
+    attrs: Mapping[str, Any]
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    parts: tuple[tuple[str, Cost], ...]
+    path: SpecPath
+
+    @property
+    def cost(self) -> Cost:
+        return sum((c for _, c in self.parts), Cost())
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    input_shape: Shape
+    vars: Mapping[str, Number]
+    nodes: tuple[Node, ...]
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.nodes[-1].output_shape if self.nodes else self.input_shape
+
+    def total(self) -> Cost:
+        return sum((n.cost for n in self.nodes), Cost())
+
+
+class _Skip(Exception):
+    """This layer cannot be built; its diagnostic (if any) is already recorded."""
+
+
+@dataclass
+class _Scope:
+    env: dict[str, Any]
+    prefix: str
+    input_name: str
+    prev: str
+    names: dict[str, str] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    later: dict[str, SpecPath] = field(default_factory=dict)
+
+    def auto_name(self, base: str) -> str:
+        self.counters[base] = self.counters.get(base, 0) + 1
+        return f"{base}{self.counters[base]}"
+
+
+class _Builder:
+    def __init__(self, spec: NetworkSpec, locator: Locator) -> None:
+        self.spec = spec
+        self.locator = locator
+        self.diagnostics: list[Diagnostic] = []
+        self.nodes: list[Node] = []
+        self.shapes: dict[str, Shape | None] = {}
+        self.globals: dict[str, Any] = {}
+
+    def error(self, path: SpecPath, message: str, *, key: bool = False) -> None:
+        self.diagnostics.append(self.locator.diagnostic(path, message, key=key))
+
+    def value(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
+        try:
+            return evaluate(raw, env)
+        except ExprError as exc:
+            self.error(path, f"{_where(path)}: {exc}")
+            raise _Skip from None
+
+    def integer(self, path: SpecPath, raw: Any, env: Mapping[str, Any], low: int = 1) -> int:
+        try:
+            number = as_int(self.value(path, raw, env))
+        except ExprError as exc:
+            self.error(path, f"{_where(path)}: {exc}")
+            raise _Skip from None
+        if number < low:
+            bound = "positive" if low == 1 else f"at least {low}"
+            self.error(path, f"{_where(path)}: must be {bound}, got {number}")
+            raise _Skip
+        return number
+
+    def resolve_vars(self, overrides: Mapping[str, Number]) -> dict[str, Any]:
+        unknown = [name for name in overrides if name not in self.spec.vars]
+        if unknown:
+            name = unknown[0]
+            raise SepcalcError(
+                f"--set {name}: the spec has no var '{name}'{did_you_mean(name, self.spec.vars)}"
+                f" (its vars: {', '.join(self.spec.vars) or 'none'})"
+            )
+        env: dict[str, Any] = {}
+        for name, raw in self.spec.vars.items():
+            try:
+                env[name] = (
+                    overrides[name] if name in overrides else self.value(("vars", name), raw, env)
+                )
+            except _Skip:
+                continue
+        return env
+
+    def input_shape(self, env: Mapping[str, Any]) -> Shape | None:
+        spec = self.spec.input
+        try:
+            channels = self.integer(("input", "channels"), spec.channels, env)
+            if isinstance(spec.size, list):
+                size = tuple(
+                    self.integer(("input", "size", i), s, env) for i, s in enumerate(spec.size)
+                )
+            else:
+                side = self.integer(("input", "size"), spec.size, env)
+                size = (side, side)
+        except _Skip:
+            return None
+        return (channels, *size)
+
+    def expand(self, entries: Sequence[LayerBase], base: SpecPath, scope: _Scope) -> None:
+        for index, entry in enumerate(entries):
+            if entry.name is not None:
+                scope.later.setdefault(entry.name, (*base, index))
+        for index, entry in enumerate(entries):
+            path = (*base, index)
+            try:
+                repeat = self.integer((*path, "repeat"), entry.repeat, scope.env, low=0)
+            except _Skip:
+                scope.prev = ""
+                continue
+            for i in range(repeat):
+                env = {**scope.env, "i": i}
+                try:
+                    if entry.when is not None and not self.value((*path, "when"), entry.when, env):
+                        continue
+                    if isinstance(entry, BlockCall):
+                        self.call_block(entry, path, scope, env, i if repeat > 1 else None)
+                    else:
+                        self.layer(entry, path, scope, env, i if repeat > 1 else None)
+                except _Skip:
+                    scope.prev = ""
+
+    def inputs(self, entry: LayerBase, path: SpecPath, scope: _Scope, own: str) -> list[str]:
+        if entry.inputs is None:
+            return [scope.prev]
+        names = [entry.inputs] if isinstance(entry.inputs, str) else entry.inputs
+        found = []
+        for j, name in enumerate(names):
+            where = (*path, "inputs") if isinstance(entry.inputs, str) else (*path, "inputs", j)
+            if name == INPUT:
+                found.append(scope.input_name)
+            elif name in scope.names:
+                found.append(scope.names[name])
+            elif name == own:
+                self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
+                raise _Skip
+            elif name in scope.later:
+                line, _ = self.locator.position(scope.later[name])
+                self.error(
+                    where,
+                    f"input '{name}' is defined later (line {line}): a layer takes "
+                    "only earlier layers' outputs, so inputs never form a cycle",
+                )
+                raise _Skip
+            else:
+                hint = did_you_mean(name, [*scope.names, INPUT])
+                self.error(where, f"undefined input '{name}'{hint}")
+                raise _Skip
+        return found
+
+    def attrs(
+        self, entry: LayerBase, path: SpecPath, env: Mapping[str, Any], dims: int
+    ) -> dict[str, Any]:
+        attrs: dict[str, Any] = {}
+        failed = False
+        for name in type(entry).model_fields:
+            if name in COMMON:
+                continue
+            raw, where = getattr(entry, name), (*path, name)
+            try:
+                attrs[name] = self.attr(name, raw, where, env, dims)
+            except _Skip:
+                failed = True
+        if failed:
+            raise _Skip
+        if "stride" in attrs and attrs["stride"] is None:
+            attrs["stride"] = attrs["kernel"]
+        return attrs
+
+    def attr(self, name: str, raw: Any, where: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
+        if raw is None:
+            return None
+        if name in PER_DIM:
+            if name == "padding" and raw in ("same", "valid"):
+                return raw
+            low = 0 if name == "padding" else 1
+            if isinstance(raw, list):
+                if len(raw) != dims:
+                    self.error(where, f"{_where(where)}: {len(raw)} values for a {dims}-D input")
+                    raise _Skip
+                return tuple(self.integer((*where, j), r, env, low) for j, r in enumerate(raw))
+            return (self.integer(where, raw, env, low),) * dims
+        if name in INTS:
+            return self.integer(where, raw, env)
+        if name in BOOLS:
+            value = self.value(where, raw, env)
+            if not isinstance(value, bool):
+                self.error(where, f"{_where(where)}: expected true or false, got {value}")
+                raise _Skip
+            return value
+        if name in NUMBERS:
+            return self.value(where, raw, env)
+        return raw
+
+    def layer(
+        self,
+        entry: LayerBase,
+        path: SpecPath,
+        scope: _Scope,
+        env: Mapping[str, Any],
+        rep: int | None,
+    ) -> None:
+        kind_name: str = entry.kind  # type: ignore[attr-defined]
+        kind = REGISTRY[kind_name]
+        local = entry.name if entry.name is not None else scope.auto_name(kind_name)
+        if entry.name is not None and rep is not None:
+            local = f"{entry.name}.{rep}"
+        name = scope.prefix + local
+        sources = self.inputs(entry, path, scope, entry.name or local)
+        shapes = [self.shapes.get(s) for s in sources]
+        if any(s is None for s in shapes):
+            raise _Skip
+        in_shapes = tuple(s for s in shapes if s is not None)
+        if kind.arity is not None and len(in_shapes) != kind.arity:
+            self.error(
+                (*path, "inputs"),
+                f"layer '{name}' ({kind_name}) takes exactly "
+                f"{kind.arity} input, got {len(in_shapes)}",
+            )
+            raise _Skip
+        if kind.arity is None and len(in_shapes) < 2:
+            self.error(
+                (*path, "inputs") if entry.inputs else (*path, "kind"),
+                f"layer '{name}' ({kind_name}) needs two or more inputs, e.g. "
+                f"inputs: [{INPUT}, {local}]",
+            )
+            raise _Skip
+        dims = len(in_shapes[0]) - 1
+        attrs = self.attrs(entry, path, env, dims)
+        if name in self.shapes:
+            self.error((*path, "name") if entry.name else path, f"duplicate layer name '{name}'")
+            raise _Skip
+        try:
+            out = kind.infer(attrs, in_shapes)
+            parts = kind.cost(attrs, in_shapes, out)
+        except ShapeError as exc:
+            self.error((*path, "kind"), f"layer '{name}' ({kind_name}): {exc}")
+            raise _Skip from None
+        self.nodes.append(
+            Node(name, kind_name, attrs, tuple(sources), in_shapes, out, tuple(parts), path)
+        )
+        self.shapes[name] = out
+        scope.names[local] = name
+        if entry.name is not None:
+            scope.names[entry.name] = name
+        scope.prev = name
+
+    def call_block(
+        self,
+        call: BlockCall,
+        path: SpecPath,
+        scope: _Scope,
+        env: Mapping[str, Any],
+        rep: int | None,
+    ) -> None:
+        block = self.spec.blocks.get(call.block)
+        if block is None:
+            hint = did_you_mean(call.block, self.spec.blocks)
+            self.error((*path, "block"), f"undefined block '{call.block}'{hint}")
+            raise _Skip
+        instance = call.name if call.name is not None else scope.auto_name(call.block)
+        if call.name is not None and rep is not None:
+            instance = f"{call.name}.{rep}"
+        sources = self.inputs(call, path, scope, call.name or instance)
+        if len(sources) != 1:
+            self.error((*path, "inputs"), f"block '{call.block}' takes one input")
+            raise _Skip
+        shape = self.shapes.get(sources[0])
+        if shape is None:
+            raise _Skip
+        block_env = {**self.globals, INPUT_CHANNELS: shape[0], **self.bind(block, call, path, env)}
+        inner = _Scope(block_env, f"{scope.prefix}{instance}.", sources[0], sources[0])
+        self.expand(block.layers, ("blocks", call.block, "layers"), inner)
+        if not inner.prev:
+            raise _Skip
+        scope.prev = inner.prev
+        scope.names[instance] = inner.prev
+        if call.name is not None:
+            scope.names[call.name] = inner.prev
+
+    def bind(
+        self, block: Block, call: BlockCall, path: SpecPath, env: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        params = dict.fromkeys(block.params) if isinstance(block.params, list) else block.params
+        args = dict(call.model_extra or {})
+        bound: dict[str, Any] = {}
+        failed = False
+        for name in args:
+            if name not in params:
+                hint = did_you_mean(name, params)
+                self.error(
+                    (*path, name), f"block '{call.block}' has no parameter '{name}'{hint}", key=True
+                )
+                failed = True
+        for name, default in params.items():
+            try:
+                if name in args:
+                    bound[name] = self.value((*path, name), args[name], env)
+                elif default is not None:
+                    bound[name] = self.value(
+                        ("blocks", call.block, "params", name), default, {**self.globals, **bound}
+                    )
+                else:
+                    self.error(path, f"block '{call.block}' needs parameter '{name}'")
+                    failed = True
+            except _Skip:
+                failed = True
+        if failed:
+            raise _Skip
+        return bound
+
+
+INPUT_CHANNELS = "in_channels"
+"""Inside a block, the number of channels entering the block."""
+
+
+def _where(path: SpecPath) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Number]:
+    """``["alpha=0.5", "resolution=160"]`` -> exact numbers."""
+    result: dict[str, Number] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise SepcalcError(f"--set '{pair}': expected NAME=NUMBER, e.g. --set alpha=0.5")
+        try:
+            result[name.strip()] = exact(text)
+        except ExprError as exc:
+            raise SepcalcError(f"--set {name.strip()}: {exc}") from None
+    return result
+
+
+def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number] | None = None) -> Graph:
+    """Expand a loaded spec into its layer graph; raises SpecError with every problem found."""
+    spec, builder = loaded.spec, _Builder(loaded.spec, loaded.locator)
+    builder.globals = builder.resolve_vars(overrides or {})
+    shape = builder.input_shape(builder.globals)
+    if shape is not None:
+        builder.shapes[INPUT] = shape
+        builder.expand(spec.layers, ("layers",), _Scope(dict(builder.globals), "", INPUT, INPUT))
+    if builder.diagnostics:
+        raise SpecError(builder.diagnostics)
+    assert shape is not None
+    return Graph(spec.name, shape, dict(builder.globals), tuple(builder.nodes))

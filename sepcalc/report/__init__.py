@@ -1,0 +1,1 @@
+"""Renderers: analysis results to a terminal table, JSON, CSV and Markdown. No computation here."""

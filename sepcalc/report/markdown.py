@@ -1,0 +1,84 @@
+"""A Markdown report: totals, breakdown by kind, and the per-layer table."""
+
+from __future__ import annotations
+
+from sepcalc.analysis import Analysis
+from sepcalc.report.numbers import grouped, shape, share, si
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def render_markdown(analysis: Analysis) -> str:
+    t = analysis.totals
+    vars_ = ", ".join(f"{k}={v}" for k, v in analysis.vars.items())
+    lines = [
+        f"# {analysis.name}",
+        "",
+        f"Input {shape(analysis.input_shape)}" + (f"; vars: {vars_}" if vars_ else "") + ".",
+        f"MACs are multiply-accumulates; FLOPs ({analysis.convention.name}): "
+        f"{analysis.convention.description}.",
+        "",
+    ]
+    header = ["", "params", "MACs", "FLOPs", "activations"]
+    totals = [
+        ["**total**", grouped(t.params), grouped(t.macs), grouped(t.flops), grouped(t.activations)]
+    ]
+    if analysis.standard is not None:
+        s = analysis.standard.totals
+        totals.append(
+            [
+                "standard-conv equivalent",
+                grouped(s.params),
+                grouped(s.macs),
+                grouped(s.flops),
+                grouped(s.activations),
+            ]
+        )
+        totals.append(
+            [
+                "reduction",
+                f"{s.params / t.params:.2f}x",
+                f"{s.macs / t.macs:.2f}x",
+                f"{s.flops / t.flops:.2f}x",
+                "",
+            ]
+        )
+    lines += [*_table(header, totals, {1, 2, 3, 4}), "", "## By kind", ""]
+    kinds = sorted(analysis.by_kind.items(), key=lambda kv: -kv[1].macs)
+    lines += _table(
+        ["kind", "params", "% params", "MACs", "% MACs"],
+        [
+            [
+                k,
+                grouped(c.params),
+                share(c.params, t.params),
+                grouped(c.macs),
+                share(c.macs, t.macs),
+            ]
+            for k, c in kinds
+            if c.params or c.macs
+        ],
+        {1, 2, 3, 4},
+    )
+    lines += ["", "## Layers", ""]
+    lines += _table(
+        ["layer", "kind", "output", "params", "MACs", "% MACs"],
+        [
+            [
+                r.name,
+                r.kind,
+                shape(r.output_shape),
+                grouped(r.counts.params),
+                si(r.counts.macs),
+                share(r.counts.macs, t.macs),
+            ]
+            for r in analysis.layers
+        ],
+        {3, 4, 5},
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,243 @@
+"""Load a spec file: safe YAML with positions, validated by pydantic, errors as diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sepcalc.errors import Diagnostic, SpecError, did_you_mean
+from sepcalc.spec.models import MODEL_OF_KIND, LayerBase, NetworkSpec
+
+SpecPath = tuple[str | int, ...]
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Maps a path of keys and indexes in the YAML document to a line and column."""
+
+    file: str
+    root: yaml.Node | None
+
+    def position(self, path: SpecPath, *, key: bool = False) -> tuple[int, int]:
+        """Where the value at ``path`` (or its key, with ``key=True``) starts.
+
+        A path that does not exist in the document falls back to its nearest existing parent.
+        """
+        node, mark = self.root, self.root.start_mark if self.root else None
+        for part in path:
+            found = None
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if k.value == part or (isinstance(part, int) and k.value == str(part)):
+                        found, mark = (
+                            v,
+                            (k.start_mark if key and part == path[-1] else v.start_mark),
+                        )
+                        break
+            elif isinstance(node, yaml.SequenceNode) and _has_index(node, part):
+                found = node.value[int(part)]
+                mark = found.start_mark
+            if found is None:
+                break
+            node = found
+        return (mark.line + 1, mark.column + 1) if mark else (0, 0)
+
+    def diagnostic(self, path: SpecPath, message: str, *, key: bool = False) -> Diagnostic:
+        line, col = self.position(path, key=key)
+        return Diagnostic(self.file, line, col, message)
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    spec: NetworkSpec
+    locator: Locator
+
+
+def _duplicate_keys(node: yaml.Node, locator: Locator) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in current.value:
+                if k.value in seen:
+                    found.append(
+                        Diagnostic(
+                            locator.file,
+                            k.start_mark.line + 1,
+                            k.start_mark.column + 1,
+                            f"duplicate key '{k.value}'",
+                        )
+                    )
+                seen.add(k.value)
+                stack.append(v)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return found
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
+    """Safe-load YAML into plain values plus a locator for its positions."""
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([Diagnostic(file, line, col, f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML: {exc}")]) from None
+    locator = Locator(file, node)
+    if node is not None:
+        duplicates = _duplicate_keys(node, locator)
+        if duplicates:
+            raise SpecError(duplicates)
+    return data, locator
+
+
+def _has_index(node: Any, part: str | int) -> bool:
+    items = node.value if isinstance(node, yaml.SequenceNode) else node
+    return isinstance(items, list) and isinstance(part, int) and 0 <= part < len(items)
+
+
+def _contains(data: Any, part: str | int) -> bool:
+    return (isinstance(data, dict) and part in data) or _has_index(data, part)
+
+
+def _value_at(data: Any, path: SpecPath) -> Any:
+    for part in path:
+        if _contains(data, part):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _data_path(data: Any, loc: Sequence[str | int]) -> SpecPath:
+    """Drop pydantic's union tags from an error location, keeping the keys that exist in data."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if _contains(node, part):
+            node = node[part]
+        elif isinstance(node, dict | list):
+            if part == loc[-1] and isinstance(node, dict):
+                path.append(part)
+            continue
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _field_names(data: Any, path: SpecPath) -> list[str]:
+    """Valid keys at the mapping that holds the last element of ``path``."""
+    parent = _value_at(data, path[:-1])
+    if isinstance(parent, dict) and "kind" in parent and parent["kind"] in MODEL_OF_KIND:
+        return list(MODEL_OF_KIND[parent["kind"]].model_fields)
+    if isinstance(parent, dict) and "block" in parent:
+        return [*LayerBase.model_fields, "block"]
+    names: dict[SpecPath, list[str]] = {
+        ("input",): ["channels", "size"],
+        ("blocks", "*"): ["params", "layers"],
+        (): list(NetworkSpec.model_fields),
+    }
+    head = path[:-1]
+    if head and head[0] == "blocks" and len(head) == 2:
+        head = ("blocks", "*")
+    return names.get(head, [])
+
+
+def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, bool]:
+    kind = error["type"]
+    where = ".".join(str(p) for p in path) or "spec"
+    if kind == "extra_forbidden":
+        name, parent = str(path[-1]), ".".join(str(p) for p in path[:-1]) or "spec"
+        hint = did_you_mean(name, _field_names(data, path))
+        return f"{parent}: unknown key '{name}'{hint}", True
+    if kind == "union_tag_invalid":
+        tag = str(error["ctx"]["tag"])
+        hint = (
+            did_you_mean(tag, MODEL_OF_KIND) or f"; known kinds: {', '.join(sorted(MODEL_OF_KIND))}"
+        )
+        return f"{where}: unknown layer kind '{tag}'{hint}", False
+    if kind == "union_tag_not_found":
+        return f"{where}: a layer needs a 'kind' (or a 'block' to call)", False
+    if kind == "missing":
+        parent = ".".join(str(p) for p in path[:-1]) or "spec"
+        return f"{parent}: missing required key '{path[-1]}'", False
+    if kind == "literal_error":
+        value = _value_at(data, path)
+        expected = error["ctx"]["expected"]
+        hint = did_you_mean(str(value), [e.strip("' ") for e in expected.split(",")])
+        return f"{where}: '{value}' is not one of {expected}{hint}", False
+    if kind in ("model_type", "dict_type"):
+        return f"{where}: expected a mapping of keys to values", False
+    value = _value_at(data, path)
+    return f"{where}: {error['msg'].lower()} (got {value!r})", False
+
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "string_type": "an expression string",
+    "float_type": "a number",
+    "bool_type": "true/false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "none_type": "null",
+}
+
+
+def validate(data: Any, locator: Locator) -> NetworkSpec:
+    if not isinstance(data, dict):
+        raise SpecError(
+            [locator.diagnostic((), "a spec must be a mapping with 'input' and 'layers'")]
+        )
+    try:
+        return NetworkSpec.model_validate(data)
+    except ValidationError as exc:
+        by_path: dict[SpecPath, list[dict[str, Any]]] = {}
+        for error in exc.errors():
+            path = _data_path(data, error["loc"])
+            if error["type"] == "union_tag_invalid":
+                path = (*path, "kind")
+            by_path.setdefault(path, []).append(dict(error))
+        diagnostics = []
+        for path, errors in by_path.items():
+            if len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
+                where = ".".join(str(p) for p in path)
+                expected = " or ".join(
+                    sorted({_EXPECTED.get(e["type"], e["type"]) for e in errors})
+                )
+                message, key = (
+                    f"{where}: expected {expected} (got {_value_at(data, path)!r})",
+                    False,
+                )
+            else:
+                message, key = _message(errors[0], data, path)
+            diagnostics.append(locator.diagnostic(path, message, key=key))
+        raise SpecError(diagnostics) from None
+
+
+def load_spec(path: str | Path) -> LoadedSpec:
+    """Read, parse and validate a spec file; every problem found is raised at once."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Diagnostic(file, 0, 0, f"cannot read spec: {exc.strerror}")]) from None
+    data, locator = parse_yaml(text, file)
+    return LoadedSpec(validate(data, locator), locator)
