@@ -89,6 +89,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape | None] = {}
         self.globals: dict[str, Any] = {}
+        self.input_dims = 2
 
     def error(self, path: SpecPath, message: str, *, key: bool = False) -> None:
         self.diagnostics.append(self.locator.diagnostic(path, message, key=key))
@@ -141,6 +142,7 @@ class _Builder:
             else:
                 side = self.integer(("input", "size"), spec.size, env)
                 size = (side, side)
+            self.input_dims = len(size)
         except _Skip:
             return None
         return (channels, *size)
@@ -255,26 +257,26 @@ class _Builder:
             local = f"{entry.name}.{rep}"
         name = scope.prefix + local
         sources = self.inputs(entry, path, scope, entry.name or local)
-        shapes = [self.shapes.get(s) for s in sources]
-        if any(s is None for s in shapes):
-            raise _Skip
-        in_shapes = tuple(s for s in shapes if s is not None)
-        if kind.arity is not None and len(in_shapes) != kind.arity:
+        if kind.arity is not None and len(sources) != kind.arity:
             self.error(
                 (*path, "inputs"),
                 f"layer '{name}' ({kind_name}) takes exactly "
-                f"{kind.arity} input, got {len(in_shapes)}",
+                f"{kind.arity} input, got {len(sources)}",
             )
             raise _Skip
-        if kind.arity is None and len(in_shapes) < 2:
+        if kind.arity is None and len(sources) < 2:
             self.error(
                 (*path, "inputs") if entry.inputs else (*path, "kind"),
                 f"layer '{name}' ({kind_name}) needs two or more inputs, e.g. "
                 f"inputs: [{INPUT}, {local}]",
             )
             raise _Skip
-        dims = len(in_shapes[0]) - 1
+        known = [self.shapes.get(s) for s in sources]
+        in_shapes = tuple(s for s in known if s is not None)
+        dims = len(in_shapes[0]) - 1 if in_shapes else self.input_dims
         attrs = self.attrs(entry, path, env, dims)
+        if len(in_shapes) < len(known):
+            raise _Skip
         if name in self.shapes:
             self.error((*path, "name") if entry.name else path, f"duplicate layer name '{name}'")
             raise _Skip
@@ -313,10 +315,11 @@ class _Builder:
         if len(sources) != 1:
             self.error((*path, "inputs"), f"block '{call.block}' takes one input")
             raise _Skip
+        bound = self.bind(block, call, path, env)
         shape = self.shapes.get(sources[0])
         if shape is None:
             raise _Skip
-        block_env = {**self.globals, INPUT_CHANNELS: shape[0], **self.bind(block, call, path, env)}
+        block_env = {**self.globals, INPUT_CHANNELS: shape[0], **bound}
         inner = _Scope(block_env, f"{scope.prefix}{instance}.", sources[0], sources[0])
         self.expand(block.layers, ("blocks", call.block, "layers"), inner)
         if not inner.prev:
@@ -385,9 +388,8 @@ def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number] | None = Non
     spec, builder = loaded.spec, _Builder(loaded.spec, loaded.locator)
     builder.globals = builder.resolve_vars(overrides or {})
     shape = builder.input_shape(builder.globals)
-    if shape is not None:
-        builder.shapes[INPUT] = shape
-        builder.expand(spec.layers, ("layers",), _Scope(dict(builder.globals), "", INPUT, INPUT))
+    builder.shapes[INPUT] = shape
+    builder.expand(spec.layers, ("layers",), _Scope(dict(builder.globals), "", INPUT, INPUT))
     if builder.diagnostics:
         raise SpecError(builder.diagnostics)
     assert shape is not None

@@ -166,7 +166,10 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
     where = ".".join(str(p) for p in path) or "spec"
     if kind == "extra_forbidden":
         name, parent = str(path[-1]), ".".join(str(p) for p in path[:-1]) or "spec"
-        hint = did_you_mean(name, _field_names(data, path))
+        valid = _field_names(data, path)
+        hint = did_you_mean(name, valid)
+        if not hint and _SYNONYMS.get(name) in valid:
+            hint = f"; did you mean '{_SYNONYMS[name]}'?"
         return f"{parent}: unknown key '{name}'{hint}", True
     if kind == "union_tag_invalid":
         tag = str(error["ctx"]["tag"])
@@ -190,6 +193,18 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
     return f"{where}: {error['msg'].lower()} (got {value!r})", False
 
 
+_SYNONYMS = {
+    "activation": "act",
+    "out_channels": "out",
+    "channels": "out",
+    "filters": "out",
+    "kernel_size": "kernel",
+    "strides": "stride",
+    "normalization": "norm",
+    "use_bias": "bias",
+}
+"""Names from other frameworks, suggested when they are used as keys."""
+
 _EXPECTED = {
     "int_type": "an integer",
     "string_type": "an expression string",
@@ -199,6 +214,16 @@ _EXPECTED = {
     "dict_type": "a mapping",
     "none_type": "null",
 }
+
+
+def _expected_any(types: set[str]) -> str:
+    """'a number or an expression' for the errors of one value against a union of types."""
+    names = [_EXPECTED.get(t, t) for t in sorted(types - {"string_type"})]
+    if {"int_type", "float_type"} <= types:
+        names = [n for n in names if n not in ("an integer", "a number")] + ["a number"]
+    if "string_type" in types:
+        names.append("an expression")
+    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
 
 
 def validate(data: Any, locator: Locator) -> NetworkSpec:
@@ -219,9 +244,7 @@ def validate(data: Any, locator: Locator) -> NetworkSpec:
         for path, errors in by_path.items():
             if len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
                 where = ".".join(str(p) for p in path)
-                expected = " or ".join(
-                    sorted({_EXPECTED.get(e["type"], e["type"]) for e in errors})
-                )
+                expected = _expected_any({e["type"] for e in errors})
                 message, key = (
                     f"{where}: expected {expected} (got {_value_at(data, path)!r})",
                     False,
