@@ -136,6 +136,14 @@ _CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
+_REFUSED_OPS = {
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+    ast.MatMult: "@",
+}
 ALLOWED = "numbers, variables, + - * / // % **, comparisons, and/or/not, 'a if c else b', and " + (
     ", ".join(f"{name}()" for name in FUNCTIONS)
 )
@@ -195,7 +203,8 @@ def _compile(node: ast.AST) -> Compiled:
     if isinstance(node, ast.Call):
         return _compile_call(node)
     if isinstance(node, ast.BinOp):
-        raise ExprError(f"operator '{ast.unparse(node.op)}' is not allowed; allowed: {ALLOWED}")
+        symbol = _REFUSED_OPS.get(type(node.op), type(node.op).__name__)
+        raise ExprError(f"operator '{symbol}' is not allowed; allowed: {ALLOWED}")
     raise ExprError(f"'{ast.unparse(node)}' is not allowed; allowed: {ALLOWED}")
 
 

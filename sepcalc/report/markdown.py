@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sepcalc.analysis import Analysis
-from sepcalc.report.numbers import grouped, shape, share, si
+from sepcalc.report.numbers import grouped, shape, share, si, var
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
@@ -15,7 +15,7 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 
 def render_markdown(analysis: Analysis) -> str:
     t = analysis.totals
-    vars_ = ", ".join(f"{k}={v}" for k, v in analysis.vars.items())
+    vars_ = ", ".join(f"{k}={var(v)}" for k, v in analysis.vars.items())
     lines = [
         f"# {analysis.name}",
         "",

@@ -28,6 +28,14 @@ def shape(dims: tuple[Any, ...]) -> str:
     return "x".join(str(d) for d in dims)
 
 
+def var(value: Any) -> str:
+    """A var's value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        as_float = float(value)
+        return repr(as_float) if Fraction(repr(as_float)) == value else str(value)
+    return str(value)
+
+
 def plain(value: Any) -> Any:
     """A number as JSON has it: ints stay exact, other rationals become floats."""
     if isinstance(value, Fraction):

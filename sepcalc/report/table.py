@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.analysis import Analysis
-from sepcalc.report.numbers import grouped, shape, share, si
+from sepcalc.report.numbers import grouped, shape, share, si, var
 
 
 def _layers(analysis: Analysis) -> Table:
@@ -103,7 +103,7 @@ def _kinds(analysis: Analysis) -> Table:
 
 
 def render_table(analysis: Analysis, *, layers: bool = True) -> RenderableType:
-    vars_ = "  ".join(f"{k}={v}" for k, v in analysis.vars.items())
+    vars_ = "  ".join(f"{k}={var(v)}" for k, v in analysis.vars.items())
     head = Text.assemble(
         (analysis.name, "bold"),
         f"  input {shape(analysis.input_shape)}",

@@ -1,0 +1,113 @@
+"""`sepcalc analyze` end to end: every output format against golden files, and their content."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sepcalc.cli import app
+from tests.golden import assert_golden
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = "examples/mobilenet_v1.yaml"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, ["analyze", SPEC, *args])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize(
+    ("args", "golden"),
+    [
+        ((), "mobilenet_v1.table.txt"),
+        (("--compare-standard",), "mobilenet_v1.compare.txt"),
+        (
+            ("--set", "alpha=0.5", "--set", "resolution=160", "--summary"),
+            "mobilenet_v1.a05r160.txt",
+        ),
+        (("--format", "json", "--compare-standard"), "mobilenet_v1.json"),
+        (("--format", "csv"), "mobilenet_v1.csv"),
+        (("--format", "markdown", "--compare-standard"), "mobilenet_v1.md"),
+    ],
+    ids=["table", "compare", "set-summary", "json", "csv", "markdown"],
+)
+def test_output_golden(args: tuple[str, ...], golden: str) -> None:
+    assert_golden(run(*args), GOLDEN / golden)
+
+
+def test_json_schema_and_numbers() -> None:
+    data = json.loads(run("--format", "json", "--compare-standard"))
+    assert set(data) == {"schema_version", "name", "input", "vars", "convention", "totals",
+                         "by_kind", "layers", "standard_equivalent"}  # fmt: skip
+    assert data["schema_version"] == 1
+    assert data["input"] == {"channels": 3, "size": [224, 224]}
+    assert data["vars"] == {"alpha": 1, "resolution": 224}
+    totals = data["totals"]
+    assert totals["macs"] == 568_740_352  # MobileNet paper, Table 1/2 (569M)
+    assert totals["params_by_role"] == {"weight": 4_209_088, "bias": 1000, "norm": 21_888}
+    assert totals["params"] == sum(totals["params_by_role"].values())
+    assert sum(layer["macs"] for layer in data["layers"]) == totals["macs"]
+    assert sum(k["macs"] for k in data["by_kind"].values()) == totals["macs"]
+    first = data["layers"][0]
+    assert first == {
+        "name": "conv1", "kind": "conv", "inputs": ["input"], "output_shape": [32, 112, 112],
+        # 3x3x3x32 weights + BN 2x32; MACs 27*32*112*112; FLOPs 2*MACs + BN 2/elem + ReLU 1/elem
+        "params": 864 + 64, "params_by_role": {"weight": 864, "bias": 0, "norm": 64},
+        "macs": 10_838_016, "flops": 2 * 10_838_016 + 3 * 32 * 112 * 112,
+        "activations": 32 * 112 * 112,
+    }  # fmt: skip
+    assert data["standard_equivalent"]["totals"]["macs"] == 4_867_293_184
+
+
+def test_csv_rows_sum_to_totals() -> None:
+    rows = list(csv.DictReader(io.StringIO(run("--format", "csv"))))
+    assert len(rows) == 30
+    assert sum(int(r["macs"]) for r in rows) == 568_740_352
+    assert sum(int(r["weight"]) for r in rows) == 4_209_088
+
+
+def test_table_states_what_flops_mean() -> None:
+    out = run()
+    assert "MACs = multiply-accumulates" in out
+    assert "FLOPs (default) = all inference FLOPs: 2 per MAC" in out
+
+
+def test_overrides_change_the_json_vars() -> None:
+    data = json.loads(run("--format", "json", "--set", "alpha=0.75"))
+    assert data["vars"]["alpha"] == 0.75
+    assert data["totals"]["macs"] == 325_400_448  # Table 6: 325M
+
+
+def test_plain_analyze_does_not_import_sympy() -> None:
+    code = (
+        "import sys\n"
+        "from sepcalc.cli import main\n"
+        f"sys.argv = ['sepcalc', 'analyze', '{SPEC}', '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "assert 'sympy' not in sys.modules, 'sympy imported on the plain analyze path'\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_python_dash_m_works() -> None:
+    done = subprocess.run([sys.executable, "-m", "sepcalc", "--version"], cwd=ROOT,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0
+    assert done.stdout.startswith("sepcalc ")
