@@ -1,0 +1,105 @@
+"""The model zoo (examples/*.yaml) against published figures and an independent derivation.
+
+torchvision's "GFLOPS" (the ``_ops`` field of each model's weights metadata) are conv + linear
+multiply-accumulates without bias, rounded to three decimals; its ``num_params`` is exact. The
+exact MACs beside each entry are derived layer by layer in tests/zoo_reference.py, which does
+not use sepcalc.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sepcalc.cli import app
+from sepcalc.graph import Graph
+from tests import zoo_reference as ref
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# (spec, params, GMACs as published, exact MACs, independent derivation)
+ZOO = [
+    pytest.param(
+        "mobilenet_v2",
+        3_504_872,  # torchvision MobileNet_V2_Weights.IMAGENET1K_V1: num_params
+        "0.301",  # ... _ops (GFLOPS)
+        300_774_272,
+        ref.mobilenet_v2,
+        id="mobilenet_v2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "params", "gmacs", "macs", "derive"), ZOO)
+def test_published_figures(
+    example: Callable[..., Graph], spec: str, params: int, gmacs: str, macs: int,
+    derive: Callable[[], ref.Tally],
+) -> None:  # fmt: skip
+    total = example(spec).total()
+    assert total.params == params == derive().params
+    assert total.macs == macs == derive().macs
+    assert f"{total.macs / 1e9:.3f}" == gmacs
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_analyzes(path: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(path), "--summary"])
+    assert result.exit_code == 0, result.stderr
+
+
+# --- MobileNetV2: the paper, and the TF-slim table over alpha x resolution -----------------------
+
+
+def test_mobilenet_v2_paper(example: Callable[..., Graph]) -> None:
+    total = example("mobilenet_v2").total()
+    # Paper (arXiv 1801.04381) Table 4: 300M multiply-adds, 3.4M parameters. The paper counts
+    # neither BatchNorm nor (it seems) the last digit: weights + FC bias are 3,470,760 (3.47M).
+    assert total.macs // 10**6 == 300
+    assert total.weight + total.bias == 3_470_760
+    assert total.norm == 34_112  # 2 * (32 + every BN'd channel of Table 2) = 3,504,872 - 3,470,760
+
+
+# tensorflow/models research/slim/nets/mobilenet/README.md, "Mobilenet V2 Imagenet Checkpoints":
+# (alpha, resolution, MACs (M), Parameters (M)). The README truncates MACs to whole millions
+# (e.g. 0.75/192 is 153.94M, printed 153) and counts parameters without BatchNorm.
+TF_SLIM = [
+    ("1.4", 224, 582, "6.06"), ("1.3", 224, 509, "5.34"),
+    ("1.0", 224, 300, "3.47"), ("1.0", 192, 221, "3.47"), ("1.0", 160, 154, "3.47"),
+    ("1.0", 128, 99, "3.47"), ("1.0", 96, 56, "3.47"),
+    ("0.75", 224, 209, "2.61"), ("0.75", 192, 153, "2.61"), ("0.75", 160, 107, "2.61"),
+    ("0.75", 128, 69, "2.61"), ("0.75", 96, 39, "2.61"),
+    ("0.5", 224, 97, "1.95"), ("0.5", 192, 71, "1.95"), ("0.5", 160, 50, "1.95"),
+    ("0.5", 128, 32, "1.95"), ("0.5", 96, 18, "1.95"),
+    ("0.35", 224, 59, "1.66"), ("0.35", 192, 43, "1.66"), ("0.35", 160, 30, "1.66"),
+    ("0.35", 128, 20, "1.66"), ("0.35", 96, 11, "1.66"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("alpha", "resolution", "macs_m", "params_m"),
+    TF_SLIM,
+    ids=[f"a{a}-r{r}" for a, r, _, _ in TF_SLIM],
+)
+def test_mobilenet_v2_tf_slim_table(
+    example: Callable[..., Graph], alpha: str, resolution: int, macs_m: int, params_m: str
+) -> None:
+    total = example("mobilenet_v2", alpha=Fraction(alpha), resolution=resolution).total()
+    derived = ref.mobilenet_v2(Fraction(alpha), resolution)
+    assert (total.macs, total.params) == (derived.macs, derived.params)
+    assert total.macs // 10**6 == macs_m
+    assert f"{(total.weight + total.bias) / 1e6:.2f}" == params_m
+
+
+def test_mobilenet_v2_residuals(example: Callable[..., Graph]) -> None:
+    graph = example("mobilenet_v2")
+    # A residual add wherever stride is 1 and in == out: Table 2 rows n - 1 per row (the first
+    # layer of a row changes channels or stride), i.e. 0+1+2+3+2+2+0 = 10 adds.
+    adds = [n for n in graph.nodes if n.kind == "add"]
+    assert len(adds) == 10
+    # t = 1 (the first row) has no expansion conv: 7 rows, 17 bottlenecks, 16 expansions.
+    assert sum(n.name.endswith(".expand") for n in graph.nodes) == 16
+    assert sum(n.kind == "depthwise" for n in graph.nodes) == 17
