@@ -31,6 +31,14 @@ ZOO = [
         ref.mobilenet_v2,
         id="mobilenet_v2",
     ),
+    pytest.param(
+        "resnet50",
+        25_557_032,  # torchvision ResNet50_Weights.IMAGENET1K_V1: num_params
+        "4.089",  # ... _ops (GFLOPS)
+        4_089_184_256,
+        ref.resnet50,
+        id="resnet50",
+    ),
 ]
 
 
@@ -103,3 +111,19 @@ def test_mobilenet_v2_residuals(example: Callable[..., Graph]) -> None:
     # t = 1 (the first row) has no expansion conv: 7 rows, 17 bottlenecks, 16 expansions.
     assert sum(n.name.endswith(".expand") for n in graph.nodes) == 16
     assert sum(n.kind == "depthwise" for n in graph.nodes) == 17
+
+
+# --- ResNet-50: the paper's stride placement ------------------------------------------------------
+
+
+def test_resnet50_paper(example: Callable[..., Graph]) -> None:
+    # Paper (arXiv 1512.03385) Table 1, 50-layer: 3.8 x 10^9 FLOPs (multiply-adds), with the
+    # stride on the first 1x1 of a block (v1_5=0): 3.858G, printed truncated as 3.8.
+    total = example("resnet50", v1_5=0).total()
+    assert total.macs == 3_857_973_248 == ref.resnet50(v1_5=False).macs
+    assert total.macs // 10**8 == 38
+    # Moving the stride changes no weight: same 25,557,032 parameters.
+    assert total.params == 25_557_032
+    # v1.5 runs the first 1x1 of stages 3-5 (C_in -> width) at the input resolution:
+    # 256*128*(56^2 - 28^2) + 512*256*(28^2 - 14^2) + 1024*512*(14^2 - 7^2) more MACs.
+    assert example("resnet50").total().macs - total.macs == 231_211_008

@@ -78,8 +78,11 @@ def mobilenet_v2(alpha: Fraction = Fraction(1), resolution: int = 224) -> Tally:
     return t
 
 
-def resnet50() -> Tally:
-    """torchvision models/resnet.py: Bottleneck (stride on the 3x3), layers [3, 4, 6, 3]."""
+def resnet50(v1_5: bool = True) -> Tally:
+    """torchvision models/resnet.py: Bottleneck, layers [3, 4, 6, 3].
+
+    torchvision ("v1.5") puts a block's stride on its 3x3 conv; the paper on its first 1x1.
+    """
     t = Tally()
     t.conv(3, 64, 7, 112)
     t.bn(64)
@@ -87,9 +90,9 @@ def resnet50() -> Tally:
     for width, blocks, stride in [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]:
         for i in range(blocks):
             s = stride if i == 0 else 1
-            t.conv(c, width, 1, size)
-            t.bn(width)
             out = down(size, s)
+            t.conv(c, width, 1, size if v1_5 else out)
+            t.bn(width)
             t.conv(width, width, 3, out)
             t.bn(width)
             t.conv(width, 4 * width, 1, out)
