@@ -22,8 +22,9 @@ from sepcalc.spec.models import Block, BlockCall, LayerBase, NetworkSpec
 INPUT = "input"
 """The name of the network's input (and, inside a block, of the block's input)."""
 
-PER_DIM = frozenset({"kernel", "stride", "padding", "dilation", "scale"})
-INTS = frozenset({"out", "groups", "multiplier", "squeeze"})
+PER_DIM = frozenset({"kernel", "stride", "padding", "dilation", "scale", "size"})
+INTS = frozenset({"out", "groups", "multiplier", "squeeze", "stop"})
+INDICES = frozenset({"start"})
 BOOLS = frozenset({"bias", "affine", "ceil_mode"})
 NUMBERS = frozenset({"p"})
 COMMON = frozenset(LayerBase.model_fields) | {"kind"}
@@ -232,6 +233,8 @@ class _Builder:
             return (self.integer(where, raw, env, low),) * dims
         if name in INTS:
             return self.integer(where, raw, env)
+        if name in INDICES:
+            return self.integer(where, raw, env, low=0)
         if name in BOOLS:
             value = self.value(where, raw, env)
             if not isinstance(value, bool):

@@ -39,6 +39,14 @@ ZOO = [
         ref.resnet50,
         id="resnet50",
     ),
+    pytest.param(
+        "vgg16",
+        138_357_544,  # torchvision VGG16_Weights.IMAGENET1K_V1: num_params
+        "15.470",  # ... _ops (GFLOPS)
+        15_470_264_320,
+        ref.vgg16,
+        id="vgg16",
+    ),
 ]
 
 
@@ -127,3 +135,17 @@ def test_resnet50_paper(example: Callable[..., Graph]) -> None:
     # v1.5 runs the first 1x1 of stages 3-5 (C_in -> width) at the input resolution:
     # 256*128*(56^2 - 28^2) + 512*256*(28^2 - 14^2) + 1024*512*(14^2 - 7^2) more MACs.
     assert example("resnet50").total().macs - total.macs == 231_211_008
+
+
+# --- VGG-16 ---------------------------------------------------------------------------------------
+
+
+def test_vgg16_paper_and_adaptive_pool(example: Callable[..., Graph]) -> None:
+    # Paper (arXiv 1409.1556) Table 2: configuration D has 138M parameters.
+    assert round(example("vgg16").total().params / 1e6) == 138
+    # torchvision's AdaptiveAvgPool2d((7, 7)) keeps the classifier at 512*7*7 inputs whatever
+    # the resolution: at 256x256 the convs see 8x8 at the end, the FCs are unchanged.
+    big = example("vgg16", resolution=256)
+    assert big.total().params == 138_357_544
+    fc6 = next(n for n in big.nodes if n.name == "fc6")
+    assert fc6.input_shapes == ((25_088,),)

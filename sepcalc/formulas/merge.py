@@ -1,4 +1,4 @@
-"""Layers that combine or permute tensors: residual add, concatenation, channel shuffle."""
+"""Layers that combine, permute or split tensors: residual add, concat, channel shuffle, slice."""
 
 from __future__ import annotations
 
@@ -49,3 +49,19 @@ def _infer_shuffle(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
 def _shuffle(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel shuffle (ShuffleNet): a permutation, no arithmetic."""
     return [("channel_shuffle", Cost(activations=numel(out)))]
+
+
+def _infer_slice(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    (c, *size), start, stop = inputs[0], attrs["start"], attrs["stop"]
+    if not start < stop <= c:
+        raise ShapeError(
+            f"channels {start}:{stop} are not a non-empty range of the {c} input channels "
+            "(need 0 <= start < stop <= channels)"
+        )
+    return (stop - start, *size)
+
+
+@register("slice", infer=_infer_slice)
+def _slice(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Channel slice start:stop (ShuffleNetV2's channel split): a view, no cost."""
+    return [("slice", Cost())]

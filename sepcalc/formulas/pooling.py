@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost
-from sepcalc.formulas.base import Attrs, Parts, Shape, numel, prod, register
+from sepcalc.formulas.base import Attrs, Parts, Shape, ShapeError, numel, prod, register
 from sepcalc.formulas.conv import _spatial_out
 
 
@@ -37,3 +37,24 @@ def _infer_global(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
 def _global_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Global average pooling to 1 x 1: one op per input element."""
     return [("pool", global_pool_cost(inputs[0]))]
+
+
+def adaptive_pool_cost(inp: Shape, out: Shape) -> Cost:
+    """Adaptive average pooling: one add per input element, as fvcore counts it.
+
+    NB: exact when the output size divides the input size (windows tile the input); torch's
+    overlapping windows otherwise read some elements twice, which this does not count.
+    """
+    return Cost(gpool_ops=numel(inp), activations=numel(out))
+
+
+def _infer_adaptive(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    if len(inputs[0]) < 2:
+        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(inputs[0])}")
+    return (inputs[0][0], *attrs["size"])
+
+
+@register("adaptive_avg_pool", infer=_infer_adaptive)
+def _adaptive_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Adaptive average pooling to a given output size: one op per input element."""
+    return [("pool", adaptive_pool_cost(inputs[0], out))]

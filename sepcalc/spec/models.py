@@ -124,6 +124,12 @@ class GlobalAvgPool(LayerBase):
     kind: Literal["global_avg_pool"]
 
 
+class AdaptiveAvgPool(LayerBase):
+    kind: Literal["adaptive_avg_pool"]
+    size: PerDim
+    """Output spatial size (torch AdaptiveAvgPool's output_size)."""
+
+
 class Flatten(LayerBase):
     kind: Literal["flatten"]
 
@@ -144,6 +150,13 @@ class Concat(LayerBase):
 class ChannelShuffle(LayerBase):
     kind: Literal["channel_shuffle"]
     groups: IntExpr
+
+
+class Slice(LayerBase):
+    kind: Literal["slice"]
+    start: IntExpr = 0
+    stop: IntExpr
+    """Channels start..stop-1 of the input (a view, as torch's x[:, start:stop])."""
 
 
 class Upsample(LayerBase):
@@ -177,11 +190,13 @@ LAYER_MODELS: tuple[type[LayerBase], ...] = (
     ActivationLayer,
     Pool,
     GlobalAvgPool,
+    AdaptiveAvgPool,
     Flatten,
     Dropout,
     Add,
     Concat,
     ChannelShuffle,
+    Slice,
     Upsample,
     SqueezeExcite,
 )
