@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,22 @@ ZOO = [
         15_470_264_320,
         ref.vgg16,
         id="vgg16",
+    ),
+    pytest.param(
+        "mobilenet_v3_large",
+        5_483_032,  # torchvision MobileNet_V3_Large_Weights.IMAGENET1K_V1: num_params
+        "0.217",  # ... _ops (GFLOPS)
+        216_589_760,
+        partial(ref.mobilenet_v3, large=True),
+        id="mobilenet_v3_large",
+    ),
+    pytest.param(
+        "mobilenet_v3_small",
+        2_542_856,  # torchvision MobileNet_V3_Small_Weights.IMAGENET1K_V1: num_params
+        "0.057",  # ... _ops (GFLOPS)
+        56_510_400,
+        partial(ref.mobilenet_v3, large=False),
+        id="mobilenet_v3_small",
     ),
 ]
 
@@ -149,3 +166,37 @@ def test_vgg16_paper_and_adaptive_pool(example: Callable[..., Graph]) -> None:
     assert big.total().params == 138_357_544
     fc6 = next(n for n in big.nodes if n.name == "fc6")
     assert fc6.input_shapes == ((25_088,),)
+
+
+# --- MobileNetV3 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "bnecks", "se", "adds", "hardswish_dw"),
+    [
+        # Table 1: 15 bnecks; SE on 8 rows; a residual where s = 1 and in == out (10 rows);
+        # hard-swish on the last 9 rows.
+        ("mobilenet_v3_large", 15, 8, 10, 9),
+        # Table 2: 11 bnecks; SE on all but rows 2-3 (9); residual on 6 rows; HS on the last 8.
+        ("mobilenet_v3_small", 11, 9, 6, 8),
+    ],
+    ids=["large", "small"],
+)
+def test_mobilenet_v3_structure(
+    example: Callable[..., Graph], spec: str, bnecks: int, se: int, adds: int, hardswish_dw: int
+) -> None:
+    nodes = example(spec).nodes
+    dws = [n for n in nodes if n.kind == "depthwise"]
+    assert len(dws) == bnecks
+    assert sum(n.attrs["act"] == "hardswish" for n in dws) == hardswish_dw
+    assert sum(n.kind == "squeeze_excite" for n in nodes) == se
+    assert sum(n.kind == "add" for n in nodes) == adds
+    # The first bneck has exp == in (16): no expansion conv.
+    assert sum(n.name.endswith(".expand") for n in nodes) == bnecks - 1
+    # SE hidden width, e.g. large row 4: make_divisible(72 // 4, 8) = 24 -> 2*72*24 + 24 + 72.
+    first_se = next(n for n in nodes if n.kind == "squeeze_excite")
+    expected = {
+        "mobilenet_v3_large": 2 * 72 * 24 + 24 + 72,
+        "mobilenet_v3_small": 2 * 16 * 8 + 8 + 16,
+    }
+    assert first_se.cost.params == expected[spec]
