@@ -1,0 +1,508 @@
+"""Budgets and check outcomes: what ``sepcalc check`` compares, and the exit code it returns.
+
+A budget is an upper bound on one metric of a network. Metric names (docs/ci.md):
+
+* ``params``, ``params.weight``, ``params.bias``, ``params.norm``, ``macs``, ``flops``,
+  ``activations``: the network's totals;
+* ``by_kind.<kind>.<field>``: the same fields summed over one breakdown kind, e.g.
+  ``by_kind.pointwise.macs`` (the ``by_kind`` object of ``analyze --format json``).
+
+Values are exact integers, written plainly (``4231976``) or with a decimal SI suffix
+(``600K``, ``4.2M``, ``1.5G``, ``2T``; ``4.2M`` is exactly 4,200,000).
+
+Budgets come from three sources, each overriding the one before, metric by metric: the spec's
+``budget:`` section, a budgets file (spec paths or globs -> budgets), and command-line options.
+A baseline check bounds growth over a saved ``analyze --format json`` report instead
+(``macs=2%,params=0``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path, PurePath
+from typing import Any, Literal
+
+from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.formulas import REGISTRY
+from sepcalc.snapshot import FIELDS, Snapshot
+from sepcalc.spec.loader import LoadedSpec, Locator, parse_yaml
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+"""0 every budget holds; 1 a budget is exceeded; 2 invalid spec, budgets file or options."""
+
+SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_COUNT = re.compile(
+    r"(?P<number>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?)"
+    r"\s*(?P<suffix>[kKmMgGtT]?)"
+)
+_PERCENT = re.compile(r"(?P<number>[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)\s*%")
+
+DEFAULT_INCREASE = "params=0,macs=0"
+"""What ``--baseline`` allows without ``--max-increase``: no growth of parameters or MACs."""
+
+
+class BudgetValueError(Exception):
+    """A budget name or value that cannot be used; the caller adds where it was written."""
+
+
+def parse_count(value: object) -> int:
+    """A budget value as an exact int: ``600M`` -> 600_000_000, ``4.2M`` -> 4_200_000."""
+    if isinstance(value, bool):
+        raise BudgetValueError(f"{value!r} is not a count; write a number such as 600M")
+    if isinstance(value, int):
+        number = Fraction(value)
+    elif isinstance(value, float):
+        # NB: repr gives the shortest decimal that reads back as this float: what was written.
+        number = _decimal(repr(value))
+    elif isinstance(value, str):
+        match = _COUNT.fullmatch(value.strip())
+        if not match:
+            raise BudgetValueError(
+                f"'{value}' is not a count; write a number with an optional K, M, G or T "
+                "suffix, e.g. 600M or 4.2M"
+            )
+        number = _decimal(match["number"]) * SUFFIXES.get(match["suffix"].upper(), 1)
+    else:
+        raise BudgetValueError(f"{value!r} is not a count; write a number such as 600M")
+    if number < 0:
+        raise BudgetValueError(f"'{value}' is negative; a budget is a count of 0 or more")
+    if number.denominator != 1:
+        raise BudgetValueError(f"'{value}' is {float(number)}, not a whole number")
+    return number.numerator
+
+
+def _decimal(text: str) -> Fraction:
+    try:
+        return Fraction(text.replace("_", ""))
+    except ValueError:
+        raise BudgetValueError(f"'{text}' is not a finite number") from None
+
+
+@lru_cache(maxsize=1)
+def known_kinds() -> frozenset[str]:
+    """Breakdown kinds a ``by_kind`` metric can name.
+
+    NB: a layer's cost goes to a bucket named after its kind, except fused and standalone
+    activations (``activation``), pooling (``pool``), and separable layers (split into
+    ``depthwise`` and ``pointwise``); see the formulas' ``Parts``.
+    """
+    return frozenset(REGISTRY) | {"activation", "pool"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A network total (``kind`` None) or a breakdown kind's total."""
+
+    field: str
+    kind: str | None = None
+
+    def __str__(self) -> str:
+        return self.field if self.kind is None else f"by_kind.{self.kind}.{self.field}"
+
+    @property
+    def order(self) -> tuple[bool, str, int]:
+        return (self.kind is not None, self.kind or "", FIELDS.index(self.field))
+
+    def value(self, snapshot: Snapshot) -> int:
+        return snapshot.count(self.field, self.kind)
+
+
+def parse_metric(text: str) -> Metric:
+    """``macs`` or ``params.weight`` (totals), ``by_kind.pointwise.macs`` (one kind)."""
+    name = text.strip()
+    if name in FIELDS:
+        return Metric(name)
+    head, _, rest = name.partition(".")
+    if head == "by_kind":
+        kind, _, field = rest.partition(".")
+        if not kind or field not in FIELDS:
+            raise BudgetValueError(
+                f"'{name}': a per-kind metric is by_kind.<kind>.<field> with a field of "
+                f"{', '.join(FIELDS)}{did_you_mean(field, FIELDS) if field else ''}"
+            )
+        if kind not in known_kinds():
+            raise BudgetValueError(
+                f"'{name}': unknown kind '{kind}'{did_you_mean(kind, known_kinds())}"
+            )
+        return Metric(field, kind)
+    if head in known_kinds() and rest in FIELDS:
+        raise BudgetValueError(f"unknown metric '{name}'; did you mean 'by_kind.{name}'?")
+    raise BudgetValueError(
+        f"unknown metric '{name}'{did_you_mean(name, FIELDS)}; one of {', '.join(FIELDS)}, "
+        "or by_kind.<kind>.<field>"
+    )
+
+
+Origin = Literal["spec", "file", "cli", "baseline"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a budget was written: a spec's or budgets file's line, or a command-line option."""
+
+    origin: Origin
+    file: str = ""
+    line: int = 0
+    col: int = 0
+    label: str = ""
+    """How a person refers to it: ``budget.macs``, ``--max-macs``, ``models/*.yaml``."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    metric: Metric
+    limit: int
+    text: str
+    """The bound as written (``600M``)."""
+    source: Source
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How much a metric may grow over the baseline: a fraction of it, or an absolute count."""
+
+    metric: Metric
+    amount: Fraction
+    relative: bool
+    text: str
+
+    def limit(self, base: int) -> int:
+        """The largest value that stays within the allowance (floor: counts are whole)."""
+        growth = base * self.amount if self.relative else self.amount
+        return base + int(growth // 1)
+
+
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def _budget(metric: str, value: object, source: Source) -> Budget:
+    return Budget(parse_metric(metric), parse_count(value), _as_text(value), source)
+
+
+def parse_budget_option(text: str) -> Budget:
+    """``--budget by_kind.pointwise.macs=550M``."""
+    metric, sep, value = text.partition("=")
+    if not sep:
+        raise SepcalcError(f"--budget '{text}': expected METRIC=VALUE, e.g. macs=600M")
+    try:
+        return _budget(metric, value.strip(), Source("cli", label=f"--budget {text.strip()}"))
+    except BudgetValueError as exc:
+        raise SepcalcError(f"--budget {text}: {exc}") from None
+
+
+def option_budget(metric: str, value: str, flag: str) -> Budget:
+    """``--max-macs 600M`` and the other ``--max-<metric>`` options."""
+    try:
+        return _budget(metric, value, Source("cli", label=f"{flag} {value}"))
+    except BudgetValueError as exc:
+        raise SepcalcError(f"{flag} {value}: {exc}") from None
+
+
+def parse_increase(text: str) -> list[Allowance]:
+    """``macs=2%,params=0``: relative (``%``) or absolute (``10K``) growth allowed per metric."""
+    allowances = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        metric, sep, amount = item.partition("=")
+        try:
+            if not sep:
+                raise BudgetValueError("expected METRIC=AMOUNT, e.g. macs=2%,params=0")
+            percent = _PERCENT.fullmatch(amount.strip())
+            if percent:
+                allowances.append(
+                    Allowance(parse_metric(metric), _decimal(percent["number"]) / 100, True, item)
+                )
+            else:
+                allowances.append(
+                    Allowance(parse_metric(metric), Fraction(parse_count(amount)), False, item)
+                )
+        except BudgetValueError as exc:
+            raise SepcalcError(f"--max-increase {item}: {exc}") from None
+    if not allowances:
+        raise SepcalcError(f"--max-increase '{text}': expected METRIC=AMOUNT, e.g. macs=2%")
+    return allowances
+
+
+def spec_budgets(loaded: LoadedSpec) -> list[Budget]:
+    """The spec's own ``budget:`` section; problems are diagnostics at their spec lines."""
+    locator = loaded.locator
+    budgets, problems = _read_budgets(
+        loaded.spec.budget or {}, ("budget",), locator, "spec", "budget."
+    )
+    if problems:
+        raise SpecError(problems)
+    return budgets
+
+
+def _read_budgets(
+    data: Mapping[Any, Any], path: tuple[str, ...], locator: Locator, origin: Origin, label: str
+) -> tuple[list[Budget], list[Diagnostic]]:
+    budgets, problems = [], []
+    for name, value in data.items():
+        where = (*path, name)
+        line, col = locator.position(where, key=True)
+        try:
+            metric = parse_metric(str(name))
+        except BudgetValueError as exc:
+            problems.append(Diagnostic(locator.file, line, col, f"{label}{name}: {exc}"))
+            continue
+        try:
+            limit = parse_count(value)
+        except BudgetValueError as exc:
+            problems.append(locator.diagnostic(where, f"{label}{name}: {exc}"))
+            continue
+        source = Source(origin, locator.file, line, col, f"{label}{name}")
+        budgets.append(Budget(metric, limit, _as_text(value), source))
+    return budgets, problems
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    pattern: str
+    budgets: tuple[Budget, ...]
+
+    def matches(self, spec: str) -> bool:
+        return matches(self.pattern, spec)
+
+
+@dataclass(frozen=True)
+class BudgetFile:
+    """A budgets file: spec paths or globs, each with budgets; later rules override earlier."""
+
+    file: str
+    rules: tuple[BudgetRule, ...]
+
+    def budgets_for(self, spec: str) -> list[Budget]:
+        return list(resolve(*(r.budgets for r in self.rules if r.matches(spec))))
+
+
+def parse_budget_file(text: str, file: str) -> BudgetFile:
+    """Parse a budgets file; raises SpecError with every problem and its line."""
+    data, locator = parse_yaml(text, file)
+    example = "e.g. 'models/*.yaml: {macs: 600M, params: 4.3M}'"
+    if not isinstance(data, dict) or not data:
+        raise SpecError(
+            [
+                locator.diagnostic(
+                    (), f"a budgets file maps spec paths or globs to budgets, {example}"
+                )
+            ]
+        )
+    rules, problems = [], []
+    for pattern, budgets in data.items():
+        if not isinstance(pattern, str) or not pattern.strip():
+            problems.append(
+                locator.diagnostic((pattern,), f"'{pattern}' is not a path or glob", key=True)
+            )
+            continue
+        if not isinstance(budgets, dict) or not budgets:
+            problems.append(
+                locator.diagnostic(
+                    (pattern,), f"{pattern}: expected a mapping of metrics to budgets, {example}"
+                )
+            )
+            continue
+        found, bad = _read_budgets(budgets, (pattern,), locator, "file", f"{pattern}: ")
+        rules.append(BudgetRule(pattern, tuple(found)))
+        problems += bad
+    if problems:
+        raise SpecError(problems)
+    return BudgetFile(file, tuple(rules))
+
+
+def read_budget_file(path: str | Path) -> BudgetFile:
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(
+            [Diagnostic(file, 0, 0, f"cannot read budgets file: {exc.strerror}")]
+        ) from None
+    return parse_budget_file(text, file)
+
+
+def spec_key(path: str | PurePath) -> str:
+    """The form of a spec path that budget globs match: posix separators, no leading ``./``."""
+    text = PurePath(path).as_posix()
+    while text.startswith("./"):
+        text = text[2:]
+    return text
+
+
+def matches(pattern: str, spec: str) -> bool:
+    """Glob match: ``*`` and ``?`` stay within a directory, ``**/`` spans any number of them.
+
+    A pattern without ``/`` matches the file name in any directory (as in .gitignore).
+    """
+    pattern = spec_key(pattern.strip())
+    target = spec_key(spec)
+    if "/" not in pattern:
+        target = target.rsplit("/", 1)[-1]
+    return _glob_regex(pattern).fullmatch(target) is not None
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
+
+
+def resolve(*sources: Iterable[Budget]) -> tuple[Budget, ...]:
+    """Merge budget sources in increasing precedence: a later budget replaces an earlier one
+    of the same metric. Sorted totals first, then kinds."""
+    merged: dict[Metric, Budget] = {}
+    for budgets in sources:
+        for budget in budgets:
+            merged[budget.metric] = budget
+    return tuple(sorted(merged.values(), key=lambda b: b.metric.order))
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NO_BUDGET = "no_budget"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One metric of one network against one bound (a budget, or a baseline plus allowance)."""
+
+    metric: Metric
+    value: int
+    limit: int
+    text: str
+    """The bound as written: ``600M``, or the allowance ``macs=2%``."""
+    source: Source
+    baseline: int | None = None
+    """The baseline's value, for a growth check."""
+
+    @property
+    def passed(self) -> bool:
+        return self.value <= self.limit
+
+    @property
+    def headroom(self) -> int:
+        """How far below the limit (negative: by how much it is exceeded)."""
+        return self.limit - self.value
+
+
+@dataclass(frozen=True)
+class SpecResult:
+    spec: str
+    network: str = ""
+    outcomes: tuple[Outcome, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    """Why the spec could not be checked (then it has no outcomes)."""
+
+    @property
+    def status(self) -> Status:
+        if self.diagnostics:
+            return Status.ERROR
+        if not self.outcomes:
+            return Status.NO_BUDGET
+        return Status.PASS if all(o.passed for o in self.outcomes) else Status.FAIL
+
+
+def invalid(spec: str, error: SepcalcError) -> SpecResult:
+    """The result of a spec that could not be checked."""
+    if isinstance(error, SpecError):
+        return SpecResult(spec, diagnostics=tuple(error.diagnostics))
+    return SpecResult(spec, diagnostics=(Diagnostic(spec, 0, 0, str(error)),))
+
+
+def check_baseline(allowances: Sequence[Allowance], baseline: Snapshot, convention: str) -> None:
+    """FLOPs compare only under one convention; raises SepcalcError otherwise."""
+    flops = [str(a.metric) for a in allowances if a.metric.field == "flops"]
+    if flops and baseline.convention != convention:
+        raise SepcalcError(
+            f"{baseline.source} counts FLOPs with the '{baseline.convention}' convention, this "
+            f"run with '{convention}': pass --convention {baseline.convention} to compare "
+            f"{', '.join(flops)}"
+        )
+
+
+def check(
+    spec: str,
+    snapshot: Snapshot,
+    budgets: Iterable[Budget],
+    allowances: Sequence[Allowance] = (),
+    baseline: Snapshot | None = None,
+) -> SpecResult:
+    """Every budget and every allowed growth of one network."""
+    outcomes = [
+        Outcome(b.metric, b.metric.value(snapshot), b.limit, b.text, b.source) for b in budgets
+    ]
+    if baseline is not None:
+        check_baseline(allowances, baseline, snapshot.convention)
+        for a in allowances:
+            base = a.metric.value(baseline)
+            source = Source("baseline", baseline.source, label=f"--max-increase {a.text}")
+            outcomes.append(
+                Outcome(a.metric, a.metric.value(snapshot), a.limit(base), a.text, source, base)
+            )
+    return SpecResult(spec, snapshot.name, tuple(outcomes))
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every spec's result, and the exit code they add up to (ruff's policy)."""
+
+    results: tuple[SpecResult, ...]
+    convention: str
+    convention_description: str = ""
+
+    def count(self, status: Status) -> int:
+        return sum(r.status is status for r in self.results)
+
+    @property
+    def checks(self) -> int:
+        return sum(len(r.outcomes) for r in self.results)
+
+    @property
+    def failed_checks(self) -> int:
+        return sum(not o.passed for r in self.results for o in r.outcomes)
+
+    @property
+    def status(self) -> Status:
+        statuses = {r.status for r in self.results}
+        for status in (Status.ERROR, Status.FAIL):
+            if status in statuses:
+                return status
+        return Status.PASS
+
+    def exit_code(self, *, exit_zero: bool = False) -> int:
+        """2 if any spec is invalid; else 1 if a bound is exceeded (0 with exit_zero); else 0."""
+        status = self.status
+        if status is Status.ERROR:
+            return EXIT_INVALID
+        if status is Status.FAIL and not exit_zero:
+            return EXIT_FAILED
+        return EXIT_OK

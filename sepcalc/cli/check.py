@@ -1,0 +1,258 @@
+"""`sepcalc check`: fail a CI job when a network goes over its budget (docs/ci.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sepcalc.analysis import analyze
+from sepcalc.budget import (
+    DEFAULT_INCREASE,
+    Allowance,
+    Budget,
+    BudgetFile,
+    CheckReport,
+    SpecResult,
+    check_baseline,
+    invalid,
+    option_budget,
+    parse_budget_option,
+    parse_increase,
+    read_budget_file,
+    resolve,
+    spec_budgets,
+    spec_key,
+)
+from sepcalc.budget import check as run_check
+from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli.analyze import ConventionOpt, SetOpt
+from sepcalc.conventions import Convention, get_convention
+from sepcalc.errors import Diagnostic, SepcalcError, SpecError
+from sepcalc.expr import Number
+from sepcalc.graph import build_graph, parse_overrides
+from sepcalc.snapshot import Snapshot, read_report
+from sepcalc.spec import load_spec
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+
+
+def _max(metric: str) -> object:
+    return typer.Option(
+        f"--max-{metric}",
+        metavar="N",
+        help=f"Budget for total {metric} (e.g. 600M, 4.2M, 1.5G).",
+        show_default=False,
+    )
+
+
+@app.command(
+    help="Check specs against parameter, MAC, FLOP and activation budgets (a CI gate).\n\n"
+    "Budgets come from the spec's budget: section, a --budgets file, and the --max-*/--budget "
+    "options; each overrides the one before, metric by metric. Metrics: params, params.weight, "
+    "params.bias, params.norm, macs, flops, activations, and by_kind.<kind>.<metric> "
+    "(see docs/ci.md). MACs are multiply-accumulates; FLOPs follow --convention.\n\n"
+    "Example: sepcalc check examples/mobilenet_v1.yaml --max-macs 600M --max-params 4.3M",
+    epilog="Exit codes: 0 every budget holds (or --exit-zero); 1 a budget is exceeded or a "
+    "baseline grew more than allowed; 2 invalid spec, budgets file, report or options.",
+)
+def check(
+    specs: Annotated[
+        list[Path], typer.Argument(help="Network specs (YAML) to check.", show_default=False)
+    ],
+    budgets: Annotated[
+        Path | None,
+        typer.Option(
+            "--budgets",
+            "-b",
+            help="YAML file mapping spec paths or globs to budgets (later entries override).",
+            show_default=False,
+        ),
+    ] = None,
+    max_params: Annotated[str | None, _max("params")] = None,
+    max_macs: Annotated[str | None, _max("macs")] = None,
+    max_flops: Annotated[str | None, _max("flops")] = None,
+    max_activations: Annotated[str | None, _max("activations")] = None,
+    budget: Annotated[
+        list[str],
+        typer.Option(
+            "--budget",
+            metavar="METRIC=N",
+            help="Budget for any metric, e.g. by_kind.pointwise.macs=550M (repeatable).",
+        ),
+    ] = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="A saved `sepcalc analyze --format json` report to compare against.",
+            show_default=False,
+        ),
+    ] = None,
+    max_increase: Annotated[
+        list[str],
+        typer.Option(
+            "--max-increase",
+            metavar="METRIC=N[%],...",
+            help=f"Growth allowed over --baseline, e.g. macs=2%,params=0 "
+            f"(default {DEFAULT_INCREASE}).",
+        ),
+    ] = [],  # noqa: B006
+    set_: SetOpt = [],  # noqa: B006
+    convention: ConventionOpt = "default",
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.text,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when a budget is exceeded.")
+    ] = False,
+) -> None:
+    """Check specs against budgets (the help text is in the decorator)."""
+    with user_errors():
+        conv = get_convention(convention)
+        overrides = parse_overrides(set_)
+        cli = [
+            option_budget(metric, value, f"--max-{metric}")
+            for metric, value in (
+                ("params", max_params),
+                ("macs", max_macs),
+                ("flops", max_flops),
+                ("activations", max_activations),
+            )
+            if value is not None
+        ]
+        cli += [parse_budget_option(text) for text in budget]
+        rules = read_budget_file(budgets) if budgets is not None else None
+        base, allowances = _baseline(baseline, max_increase, specs, conv)
+    results = tuple(
+        _check_one(path, conv, overrides, rules, cli, base, allowances) for path in specs
+    )
+    report = CheckReport(results, conv.name, conv.description)
+    _diagnostics(report)
+    if base is not None:
+        for r in results:
+            if r.network and r.network != base.name:
+                stderr().print(
+                    f"warning: {r.spec} is '{r.network}', the baseline {base.source} is "
+                    f"'{base.name}'",
+                    markup=False,
+                )
+    _render(report, fmt)
+    raise typer.Exit(report.exit_code(exit_zero=exit_zero))
+
+
+def _baseline(
+    path: Path | None, max_increase: list[str], specs: list[Path], conv: Convention
+) -> tuple[Snapshot | None, list[Allowance]]:
+    if path is None:
+        if max_increase:
+            raise SepcalcError("--max-increase needs --baseline REPORT.json to compare against")
+        return None, []
+    if len(specs) != 1:
+        raise SepcalcError(
+            f"--baseline compares one spec with its saved report; got {len(specs)} specs"
+        )
+    allowances = parse_increase(",".join(max_increase) if max_increase else DEFAULT_INCREASE)
+    base = read_report(path)
+    check_baseline(allowances, base, conv.name)
+    return base, allowances
+
+
+def _label(path: Path) -> str:
+    """The spec as budgets files name it: relative to the working directory when inside it."""
+    if path.is_absolute():
+        try:
+            return spec_key(path.relative_to(Path.cwd()))
+        except ValueError:
+            pass
+    return spec_key(path)
+
+
+def _check_one(
+    path: Path,
+    conv: Convention,
+    overrides: dict[str, Number],
+    rules: BudgetFile | None,
+    cli: list[Budget],
+    base: Snapshot | None,
+    allowances: list[Allowance],
+) -> SpecResult:
+    label = _label(path)
+    try:
+        loaded = load_spec(path)
+        problems: list[Diagnostic] = []
+        own: list[Budget] = []
+        try:
+            own = spec_budgets(loaded)
+        except SpecError as exc:
+            problems += exc.diagnostics
+        try:
+            snapshot = Snapshot.of(analyze(build_graph(loaded, overrides), conv), label)
+        except SpecError as exc:
+            raise SpecError([*problems, *exc.diagnostics]) from None
+        if problems:
+            raise SpecError(problems)
+        from_file = rules.budgets_for(label) if rules is not None else []
+        return run_check(label, snapshot, resolve(own, from_file, cli), allowances, base)
+    except SepcalcError as exc:
+        return invalid(label, exc)
+
+
+def _diagnostics(report: CheckReport) -> None:
+    err = stderr()
+    for r in report.results:
+        if r.diagnostics:
+            for d in r.diagnostics:
+                err.print(str(d), markup=False)
+            n = len(r.diagnostics)
+            err.print(f"{n} error{'s' if n != 1 else ''} in {r.spec}", style="red", markup=False)
+        elif not r.outcomes:
+            err.print(
+                f"warning: {r.spec}: no budget applies (add a budget: section, a --budgets "
+                "entry or a --max-* option)",
+                markup=False,
+            )
+
+
+def _render(report: CheckReport, fmt: CheckFormat) -> None:
+    if fmt is CheckFormat.json:
+        from sepcalc.report.check_json import check_to_dict
+
+        typer.echo(json.dumps(check_to_dict(report), indent=2))
+    elif fmt is CheckFormat.junit:
+        from sepcalc.report.check_junit import render_junit
+
+        typer.echo(render_junit(report), nl=False)
+    elif fmt is CheckFormat.github:
+        from sepcalc.report.check_github import render_github
+        from sepcalc.report.check_markdown import render_check_markdown
+
+        typer.echo(render_github(report), nl=False)
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            try:
+                with open(summary_file, "a", encoding="utf-8") as out:
+                    out.write(render_check_markdown(report))
+            except OSError as exc:
+                stderr().print(
+                    f"warning: cannot write GITHUB_STEP_SUMMARY {summary_file}: {exc.strerror}",
+                    markup=False,
+                )
+    elif fmt is CheckFormat.markdown:
+        from sepcalc.report.check_markdown import render_check_markdown
+
+        typer.echo(render_check_markdown(report), nl=False)
+    else:
+        from sepcalc.report.check_text import render_check_text
+
+        stdout().print(render_check_text(report))

@@ -1,0 +1,100 @@
+"""`sepcalc diff`: what changed between two specs or saved analyze reports (docs/ci.md)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sepcalc.analysis import analyze
+from sepcalc.cli import EXIT_FAILED, EXIT_OK, app, stderr, stdout, user_errors
+from sepcalc.cli.analyze import ConventionOpt, SetOpt
+from sepcalc.conventions import Convention, get_convention
+from sepcalc.diff import diff as run_diff
+from sepcalc.errors import SepcalcError
+from sepcalc.expr import Number
+from sepcalc.graph import build_graph, parse_overrides
+from sepcalc.snapshot import Snapshot, read_report
+from sepcalc.spec import load_spec
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+SideArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A spec (YAML) or a saved `sepcalc analyze --format json` report (.json).",
+        show_default=False,
+    ),
+]
+
+
+def _is_report(path: Path) -> bool:
+    return path.suffix.lower() == ".json"
+
+
+def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapshot:
+    if _is_report(path):
+        return read_report(path)
+    graph = build_graph(load_spec(path), overrides)
+    return Snapshot.of(analyze(graph, conv), str(path))
+
+
+@app.command(
+    help="Per-layer and total changes of params, MACs, FLOPs and activations between two "
+    "networks; layers are matched by name. Either side may be a spec or a saved "
+    "`sepcalc analyze --format json` report (.json).\n\n"
+    "Example: sepcalc diff main-report.json examples/mobilenet_v1.yaml --set alpha=0.75",
+    epilog="Exit codes: 0 the diff was shown; 1 with --fail-on-increase, a total grew; "
+    "2 invalid spec, report or options.",
+)
+def diff(
+    old: SideArg,
+    new: SideArg,
+    set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    convention: ConventionOpt = "default",
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiffFormat.table,
+    all_layers: Annotated[
+        bool, typer.Option("--all", help="Also list the layers that did not change.")
+    ] = False,
+    fail_on_increase: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-increase",
+            help="Exit 1 if a total (params, MACs, FLOPs, activations) grew.",
+        ),
+    ] = False,
+) -> None:
+    """Compare two networks (the help text is in the decorator)."""
+    with user_errors():
+        conv = get_convention(convention)
+        overrides = parse_overrides(set_)
+        if overrides and _is_report(old) and _is_report(new):
+            raise SepcalcError("--set applies to spec sides; both sides are saved reports")
+        result = run_diff(_side(old, conv, overrides), _side(new, conv, overrides))
+    if fmt is DiffFormat.json:
+        from sepcalc.report.diff_data import diff_to_dict
+
+        typer.echo(json.dumps(diff_to_dict(result), indent=2))
+    elif fmt is DiffFormat.markdown:
+        from sepcalc.report.diff_markdown import render_diff_markdown
+
+        typer.echo(render_diff_markdown(result, all_layers=all_layers), nl=False)
+    else:
+        from sepcalc.report.diff_text import render_diff_text
+
+        stdout().print(render_diff_text(result, all_layers=all_layers))
+    grew = result.increased()
+    if fail_on_increase and grew:
+        stderr().print(f"increased: {', '.join(grew)}", markup=False)
+        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_OK)

@@ -1,0 +1,81 @@
+"""Wording shared by the ``sepcalc check`` renderers: one sentence per outcome, one summary."""
+
+from __future__ import annotations
+
+from sepcalc.budget import CheckReport, Outcome, Source, SpecResult, Status
+from sepcalc.report.numbers import grouped
+
+
+def percent(part: int, whole: int) -> str:
+    """``part`` as a signed percentage of ``whole`` with 2 decimals ('' when whole is 0)."""
+    return f"{100 * part / whole:+.2f}%" if whole else ""
+
+
+def bound(o: Outcome) -> str:
+    """The bound as a person wrote it: ``600M``, or ``568,740,352 +2%`` for a baseline."""
+    if o.baseline is None:
+        return o.text
+    allowance = o.text.partition("=")[2].strip()
+    return f"{grouped(o.baseline)} +{allowance}"
+
+
+def headroom(o: Outcome) -> str:
+    """``31,259,648 (5.21%)``: how far below the limit, as a share of the limit."""
+    share = f"{100 * o.headroom / o.limit:.2f}%" if o.limit else ""
+    return grouped(o.headroom) + (f" ({share})" if share else "")
+
+
+def origin(source: Source) -> str:
+    """Where a bound was written: ``spec.yaml:12``, ``budgets.yaml:3``, ``--max-macs 600M``."""
+    if source.origin in ("cli", "baseline"):
+        return source.label
+    return f"{source.file}:{source.line}" if source.line else source.file
+
+
+def check_name(o: Outcome) -> str:
+    """``macs <= 600M`` or ``macs <= baseline +2%``: one line naming the check."""
+    if o.baseline is None:
+        return f"{o.metric} <= {o.text}"
+    return f"{o.metric} <= baseline +{o.text.partition('=')[2].strip()}"
+
+
+def message(result: SpecResult, o: Outcome) -> str:
+    """One sentence on a check that failed (or, for a passing one, how it passed)."""
+    who = f"{result.network}: " if result.network else ""
+    value = f"{o.metric} {grouped(o.value)}"
+    if o.baseline is None:
+        if o.passed:
+            return f"{who}{value} is within the budget {o.text} ({headroom(o)} to spare)"
+        over = -o.headroom
+        return (
+            f"{who}{value} exceeds the budget {o.text} ({grouped(o.limit)}) by {grouped(over)} "
+            f"({percent(over, o.limit).lstrip('+')})"
+        )
+    growth = o.value - o.baseline
+    change = percent(growth, o.baseline) or f"{growth:+,}"
+    base = f"the baseline {grouped(o.baseline)} ({o.source.file})"
+    if o.passed:
+        return f"{who}{value} changed {change} from {base}, within {o.text}"
+    return (
+        f"{who}{value} grew {change} over {base}, more than {o.text} allows "
+        f"(at most {grouped(o.limit)})"
+    )
+
+
+def summary(report: CheckReport) -> str:
+    """``1 of 4 checks failed in 2 specs`` plus invalid and unbudgeted specs."""
+    specs = len(report.results)
+    parts = [
+        f"{report.failed_checks} of {report.checks} checks failed"
+        if report.failed_checks
+        else f"all {report.checks} checks passed",
+        f"in {specs} spec{'s' if specs != 1 else ''}",
+    ]
+    invalid = report.count(Status.ERROR)
+    unbudgeted = report.count(Status.NO_BUDGET)
+    extra = []
+    if invalid:
+        extra.append(f"{invalid} invalid")
+    if unbudgeted:
+        extra.append(f"{unbudgeted} without a budget")
+    return " ".join(parts) + (f" ({', '.join(extra)})" if extra else "")

@@ -1,0 +1,158 @@
+"""The numbers of one analysis, from a live spec or a saved ``sepcalc analyze --format json``.
+
+``check`` compares a network against budgets and a baseline report, and ``diff`` compares two
+networks; both work on :class:`Snapshot`, so a spec and a saved report are interchangeable.
+A snapshot's counts are flat: ``params``, ``params.weight``, ``params.bias``, ``params.norm``,
+``macs``, ``flops``, ``activations`` (the names budgets use, see :mod:`sepcalc.budget`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sepcalc.analysis import ROLES, Analysis, Counts
+from sepcalc.errors import SepcalcError
+
+FIELDS = ("params", *(f"params.{role}" for role in ROLES), "macs", "flops", "activations")
+"""Every count a snapshot holds for the network, each kind and each layer."""
+
+REPORT_SCHEMA_VERSION = 1
+"""The ``schema_version`` of ``analyze --format json`` that can be read back."""
+
+
+@dataclass(frozen=True)
+class LayerCounts:
+    name: str
+    kind: str
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    convention: str
+    """The name of the FLOPs convention the ``flops`` counts follow."""
+    totals: Mapping[str, int]
+    by_kind: Mapping[str, Mapping[str, int]]
+    layers: tuple[LayerCounts, ...]
+    source: str = ""
+    """Where the numbers come from (a spec or report path), for messages."""
+
+    @classmethod
+    def of(cls, analysis: Analysis, source: str = "") -> Snapshot:
+        return cls(
+            name=analysis.name,
+            convention=analysis.convention.name,
+            totals=_flat(analysis.totals),
+            by_kind={kind: _flat(c) for kind, c in analysis.by_kind.items()},
+            layers=tuple(LayerCounts(r.name, r.kind, _flat(r.counts)) for r in analysis.layers),
+            source=source,
+        )
+
+    @classmethod
+    def from_report(cls, data: Any, source: str) -> Snapshot:
+        """Validate the dict of a saved analyze report; raises SepcalcError saying what is off."""
+        reader = _Reader(source)
+        if not isinstance(data, dict):
+            reader.fail("expected a JSON object")
+        version = data.get("schema_version")
+        if version != REPORT_SCHEMA_VERSION:
+            reader.fail(
+                f"schema_version is {version!r}; this sepcalc reads version "
+                f"{REPORT_SCHEMA_VERSION} (re-create the report with this version)"
+            )
+        name = reader.string(data, "name")
+        convention = reader.get(data, "convention", dict)
+        layers = reader.get(data, "layers", list)
+        by_kind = reader.get(data, "by_kind", dict)
+        return cls(
+            name=name,
+            convention=reader.string(convention, "name", "convention."),
+            totals=reader.counts(data.get("totals"), "totals"),
+            by_kind={str(k): reader.counts(v, f"by_kind.{k}") for k, v in by_kind.items()},
+            layers=tuple(
+                LayerCounts(
+                    reader.string(row, "name", f"layers[{i}]."),
+                    reader.string(row, "kind", f"layers[{i}]."),
+                    reader.counts(row, f"layers[{i}]"),
+                )
+                for i, row in enumerate(layers)
+            ),
+            source=source,
+        )
+
+    def count(self, field: str, kind: str | None = None) -> int:
+        """A total, or a kind's total (0 for a kind the network does not have)."""
+        if kind is None:
+            return self.totals[field]
+        return self.by_kind[kind][field] if kind in self.by_kind else 0
+
+
+def read_report(path: str | Path) -> Snapshot:
+    """Read a saved ``sepcalc analyze --format json`` report."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SepcalcError(f"{source}: cannot read report: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SepcalcError(
+            f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; expected the output "
+            "of `sepcalc analyze SPEC --format json`"
+        ) from None
+    return Snapshot.from_report(data, source)
+
+
+def _flat(counts: Counts) -> dict[str, int]:
+    return {
+        "params": counts.params,
+        **{f"params.{role}": counts.params_by_role[role] for role in ROLES},
+        "macs": counts.macs,
+        "flops": counts.flops,
+        "activations": counts.activations,
+    }
+
+
+@dataclass(frozen=True)
+class _Reader:
+    source: str
+
+    def fail(self, problem: str) -> Any:
+        raise SepcalcError(
+            f"{self.source}: not a sepcalc analyze report: {problem}; create one with "
+            f"`sepcalc analyze SPEC --format json > {self.source}`"
+        )
+
+    def get(self, data: Any, key: str, kind: type[Any], where: str = "") -> Any:
+        value = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(value, kind):
+            expected = {"list": "a list", "dict": "an object", "str": "a string"}[kind.__name__]
+            self.fail(f"'{where}{key}' should be {expected}")
+        return value
+
+    def string(self, data: Any, key: str, where: str = "") -> str:
+        return str(self.get(data, key, str, where))
+
+    def integer(self, data: Any, key: str, where: str) -> int:
+        value = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            return int(self.fail(f"'{where}{key}' should be an integer (got {value!r})"))
+        return value
+
+    def counts(self, data: Any, where: str) -> dict[str, int]:
+        if not isinstance(data, dict):
+            return dict(self.fail(f"'{where}' should be an object"))
+        roles = self.get(data, "params_by_role", dict, f"{where}.")
+        flat = {
+            name: self.integer(data, name, f"{where}.")
+            for name in ("params", "macs", "flops", "activations")
+        }
+        for role in ROLES:
+            flat[f"params.{role}"] = self.integer(roles, role, f"{where}.params_by_role.")
+        return {name: flat[name] for name in FIELDS}
