@@ -64,6 +64,14 @@ ZOO = [
         partial(ref.mobilenet_v3, large=False),
         id="mobilenet_v3_small",
     ),
+    pytest.param(
+        "efficientnet_b0",
+        5_288_548,  # torchvision EfficientNet_B0_Weights.IMAGENET1K_V1: num_params
+        "0.386",  # ... _ops (GFLOPS)
+        385_814_752,
+        partial(ref.efficientnet, Fraction(1), Fraction(1), 224),
+        id="efficientnet_b0",
+    ),
 ]
 
 
@@ -200,3 +208,45 @@ def test_mobilenet_v3_structure(
         "mobilenet_v3_small": 2 * 16 * 8 + 8 + 16,
     }
     assert first_se.cost.params == expected[spec]
+
+
+# --- EfficientNet: B0 in the paper, B1-B7 through the width / depth / resolution vars -------------
+
+
+def test_efficientnet_b0_paper(example: Callable[..., Graph]) -> None:
+    # Paper (arXiv 1905.11946) Table 2: EfficientNet-B0 5.3M parameters, 0.39B FLOPs (the
+    # paper's FLOPs are multiply-adds).
+    total = example("efficientnet_b0").total()
+    assert round(total.params / 1e6, 1) == 5.3
+    assert round(total.macs / 1e9, 2) == 0.39
+
+
+# torchvision efficientnet.py: efficientnet_bN(width_mult, depth_mult), the crop size of the
+# weights' transforms (the resolution its _ops are counted at), and the weights' num_params and
+# _ops (IMAGENET1K_V1 for each).
+EFFICIENTNETS = [
+    ("b1", "1.0", "1.1", 240, 7_794_184, "0.687"),
+    ("b2", "1.1", "1.2", 288, 9_109_994, "1.088"),
+    ("b3", "1.2", "1.4", 300, 12_233_232, "1.827"),
+    ("b4", "1.4", "1.8", 380, 19_341_616, "4.394"),
+    ("b5", "1.6", "2.2", 456, 30_389_784, "10.266"),
+    ("b6", "1.8", "2.6", 528, 43_040_704, "19.068"),
+    ("b7", "2.0", "3.1", 600, 66_347_960, "37.746"),
+]
+
+
+@pytest.mark.parametrize(
+    ("width", "depth", "resolution", "params", "gmacs"),
+    [row[1:] for row in EFFICIENTNETS],
+    ids=[row[0] for row in EFFICIENTNETS],
+)
+def test_efficientnet_b1_to_b7(
+    example: Callable[..., Graph], width: str, depth: str, resolution: int, params: int,
+    gmacs: str,
+) -> None:  # fmt: skip
+    w, d = Fraction(width), Fraction(depth)
+    total = example("efficientnet_b0", width=w, depth=d, resolution=resolution).total()
+    derived = ref.efficientnet(w, d, resolution)
+    assert total.params == params == derived.params
+    assert total.macs == derived.macs
+    assert f"{total.macs / 1e9:.3f}" == gmacs
