@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sepcalc.cost import Cost
@@ -43,7 +44,7 @@ class Node:
     parts: tuple[tuple[str, Cost], ...]
     path: SpecPath
 
-    @property
+    @cached_property
     def cost(self) -> Cost:
         return sum((c for _, c in self.parts), Cost())
 
@@ -103,6 +104,8 @@ class _Builder:
             raise _Skip from None
 
     def integer(self, path: SpecPath, raw: Any, env: Mapping[str, Any], low: int = 1) -> int:
+        if type(raw) is int and raw >= low:
+            return raw
         try:
             number = as_int(self.value(path, raw, env))
         except ExprError as exc:
