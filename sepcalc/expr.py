@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from sepcalc.errors import did_you_mean
 
@@ -25,6 +25,22 @@ Compiled: TypeAlias = Callable[[Env], Any]
 
 class ExprError(Exception):
     """An expression that cannot be parsed or evaluated; the caller adds the position."""
+
+
+class CustomNumber:
+    """Base of number types that carry more than an exact value (``symbolic.Relaxed``).
+
+    The evaluator defers to a custom number's own operators (``/ // % **``, ``math.trunc``,
+    ``math.floor``, ``math.ceil``, ``round``, comparisons) and to the two methods below, so a
+    symbolic view can ride along the exact evaluation without a second evaluator.
+    """
+
+    def as_int(self) -> Any:
+        """This value checked to be an integer (raise :class:`ExprError` if it is not)."""
+        raise NotImplementedError
+
+    def make_divisible(self, divisor: Number, min_value: Number | None) -> Any:
+        raise NotImplementedError
 
 
 def exact(value: Any) -> Number:
@@ -64,6 +80,8 @@ def make_divisible(v: Number, divisor: Number, min_value: Number | None = None) 
     The rule of TF-slim and torchvision's ``_make_divisible`` (MobileNetV2/V3, EfficientNet),
     computed exactly.
     """
+    if isinstance(v, CustomNumber):
+        return v.make_divisible(divisor, min_value)  # type: ignore[no-any-return]
     if divisor <= 0:
         raise ExprError("make_divisible: divisor must be positive")
     low = divisor if min_value is None else min_value
@@ -73,21 +91,31 @@ def make_divisible(v: Number, divisor: Number, min_value: Number | None = None) 
     return int(new_v)
 
 
+def _custom(a: Any, b: Any) -> bool:
+    return isinstance(a, CustomNumber) or isinstance(b, CustomNumber)
+
+
 def _div(a: Number, b: Number) -> Number:
     if b == 0:
         raise ExprError("division by zero")
+    if _custom(a, b):
+        return cast(Number, operator.truediv(a, b))
     return reduce(Fraction(a) / Fraction(b))
 
 
 def _floordiv(a: Number, b: Number) -> int:
     if b == 0:
         raise ExprError("division by zero")
+    if _custom(a, b):
+        return cast(int, operator.floordiv(a, b))
     return int(a // b)
 
 
 def _mod(a: Number, b: Number) -> Number:
     if b == 0:
         raise ExprError("modulo by zero")
+    if _custom(a, b):
+        return cast(Number, operator.mod(a, b))
     return reduce(Fraction(a % b))
 
 
@@ -98,15 +126,19 @@ def _pow(a: Number, b: Number) -> Number:
         raise ExprError(f"exponent {b} is too large")
     if a == 0 and b < 0:
         raise ExprError("division by zero")
+    if _custom(a, b):
+        return cast(Number, operator.pow(a, b))
     return reduce(Fraction(a) ** b)
 
 
 def _round(x: Number, ndigits: int | None = None) -> Number:
+    if isinstance(x, CustomNumber):
+        return cast(Number, round(cast(Any, x), ndigits))
     return round(x) if ndigits is None else reduce(round(Fraction(x), ndigits))
 
 
 def _int(x: Number) -> int:
-    return int(x)
+    return math.trunc(x) if isinstance(x, CustomNumber) else int(x)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -250,6 +282,8 @@ def as_int(value: Any) -> int:
     """An evaluated value as an int, or an error saying how to make it one."""
     if isinstance(value, bool):
         raise ExprError(f"expected an integer, got {value}")
+    if isinstance(value, CustomNumber):
+        return value.as_int()  # type: ignore[no-any-return]
     value = normalize(value)
     if isinstance(value, int):
         return value

@@ -26,9 +26,11 @@ g = sympy.Symbol("g", integer=True, positive=True)
 """Groups."""
 m = sympy.Symbol("m", integer=True, positive=True)
 """Depth multiplier of a depthwise convolution."""
+C_se = sympy.Symbol("C_se", integer=True, positive=True)
+"""Hidden (squeeze) channels of a squeeze-and-excitation block."""
 
 LAYER_SYMBOLS: dict[str, sympy.Symbol] = {
-    sym.name: sym for sym in (C_in, C_out, k, k_h, k_w, H, W, s, g, m)
+    sym.name: sym for sym in (C_in, C_out, k, k_h, k_w, H, W, s, g, m, C_se)
 }
 
 

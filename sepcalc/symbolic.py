@@ -1,0 +1,632 @@
+"""Symbolic views: closed forms of one layer kind, and of a whole network under relaxation.
+
+There is no second copy of a formula here. A layer view calls the registered cost adapter of its
+kind (``formulas.REGISTRY[kind].cost``, the same code that counts a concrete layer) with the
+symbols of :mod:`sepcalc.symbols`. A network view builds the ordinary graph with each chosen var
+set to a :class:`Relaxed` number: an exact value (the "witness", which decides every ``if`` of
+the graph builder and the formulas exactly as a concrete build does) carried together with a
+sympy expression in which rounding is the identity (the continuous relaxation of MobileNet's
+equations 6 and 7).
+
+Imported only on symbolic paths: a plain ``analyze`` never imports sympy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from typing import Any, cast
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from sepcalc.conventions import Convention
+from sepcalc.cost import Cost
+from sepcalc.errors import SepcalcError, did_you_mean
+from sepcalc.expr import (
+    CustomNumber,
+    ExprError,
+    Number,
+    as_int,
+    exact,
+    make_divisible,
+    normalize,
+    reduce,
+)
+from sepcalc.formulas import REGISTRY, Shape
+from sepcalc.formulas.activation import ACTIVATIONS
+from sepcalc.graph import Graph, build_graph
+from sepcalc.spec.loader import LoadedSpec
+from sepcalc.symbols import LAYER_SYMBOLS, C_in, C_out, C_se, H, W, k, m, var_symbol
+
+METRICS = ("params", "macs", "flops")
+
+SYMBOL_MEANINGS: dict[str, str] = {
+    "C_in": "input channels",
+    "C_out": "output channels",
+    "C_se": "hidden (squeeze) channels of squeeze-and-excitation",
+    "k": "kernel size (square k x k kernel)",
+    "k_h": "kernel height",
+    "k_w": "kernel width",
+    "H": "feature map height (see each kind's note on sizes)",
+    "W": "feature map width",
+    "s": "stride",
+    "g": "groups",
+    "m": "depth multiplier of a depthwise convolution",
+}
+"""What each layer symbol means; every one is a positive integer."""
+
+OUTPUT_SIZE = (
+    "H, W: output height and width (stride 1, 'same' padding, so also the input's: the "
+    "MobileNet paper's D_F)"
+)
+RELAXATION = (
+    "continuous relaxation (MobileNet eqs. 6-7): int(), round(), floor(), ceil() and "
+    "make_divisible() are the identity, // is exact division and % is 0"
+)
+
+
+# --- one layer kind --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """What a layer view counts besides the layer's own weights and MACs."""
+
+    bias: bool = False
+    """A bias on every conv/linear stage: + C params, + 1 bias add per output element."""
+    norm: bool = False
+    """BatchNorm after every conv/linear stage: + 2*C params, + 2 ops per element."""
+    act: bool = False
+    """An activation after every conv/linear stage: + 1 op per element, no params."""
+
+    def names(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+
+def parse_count(text: str) -> Count:
+    """``"bias,norm"`` -> Count(bias=True, norm=True)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    options = [f.name for f in fields(Count)]
+    for name in names:
+        if name not in options:
+            raise SepcalcError(
+                f"--count {name}: unknown{did_you_mean(name, options)}; "
+                f"choose from: {', '.join(options)}"
+            )
+    return Count(**dict.fromkeys(names, True))
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """How one registered kind is costed in symbols: its attrs, input shapes and output shape."""
+
+    kind: str
+    summary: str
+    sizes: str
+    build: Callable[[Count], tuple[dict[str, Any], list[Shape], Shape]]
+    countable: bool = False
+    """Whether --count (bias, norm, act) applies."""
+
+
+def _conv_attrs(count: Count, **extra: Any) -> dict[str, Any]:
+    return {
+        "kernel": (k, k),
+        "stride": (1, 1),
+        "padding": "same",
+        "dilation": (1, 1),
+        "groups": 1,
+        "multiplier": 1,
+        "bias": count.bias,
+        "norm": "batchnorm" if count.norm else None,
+        "act": "relu" if count.act else None,
+        **extra,
+    }
+
+
+_MAP = (C_in, H, W)
+_VIEWS: list[LayerView] = [
+    LayerView(
+        "conv",
+        "standard k x k convolution, C_in -> C_out",
+        OUTPUT_SIZE,
+        lambda c: (_conv_attrs(c, out=C_out), [_MAP], (C_out, H, W)),
+        countable=True,
+    ),
+    LayerView(
+        "depthwise",
+        "depthwise k x k convolution: m filters per input channel, C_in -> m*C_in",
+        OUTPUT_SIZE,
+        lambda c: (_conv_attrs(c, multiplier=m), [_MAP], (m * C_in, H, W)),
+        countable=True,
+    ),
+    LayerView(
+        "pointwise",
+        "pointwise 1 x 1 convolution, C_in -> C_out",
+        OUTPUT_SIZE,
+        lambda c: (_conv_attrs(c, out=C_out, kernel=(1, 1)), [_MAP], (C_out, H, W)),
+        countable=True,
+    ),
+    LayerView(
+        "separable",
+        "depthwise separable convolution: k x k depthwise then 1 x 1 pointwise, C_in -> C_out "
+        "(MobileNet; with --count: norm and act after both stages, the bias on the pointwise)",
+        OUTPUT_SIZE,
+        lambda c: (
+            _conv_attrs(
+                c, out=C_out, mid_norm=_conv_attrs(c)["norm"], mid_act=_conv_attrs(c)["act"]
+            ),
+            [_MAP],
+            (C_out, H, W),
+        ),
+        countable=True,
+    ),
+    LayerView(
+        "linear",
+        "fully connected layer, C_in -> C_out features",
+        "no spatial size",
+        lambda c: (_conv_attrs(c, out=C_out), [(C_in,)], (C_out,)),
+        countable=True,
+    ),
+    LayerView(
+        "batchnorm",
+        "BatchNorm at inference (affine) on C_in channels",
+        "H, W: the size of the tensor normalized",
+        lambda c: ({"affine": True}, [_MAP], _MAP),
+    ),
+    *(
+        LayerView(
+            act,
+            f"{act} activation on C_in channels",
+            "H, W: the size of the tensor activated",
+            lambda c: ({}, [_MAP], _MAP),
+        )
+        for act in ACTIVATIONS
+    ),
+    *(
+        LayerView(
+            pool,
+            f"{pool[:3]} pooling, k x k window, C_in channels",
+            "H, W: output height and width (any stride or padding)",
+            lambda c: (_conv_attrs(c, stride=(k, k), padding=(0, 0)), [_MAP], _MAP),
+        )
+        for pool in ("maxpool", "avgpool")
+    ),
+    LayerView(
+        "global_avg_pool",
+        "global average pooling to 1 x 1, C_in channels",
+        "H, W: INPUT height and width (the output is 1 x 1)",
+        lambda c: ({}, [_MAP], (C_in, 1, 1)),
+    ),
+    LayerView(
+        "squeeze_excite",
+        "squeeze-and-excitation: global pool, FC C_in -> C_se, act, FC C_se -> C_in, gate, scale",
+        "H, W: the size of the tensor rescaled",
+        lambda c: ({"squeeze": C_se}, [_MAP], _MAP),
+    ),
+    LayerView(
+        "add",
+        "residual add of two tensors of C_in channels",
+        "H, W: the size of the tensors added",
+        lambda c: ({}, [_MAP, _MAP], _MAP),
+    ),
+    LayerView(
+        "upsample",
+        "bilinear upsampling of C_in channels (nearest costs no arithmetic)",
+        "H, W: output height and width",
+        lambda c: ({"mode": "bilinear", "scale": (2, 2)}, [_MAP], _MAP),
+    ),
+]
+VIEWS: dict[str, LayerView] = {v.kind: v for v in _VIEWS if v.kind in REGISTRY}
+"""Every layer kind with a closed form. Kinds without one (flatten, dropout, concat, ...) move
+or copy tensors but have no parameters and no arithmetic."""
+
+
+def view(kind: str) -> LayerView:
+    if kind not in VIEWS:
+        if kind in REGISTRY:
+            raise SepcalcError(
+                f"'{kind}' has no closed form: it has no parameters and does no arithmetic. "
+                "Run `sepcalc formula --list` for the kinds that have one"
+            )
+        raise SepcalcError(
+            f"unknown layer kind '{kind}'{did_you_mean(kind, VIEWS)}; "
+            "run `sepcalc formula --list` for the kinds that have a closed form"
+        )
+    return VIEWS[kind]
+
+
+def layer_cost(kind: str, count: Count = Count()) -> Cost:
+    """The symbolic cost of one layer of ``kind``, from its registered adapter."""
+    attrs, inputs, out = view(kind).build(count)
+    parts = REGISTRY[kind].cost(attrs, inputs, out)
+    return sum((cost for _, cost in parts), Cost())
+
+
+def metric(cost: Cost, name: str, convention: Convention) -> sympy.Expr:
+    """params, macs or flops (under ``convention``) of a symbolic cost, as a sympy expression."""
+    value = {"params": cost.params, "macs": cost.macs}.get(name)
+    if value is None:
+        value = convention.flops(cost)
+    return sympy.expand(sympy.sympify(value))
+
+
+@dataclass(frozen=True)
+class LayerFormula:
+    kind: str
+    summary: str
+    sizes: str
+    exprs: Mapping[str, sympy.Expr]
+    """params, macs and flops."""
+
+
+def layer_formula(kind: str, count: Count, convention: Convention) -> LayerFormula:
+    v = view(kind)
+    cost = layer_cost(kind, count)
+    return LayerFormula(
+        kind, v.summary, v.sizes, {name: metric(cost, name, convention) for name in METRICS}
+    )
+
+
+def tidy(expr: sympy.Expr) -> sympy.Expr:
+    """A rational function in its most readable exact form.
+
+    Over a monomial denominator it is a sum of simple terms (``1/C_out + 1/k**2``); otherwise one
+    fraction with factored numerator and denominator.
+    """
+    r = sympy.cancel(sympy.together(expr))
+    num, den = sympy.fraction(r)
+    if not den.free_symbols or sympy.Poly(den, *sorted(den.free_symbols, key=str)).is_monomial:
+        return sympy.expand(r)
+    return sympy.factor(num) / sympy.factor(den)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """cost_a / cost_b of one metric, with the reduction factor and the savings."""
+
+    metric: str
+    ratio: sympy.Expr
+    reduction: sympy.Expr
+    """1 / ratio: how many times cheaper a is."""
+    savings: sympy.Expr
+    """1 - ratio: the fraction of b's cost that a saves."""
+
+
+def ratio(a: LayerFormula, b: LayerFormula, metric_name: str) -> Ratio:
+    r = tidy(a.exprs[metric_name] / b.exprs[metric_name])
+    return Ratio(metric_name, r, tidy(1 / r), tidy(1 - r))
+
+
+def parse_at(pairs: Iterable[str]) -> dict[str, int]:
+    """``["C_out=128,k=3"]`` -> {"C_out": 128, "k": 3}; every layer symbol is a positive int."""
+    values: dict[str, int] = {}
+    for item in (p for pair in pairs for p in pair.split(",") if p.strip()):
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise SepcalcError(f"--at '{item}': expected NAME=NUMBER, e.g. --at C_out=128,k=3")
+        if name not in LAYER_SYMBOLS:
+            raise SepcalcError(
+                f"--at {name}: no such symbol{did_you_mean(name, LAYER_SYMBOLS)}; "
+                f"symbols: {', '.join(LAYER_SYMBOLS)}"
+            )
+        try:
+            number = exact(text)
+        except ExprError as exc:
+            raise SepcalcError(f"--at {name}: {exc}") from None
+        if not isinstance(number, int) or number < 1:
+            raise SepcalcError(f"--at {name}: must be a positive integer, got {text.strip()}")
+        values[name] = number
+    return values
+
+
+def substitute(expr: sympy.Expr, values: Mapping[str, Number]) -> sympy.Expr:
+    """``expr`` with layer symbols (C_out, k, ...) replaced by exact values."""
+    return expr.subs({LAYER_SYMBOLS[n]: _sympy_number(v) for n, v in values.items()})
+
+
+def substitute_vars(expr: sympy.Expr, values: Mapping[str, Number]) -> sympy.Expr:
+    """``expr`` with spec vars (as :func:`~sepcalc.symbols.var_symbol`) replaced by values."""
+    return expr.subs({var_symbol(n): _sympy_number(v) for n, v in values.items()})
+
+
+def _sympy_number(value: Number) -> sympy.Rational:
+    return sympy.Rational(Fraction(value))
+
+
+def as_fraction(expr: sympy.Expr) -> Fraction | None:
+    """An expression without symbols as an exact Fraction; None if symbols remain."""
+    if expr.free_symbols or not expr.is_Rational:
+        return None
+    return Fraction(int(expr.p), int(expr.q))
+
+
+def symbols_of(exprs: Iterable[sympy.Expr]) -> list[str]:
+    """The names of the symbols used, in the order of :data:`SYMBOL_MEANINGS`, then by name."""
+    used = {s.name for e in exprs for s in e.free_symbols}
+    order = list(SYMBOL_MEANINGS)
+    return sorted(used, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
+# --- a network under the continuous relaxation -----------------------------------------------
+
+
+class Relaxed(CustomNumber):
+    """An exact value (the witness) with a symbolic expression in which rounding is identity.
+
+    Arithmetic acts on both. Comparisons, truth values and ``range()`` see the witness only, so
+    the graph built from relaxed vars has exactly the structure, shapes checks and errors of the
+    concrete graph at the witness point. ``x // y`` is ``x / y`` in the expression, ``x % y`` is 0
+    (``x - y*floor(x/y)`` with floor the identity), and ``int``/``round``/``floor``/``ceil``/
+    ``make_divisible`` leave the expression unchanged.
+    """
+
+    __slots__ = ("expr", "value")
+
+    def __init__(self, value: Number, expr: sympy.Expr) -> None:
+        self.value: Number = normalize(value)
+        self.expr: sympy.Expr = expr
+
+    def __repr__(self) -> str:
+        return f"Relaxed({self.value}, {self.expr})"
+
+    @staticmethod
+    def _split(x: Any) -> tuple[Number, sympy.Expr]:
+        if isinstance(x, Relaxed):
+            return x.value, x.expr
+        if isinstance(x, int | Fraction):  # bool is an int
+            value = normalize(Fraction(x))
+            return value, sympy.Rational(value)
+        raise TypeError(f"cannot combine a symbolic var with {x!r}")
+
+    def _op(
+        self,
+        other: Any,
+        exact_op: Callable[[Any, Any], Any],
+        symbolic_op: Callable[[Any, Any], Any],
+        swap: bool = False,
+    ) -> Relaxed:
+        (a, ea), (b, eb) = self._split(self), self._split(other)
+        if swap:
+            (a, ea), (b, eb) = (b, eb), (a, ea)
+        return Relaxed(exact_op(a, b), symbolic_op(ea, eb))
+
+    def __add__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a + b, lambda a, b: a + b)
+
+    def __radd__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a + b, lambda a, b: a + b, swap=True)
+
+    def __sub__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a - b, lambda a, b: a - b)
+
+    def __rsub__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a - b, lambda a, b: a - b, swap=True)
+
+    def __mul__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a * b, lambda a, b: a * b)
+
+    def __rmul__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a * b, lambda a, b: a * b, swap=True)
+
+    def __truediv__(self, o: Any) -> Relaxed:
+        return self._op(o, _exact_div, lambda a, b: a / b)
+
+    def __rtruediv__(self, o: Any) -> Relaxed:
+        return self._op(o, _exact_div, lambda a, b: a / b, swap=True)
+
+    def __floordiv__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a // b, lambda a, b: a / b)
+
+    def __rfloordiv__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a // b, lambda a, b: a / b, swap=True)
+
+    def __mod__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a % b, lambda a, b: sympy.Integer(0))
+
+    def __rmod__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: a % b, lambda a, b: sympy.Integer(0), swap=True)
+
+    def __pow__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: Fraction(a) ** b, lambda a, b: a**b)
+
+    def __rpow__(self, o: Any) -> Relaxed:
+        return self._op(o, lambda a, b: Fraction(a) ** b, lambda a, b: a**b, swap=True)
+
+    def __neg__(self) -> Relaxed:
+        return Relaxed(-self.value, -self.expr)
+
+    def __pos__(self) -> Relaxed:
+        return self
+
+    def __abs__(self) -> Relaxed:
+        return Relaxed(reduce(abs(Fraction(self.value))), sympy.Abs(self.expr))
+
+    # Rounding: exact on the witness, the identity on the expression.
+    def __trunc__(self) -> Relaxed:
+        return Relaxed(math.trunc(self.value), self.expr)
+
+    def __floor__(self) -> Relaxed:
+        return Relaxed(math.floor(self.value), self.expr)
+
+    def __ceil__(self) -> Relaxed:
+        return Relaxed(math.ceil(self.value), self.expr)
+
+    def __round__(self, ndigits: int | None = None) -> Relaxed:
+        value = round(self.value) if ndigits is None else round(Fraction(self.value), ndigits)
+        return Relaxed(value, self.expr)
+
+    def make_divisible(self, divisor: Number, min_value: Number | None) -> Relaxed:
+        return Relaxed(
+            make_divisible(self.value, _witness(divisor), _witness(min_value)), self.expr
+        )
+
+    def as_int(self) -> Relaxed:
+        return Relaxed(as_int(self.value), self.expr)
+
+    # Decisions: the witness only.
+    def __eq__(self, o: object) -> bool:
+        return bool(self.value == _witness(o))
+
+    def __ne__(self, o: object) -> bool:
+        return bool(self.value != _witness(o))
+
+    def __lt__(self, o: Any) -> bool:
+        return bool(self.value < _witness(o))
+
+    def __le__(self, o: Any) -> bool:
+        return bool(self.value <= _witness(o))
+
+    def __gt__(self, o: Any) -> bool:
+        return bool(self.value > _witness(o))
+
+    def __ge__(self, o: Any) -> bool:
+        return bool(self.value >= _witness(o))
+
+    def __bool__(self) -> bool:
+        return self.value != 0
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __index__(self) -> int:
+        if self.expr.free_symbols:
+            names = ", ".join(sorted(s.name for s in self.expr.free_symbols))
+            raise SepcalcError(
+                f"a count of layers (repeat) depends on {names}; the number of layers cannot "
+                f"be a closed form: leave {names} out of --symbolic and give it with --set"
+            )
+        return int(self.value)
+
+    __int__ = __index__
+
+
+def _exact_div(a: Number, b: Number) -> Number:
+    return reduce(Fraction(a) / Fraction(b))
+
+
+def _witness(x: Any) -> Any:
+    return x.value if isinstance(x, Relaxed) else x
+
+
+def relaxed_expr(x: Any) -> sympy.Expr:
+    """The relaxed expression of a cost field (a plain number is its own expression)."""
+    return x.expr if isinstance(x, Relaxed) else sympy.Rational(Fraction(x))
+
+
+def witness(x: Any) -> Number:
+    return cast(Number, x.value if isinstance(x, Relaxed) else x)
+
+
+@dataclass(frozen=True)
+class SymbolicCounts:
+    exprs: Mapping[str, sympy.Expr]
+    """params, macs, flops as closed forms (expanded polynomials or rational functions)."""
+    exact: Mapping[str, int]
+    """The exact integer counts at the point."""
+
+    def agrees(self, point: Mapping[str, Number]) -> bool:
+        """Whether the closed forms equal the exact counts at the point (no rounding there)."""
+        return all(substitute_vars(e, point) == self.exact[n] for n, e in self.exprs.items())
+
+
+@dataclass(frozen=True)
+class SymbolicLayer:
+    name: str
+    kind: str
+    counts: SymbolicCounts
+
+
+@dataclass(frozen=True)
+class SymbolicNetwork:
+    name: str
+    symbols: tuple[str, ...]
+    point: Mapping[str, Number]
+    """Where the structure (repeats, when, min/max branches) was decided, and checked."""
+    convention: Convention
+    totals: SymbolicCounts
+    layers: tuple[SymbolicLayer, ...]
+
+    @property
+    def rounded_layers(self) -> list[str]:
+        """The layers whose closed forms differ from their exact counts at the point."""
+        return [layer.name for layer in self.layers if not layer.counts.agrees(self.point)]
+
+
+def _counts(cost: Cost, convention: Convention) -> SymbolicCounts:
+    fields_ = {"params": cost.params, "macs": cost.macs, "flops": convention.flops(cost)}
+    return SymbolicCounts(
+        {n: sympy.expand(relaxed_expr(v)) for n, v in fields_.items()},
+        {n: int(witness(v)) for n, v in fields_.items()},
+    )
+
+
+def relaxed_graph(
+    loaded: LoadedSpec, names: Sequence[str], overrides: Mapping[str, Number] | None = None
+) -> tuple[Graph, dict[str, Number]]:
+    """The graph with the vars ``names`` relaxed, and the point (var values) it was built at."""
+    overrides = dict(overrides or {})
+    spec_vars = loaded.spec.vars
+    if not names:
+        raise SepcalcError("--symbolic: name at least one var, e.g. --symbolic alpha,resolution")
+    for name in names:
+        if name not in spec_vars:
+            raise SepcalcError(
+                f"--symbolic {name}: the spec has no var '{name}'{did_you_mean(name, spec_vars)}"
+                f" (its vars: {', '.join(spec_vars) or 'none'})"
+            )
+    concrete = build_graph(loaded, overrides)  # every spec error, reported as usual
+    point = {name: concrete.vars[name] for name in names}
+    relaxed = {n: Relaxed(v, var_symbol(n)) for n, v in point.items()}
+    try:
+        # A Relaxed stands in for an exact number wherever the builder takes one.
+        graph = build_graph(loaded, {**overrides, **cast(dict[str, Number], relaxed)})
+    except (TypeError, ValueError) as exc:
+        raise SepcalcError(f"cannot build a symbolic view of this spec: {exc}") from None
+    return graph, point
+
+
+def symbolic_network(
+    loaded: LoadedSpec,
+    names: Sequence[str],
+    convention: Convention,
+    overrides: Mapping[str, Number] | None = None,
+) -> SymbolicNetwork:
+    """Network totals and per-layer counts as closed forms in the vars ``names``."""
+    graph, point = relaxed_graph(loaded, names, overrides)
+    layers = tuple(SymbolicLayer(n.name, n.kind, _counts(n.cost, convention)) for n in graph.nodes)
+    return SymbolicNetwork(
+        graph.name,
+        tuple(names),
+        point,
+        convention,
+        _counts(graph.total(), convention),
+        layers,
+    )
+
+
+class _ExactPrinter(PythonCodePrinter):  # type: ignore[misc]
+    """Python code in which every rational constant is a Fraction, so results stay exact."""
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        return f"Fraction({expr.p}, {expr.q})"
+
+    def _print_Half(self, expr: sympy.Rational) -> str:
+        return self._print_Rational(expr)
+
+
+def lambdify_exact(expr: sympy.Expr, args: Sequence[sympy.Symbol]) -> Callable[..., Number]:
+    """Compile ``expr`` once into a Python function of ``args`` that is exact on ints and
+    Fractions (evaluate it many times instead of calling ``subs``)."""
+    fn = sympy.lambdify(args, expr, modules=[{"Fraction": Fraction}, "math"], printer=_ExactPrinter)
+
+    def call(*values: Number) -> Number:
+        return reduce(Fraction(fn(*values)))
+
+    return call
