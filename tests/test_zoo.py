@@ -72,6 +72,14 @@ ZOO = [
         partial(ref.efficientnet, Fraction(1), Fraction(1), 224),
         id="efficientnet_b0",
     ),
+    pytest.param(
+        "shufflenet_v2_x1_0",
+        2_278_604,  # torchvision ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1: num_params
+        "0.145",  # ... _ops (GFLOPS)
+        144_907_992,
+        ref.shufflenet_v2_x1_0,
+        id="shufflenet_v2_x1_0",
+    ),
 ]
 
 
@@ -250,3 +258,21 @@ def test_efficientnet_b1_to_b7(
     assert total.params == params == derived.params
     assert total.macs == derived.macs
     assert f"{total.macs / 1e9:.3f}" == gmacs
+
+
+# --- ShuffleNetV2 ---------------------------------------------------------------------------------
+
+
+def test_shufflenet_v2_structure(example: Callable[..., Graph]) -> None:
+    graph = example("shufflenet_v2_x1_0")
+    # Paper (arXiv 1807.11164) Table 5, 1x: 2.3M parameters. (Its 146M FLOPs is 1.1M above
+    # torchvision's 0.145G = 144,907,992 MACs; we follow torchvision.)
+    assert round(graph.total().params / 1e6, 1) == 2.3
+    # 3 stride-2 units and 3 + 7 + 3 = 13 stride-1 units, each ending in a shuffle of 2 groups.
+    assert sum(n.kind == "channel_shuffle" for n in graph.nodes) == 16
+    # Each stride-1 unit splits its input into two halves: 26 free slices.
+    slices = [n for n in graph.nodes if n.kind == "slice"]
+    assert len(slices) == 26
+    assert all(n.cost.params == n.cost.macs == 0 for n in slices)
+    stage_out = {n.name.split(".")[0]: n.output_shape for n in graph.nodes if n.kind == "concat"}
+    assert stage_out == {"stage2": (116, 28, 28), "stage3": (232, 14, 14), "stage4": (464, 7, 7)}
