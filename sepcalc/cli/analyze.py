@@ -23,7 +23,9 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
-SpecArg = Annotated[Path, typer.Argument(help="Network spec (YAML).", show_default=False)]
+SpecArg = Annotated[
+    Path, typer.Argument(help="Network spec (YAML).", show_default=False, metavar="SPEC")
+]
 SetOpt = Annotated[
     list[str],
     typer.Option(
