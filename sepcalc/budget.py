@@ -132,10 +132,10 @@ def parse_metric(text: str) -> Metric:
         return Metric(field, kind)
     if head in known_kinds() and rest in FIELDS:
         raise BudgetValueError(f"unknown metric '{name}'; did you mean 'by_kind.{name}'?")
-    raise BudgetValueError(
-        f"unknown metric '{name}'{did_you_mean(name, FIELDS)}; one of {', '.join(FIELDS)}, "
-        "or by_kind.<kind>.<field>"
+    hint = did_you_mean(name, FIELDS) or (
+        f"; one of {', '.join(FIELDS)}, or by_kind.<kind>.<field>"
     )
+    raise BudgetValueError(f"unknown metric '{name}'{hint}")
 
 
 Origin = Literal["spec", "file", "cli", "baseline"]
