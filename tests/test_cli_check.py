@@ -1,0 +1,532 @@
+"""`sepcalc check` end to end: every exit code, every format, budget sources and baselines.
+
+Numbers are MobileNetV1's (examples/mobilenet_v1.yaml; tests/test_mobilenet_v1.py derives them
+from the paper's Table 1): 568,740,352 MACs; 4,231,976 params = 4,209,088 weights + 1,000 FC
+bias + 21,888 BatchNorm; 5,044,712 activation elements.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner, Result
+
+from sepcalc.cli import app
+from tests.golden import assert_golden
+
+ROOT = Path(__file__).resolve().parent.parent
+MOBILENET = (ROOT / "examples" / "mobilenet_v1.yaml").read_text()
+GOLDEN = Path(__file__).parent / "golden" / "check"
+SCHEMA = json.loads((ROOT / "docs" / "schemas" / "check-report.schema.json").read_text())
+MACS, PARAMS, ACTIVATIONS = 568_740_352, 4_231_976, 5_044_712
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, ["check", *args])
+
+
+def write_spec(name: str, budget: str = "") -> int:
+    """MobileNetV1 with a budget section; returns the line of the section's first key."""
+    Path(name).write_text(MOBILENET + budget)
+    return len(MOBILENET.splitlines()) + 2
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own directory, so spec paths in outputs are short and stable."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+# ---- a run over two specs where one fails -------------------------------------------------
+
+BUDGETS = """\
+"*.yaml": {activations: 6M}
+tight.yaml:
+  params: 4.2M
+"""
+
+
+@pytest.fixture
+def two_specs() -> dict[str, int]:
+    """ok.yaml holds its budgets; tight.yaml exceeds one in its spec and one in budgets.yaml."""
+    ok = write_spec("ok.yaml", "budget:\n  macs: 600M\n  params: 4.3M\n")
+    tight = write_spec("tight.yaml", "budget:\n  macs: 500M\n")
+    Path("budgets.yaml").write_text(BUDGETS)
+    return {"ok": ok, "tight": tight}
+
+
+def run_two(*args: str) -> Result:
+    return run("ok.yaml", "tight.yaml", "--budgets", "budgets.yaml", *args)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "golden"),
+    [
+        ("text", "two_specs.txt"),
+        ("json", "two_specs.json"),
+        ("junit", "two_specs.xml"),
+        ("github", "two_specs.github.txt"),
+        ("markdown", "two_specs.md"),
+    ],
+    ids=["text", "json", "junit", "github", "markdown"],
+)
+def test_formats_golden(two_specs: dict[str, int], fmt: str, golden: str) -> None:
+    result = run_two("--format", fmt)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == ""
+    assert_golden(result.stdout, GOLDEN / golden)
+
+
+def test_github_lines_point_at_the_budget_that_failed(two_specs: dict[str, int]) -> None:
+    result = run_two("--format", "github")
+    # tight.yaml: macs from its own budget: section (the 'macs:' key's line); params 4.2M from
+    # line 3 of budgets.yaml: 4,231,976 - 4,200,000 = 31,976 over, 31,976 / 4.2M = 0.76%.
+    # 68,740,352 / 500M = 13.75%. '%' is escaped as %25 in workflow commands.
+    assert result.stdout.splitlines() == [
+        "::error file=budgets.yaml,line=3::MobileNetV1: params 4,231,976 exceeds the budget "
+        "4.2M (4,200,000) by 31,976 (0.76%25)",
+        f"::error file=tight.yaml,line={two_specs['tight']}::MobileNetV1: macs 568,740,352 "
+        "exceeds the budget 500M (500,000,000) by 68,740,352 (13.75%25)",
+        "sepcalc check: 2 of 6 checks failed in 2 specs",
+    ]
+    lines = Path("tight.yaml").read_text().splitlines()
+    assert lines[two_specs["tight"] - 1] == "  macs: 500M"
+
+
+def test_github_line_for_an_option_has_no_line() -> None:
+    write_spec("net.yaml")
+    result = run("net.yaml", "--max-activations", "5M", "--format", "github")
+    assert result.exit_code == 1
+    # 5,044,712 - 5,000,000 = 44,712 over (0.89% of 5M).
+    assert result.stdout.splitlines() == [
+        "::error file=net.yaml::MobileNetV1: activations 5,044,712 exceeds the budget 5M "
+        "(5,000,000) by 44,712 (0.89%25) [--max-activations 5M]",
+        "sepcalc check: 1 of 1 checks failed in 1 spec",
+    ]
+
+
+def test_github_step_summary(two_specs: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = Path("summary.md")
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    run_two("--format", "github")
+    markdown = run_two("--format", "markdown").stdout
+    assert summary.read_text() == "earlier step\n" + markdown  # appended, not replaced
+    assert markdown.startswith("### ❌ sepcalc check: 2 of 6 checks failed in 2 specs\n")
+
+
+def test_junit_is_valid_xml_with_one_testcase_per_spec_and_budget(
+    two_specs: dict[str, int],
+) -> None:
+    root = ET.fromstring(run_two("--format", "junit").stdout)
+    assert root.tag == "testsuites"
+    assert {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "6",
+        "failures": "2",
+        "errors": "0",
+        "skipped": "0",
+    }
+    cases = {
+        (suite.get("name"), case.get("name")): case
+        for suite in root.iter("testsuite")
+        for case in suite.iter("testcase")
+    }
+    assert list(cases) == [
+        ("ok.yaml", "params <= 4.3M"),
+        ("ok.yaml", "macs <= 600M"),
+        ("ok.yaml", "activations <= 6M"),
+        ("tight.yaml", "params <= 4.2M"),
+        ("tight.yaml", "macs <= 500M"),
+        ("tight.yaml", "activations <= 6M"),
+    ]
+    failed = {key for key, case in cases.items() if case.find("failure") is not None}
+    assert failed == {("tight.yaml", "params <= 4.2M"), ("tight.yaml", "macs <= 500M")}
+    macs = cases[("tight.yaml", "macs <= 500M")]
+    assert (macs.get("file"), macs.get("line")) == ("tight.yaml", str(two_specs["tight"]))
+    failure = macs.find("failure")
+    assert failure is not None
+    assert failure.get("message") == (
+        "MobileNetV1: macs 568,740,352 exceeds the budget 500M (500,000,000) by 68,740,352 (13.75%)"
+    )
+
+
+# ---- the JSON schema ---------------------------------------------------------------------
+
+
+def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
+    """The subset of JSON Schema that docs/schemas/check-report.schema.json uses.
+
+    Stricter than JSON Schema in one way: an object may only have documented properties, so a
+    field added to the output without documenting it fails here.
+    """
+    if "$ref" in schema:
+        schema = SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    errors = []
+    if "const" in schema and value != schema["const"]:
+        errors.append(f"{path}: {value!r} != {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{path}: {value!r} not in {schema['enum']}")
+    types = schema.get("type")
+    if types is not None:
+        kinds = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+        ok = any(
+            (isinstance(value, int) and not isinstance(value, bool))
+            if t == "integer"
+            else isinstance(value, kinds[t])
+            for t in ([types] if isinstance(types, str) else types)
+        )
+        if not ok:
+            return [f"{path}: {value!r} is not {types}"]
+    if "minimum" in schema and isinstance(value, int) and value < schema["minimum"]:
+        errors.append(f"{path}: {value} < {schema['minimum']}")
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        errors += [f"{path}: missing {k}" for k in schema.get("required", []) if k not in value]
+        errors += [f"{path}: undocumented {k}" for k in value if k not in props]
+        for k, v in value.items():
+            if k in props:
+                errors += validate(v, props[k], f"{path}.{k}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            errors += validate(item, schema["items"], f"{path}[{i}]")
+    return errors
+
+
+def test_schema_validator_catches_problems() -> None:
+    """The validator is not vacuous: each kind of mistake is reported."""
+    good = json.loads((GOLDEN / "two_specs.json").read_text())
+    assert validate(good, SCHEMA) == []
+    bad = json.loads(json.dumps(good))
+    bad["schema_version"] = 2
+    bad["summary"]["extra"] = 1
+    del bad["specs"][0]["checks"][0]["limit"]
+    bad["specs"][1]["status"] = "ok"
+    bad["specs"][1]["checks"][0]["value"] = "4.2M"
+    assert validate(bad, SCHEMA) == [
+        "$.schema_version: 2 != 1",
+        "$.summary: undocumented extra",
+        "$.specs[0].checks[0]: missing limit",
+        "$.specs[1].status: 'ok' not in ['pass', 'fail', 'error', 'no_budget']",
+        "$.specs[1].checks[0].value: '4.2M' is not integer",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ok.yaml", "tight.yaml", "--budgets", "budgets.yaml"),
+        ("ok.yaml", "bad.yaml", "none.yaml"),
+        ("ok.yaml", "--baseline", "base.json", "--max-increase", "macs=2%"),
+    ],
+    ids=["budgets", "invalid-and-unbudgeted", "baseline"],
+)
+def test_json_matches_its_schema(two_specs: dict[str, int], args: tuple[str, ...]) -> None:
+    Path("bad.yaml").write_text("input: {channels: 3, size: 8}\nlayers:\n  - {kind: conv}\n")
+    write_spec("none.yaml")
+    Path("base.json").write_text(
+        CliRunner().invoke(app, ["analyze", "ok.yaml", "--format", "json"]).stdout
+    )
+    data = json.loads(run(*args, "--format", "json").stdout)
+    assert validate(data, SCHEMA) == []
+
+
+def test_json_numbers(two_specs: dict[str, int]) -> None:
+    data = json.loads(run_two("--format", "json").stdout)
+    assert (data["status"], data["summary"]["failed_checks"]) == ("fail", 2)
+    tight = data["specs"][1]
+    assert tight["status"] == "fail"
+    checks = {c["metric"]: c for c in tight["checks"]}
+    assert checks["macs"] == {
+        "metric": "macs",
+        "type": "budget",
+        "value": MACS,
+        "limit": 500_000_000,
+        "headroom": 500_000_000 - MACS,
+        "passed": False,
+        "bound": "500M",
+        "baseline": None,
+        "source": {
+            "origin": "spec",
+            "file": "tight.yaml",
+            "line": two_specs["tight"],
+            "label": "budget.macs",
+        },
+    }
+    assert checks["params"]["source"] == {
+        "origin": "file",
+        "file": "budgets.yaml",
+        "line": 3,
+        "label": "tight.yaml: params",
+    }
+    assert checks["activations"]["value"] == ACTIVATIONS
+
+
+# ---- exit codes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("--max-macs", "600M", "--max-params", "4.3M"), 0),  # 568.74M <= 600M, 4.23M <= 4.3M
+        (("--max-macs", "568740352"), 0),  # equal to the budget passes
+        (("--max-macs", "568740351"), 1),  # one MAC over fails
+        (("--max-params", "4.2M"), 1),  # 4,231,976 > 4,200,000
+        (("--max-params", "4.2M", "--exit-zero"), 0),
+        (("--budget", "by_kind.pointwise.macs=539492352"), 0),  # Table 2: the 1x1 convs
+        (("--budget", "by_kind.pointwise.macs=539.49M"), 1),  # 539,490,000 < 539,492,352
+        (("--budget", "params.weight=4209088"), 0),
+        (("--max-flops", "1.15G"), 1),  # 1,152,659,944 FLOPs (default convention)
+        (("--max-flops", "1.15G", "--convention", "fvcore"), 0),  # fvcore: 1 per MAC + BN...
+    ],
+    ids=["pass", "equal", "one-over", "params-over", "exit-zero", "kind", "kind-over",
+         "weights", "flops-over", "flops-fvcore"],
+)  # fmt: skip
+def test_exit_codes_on_mobilenet(args: tuple[str, ...], code: int) -> None:
+    write_spec("net.yaml")
+    result = run("net.yaml", *args)
+    assert result.exit_code == code, result.stdout + result.stderr
+    assert result.stderr == ""
+
+
+def test_exit_zero_still_reports_the_failure() -> None:
+    write_spec("net.yaml")
+    plain = run("net.yaml", "--max-params", "4.2M", "--format", "json")
+    zero = run("net.yaml", "--max-params", "4.2M", "--format", "json", "--exit-zero")
+    assert (plain.exit_code, zero.exit_code) == (1, 0)
+    assert plain.stdout == zero.stdout
+    assert json.loads(zero.stdout)["status"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--max-macs", "6OOM"), "error: --max-macs 6OOM: '6OOM' is not a count"),
+        (("--max-macs", "1.5"), "error: --max-macs 1.5: '1.5' is 1.5, not a whole number"),
+        (("--budget", "mac=1M"), "error: --budget mac=1M: unknown metric 'mac'; did you mean"),
+        (("--budgets", "missing.yaml"), "missing.yaml: cannot read budgets file"),
+        (("--budgets", "broken.yaml"), "broken.yaml:1:1: a budgets file maps spec paths"),
+        (("--max-increase", "macs=2%"), "error: --max-increase needs --baseline"),
+        (("--baseline", "missing.json"), "error: missing.json: cannot read report"),
+        (("--baseline", "broken.yaml"), "error: broken.yaml:1:1: invalid JSON"),
+        (("--baseline", "base.json", "--max-increase", "flops=1%", "--convention", "paper"),
+         "error: base.json counts FLOPs with the 'default' convention, this run with 'paper'"),
+        (("--baseline", "base.json", "--max-increase", "macs=2"), None),  # valid: +2 MACs
+        (("--convention", "fvcor"), "error: unknown convention 'fvcor'; did you mean 'fvcore'?"),
+    ],
+    ids=["bad-value", "fraction", "bad-metric", "no-budgets-file", "bad-budgets-file",
+         "increase-without-baseline", "no-baseline", "baseline-not-json", "flops-convention",
+         "valid-absolute-increase", "bad-convention"],
+)  # fmt: skip
+def test_invalid_options_exit_2(args: tuple[str, ...], message: str | None) -> None:
+    write_spec("net.yaml")
+    Path("broken.yaml").write_text("- not a mapping\n")
+    Path("base.json").write_text(
+        CliRunner().invoke(app, ["analyze", "net.yaml", "--format", "json"]).stdout
+    )
+    result = run("net.yaml", *args)
+    if message is None:
+        assert result.exit_code == 0, result.stderr
+        return
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_baseline_needs_exactly_one_spec() -> None:
+    write_spec("a.yaml")
+    write_spec("b.yaml")
+    Path("base.json").write_text("{}")
+    result = run("a.yaml", "b.yaml", "--baseline", "base.json")
+    assert result.exit_code == 2
+    assert "--baseline compares one spec with its saved report; got 2 specs" in result.stderr
+
+
+def test_invalid_spec_among_several(two_specs: dict[str, int]) -> None:
+    """An invalid spec is reported on stderr; the others are still checked; exit code 2."""
+    Path("bad.yaml").write_text("input: {channels: 3, size: 8}\nlayers:\n  - {kind: conv}\n")
+    result = run("ok.yaml", "bad.yaml", "tight.yaml", "--budgets", "budgets.yaml", "-f", "github")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "bad.yaml:3:5: layers.0: missing required key 'kernel'",
+        "bad.yaml:3:5: layers.0: missing required key 'out'",
+        "2 errors in bad.yaml",
+    ]
+    out = result.stdout.splitlines()
+    assert out[:2] == [
+        "::error file=bad.yaml,line=3,col=5::layers.0: missing required key 'kernel'",
+        "::error file=bad.yaml,line=3,col=5::layers.0: missing required key 'out'",
+    ]
+    assert out[-1] == "sepcalc check: 2 of 6 checks failed in 3 specs (1 invalid)"
+    # --exit-zero does not hide invalid input.
+    assert run("bad.yaml", "--max-macs", "1M", "--exit-zero").exit_code == 2
+
+
+def test_missing_spec_and_bad_set(two_specs: dict[str, int]) -> None:
+    result = run("ok.yaml", "nowhere.yaml", "--format", "json")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert [s["status"] for s in data["specs"]] == ["pass", "error"]
+    assert data["specs"][1]["diagnostics"][0]["message"].startswith("cannot read spec")
+    result = run("ok.yaml", "--set", "beta=2")
+    assert result.exit_code == 2
+    assert "--set beta: the spec has no var 'beta'" in result.stderr
+
+
+def test_spec_budget_errors_point_at_the_spec(two_specs: dict[str, int]) -> None:
+    line = write_spec("typo.yaml", "budget:\n  maks: 600M\n  params: 4.3 M B\n")
+    result = run("typo.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:2] == [
+        f"typo.yaml:{line}:3: budget.maks: unknown metric 'maks'; did you mean 'macs'?",
+        f"typo.yaml:{line + 1}:11: budget.params: '4.3 M B' is not a count; write a number "
+        "with an optional K, M, G or T suffix, e.g. 600M or 4.2M",
+    ]
+
+
+def test_no_budget_is_a_warning() -> None:
+    write_spec("net.yaml")
+    result = run("net.yaml")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: net.yaml: no budget applies")
+    assert "NO BUDGET" in result.stdout
+
+
+# ---- budget sources ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_macs", "cli_macs", "expected"),
+    [
+        (None, None, ("500M", "spec", 1)),  # spec only: 568.74M > 500M
+        ("550M", None, ("550M", "file", 1)),  # the file overrides the spec
+        ("550M", "600M", ("600M", "cli", 0)),  # the option overrides both
+        (None, "600M", ("600M", "cli", 0)),
+    ],
+    ids=["spec", "file-over-spec", "cli-over-file", "cli-over-spec"],
+)
+def test_precedence_cli_over_file_over_spec(
+    file_macs: str | None, cli_macs: str | None, expected: tuple[str, str, int]
+) -> None:
+    write_spec("net.yaml", "budget:\n  macs: 500M\n  params: 4.3M\n")
+    args = ["net.yaml", "--format", "json"]
+    if file_macs:
+        Path("budgets.yaml").write_text(f"net.yaml: {{macs: {file_macs}}}\n")
+        args += ["--budgets", "budgets.yaml"]
+    if cli_macs:
+        args += ["--max-macs", cli_macs]
+    result = run(*args)
+    checks = {c["metric"]: c for c in json.loads(result.stdout)["specs"][0]["checks"]}
+    bound, origin, code = expected
+    assert (checks["macs"]["bound"], checks["macs"]["source"]["origin"]) == (bound, origin)
+    assert checks["params"]["source"]["origin"] == "spec"  # untouched: only macs is overridden
+    assert result.exit_code == code
+
+
+def test_budgets_file_globs_and_absolute_paths(tmp_path: Path) -> None:
+    Path("models").mkdir()
+    write_spec("models/a.yaml")
+    Path("budgets.yaml").write_text('"models/*.yaml": {macs: 600M}\n')
+    for spec in ("models/a.yaml", "./models/a.yaml", str(tmp_path / "models" / "a.yaml")):
+        data = json.loads(run(spec, "--budgets", "budgets.yaml", "-f", "json").stdout)
+        assert data["specs"][0]["spec"] == "models/a.yaml"
+        assert data["specs"][0]["status"] == "pass"
+
+
+# ---- baseline -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("baseline_set", "spec_set", "increase", "code"),
+    [
+        # Baseline at resolution 160: 290,675,200 MACs (Table 7); now 224: 568,740,352.
+        ("resolution=160", None, "macs=2%,params=0", 1),
+        # Growth is 568,740,352 / 290,675,200 - 1 = +95.66%:
+        ("resolution=160", None, "macs=95%", 1),  # limit 566,816,640 < 568,740,352
+        ("resolution=160", None, "macs=96%", 0),  # limit 569,723,392 >= 568,740,352
+        (None, "resolution=160", "macs=0%", 0),  # MACs went down
+        (None, None, None, 0),  # default params=0,macs=0 against itself
+        # Table 6, alpha 0.75: 2,585,560 params; growth to alpha 1 is 1,646,416.
+        ("alpha=0.75", None, "params=1.6M", 1),
+        ("alpha=0.75", None, "params=1646416", 0),
+    ],
+    ids=["grew", "grew-95", "within-96", "shrank", "default-same", "params-over", "params-exact"],
+)
+def test_baseline(
+    baseline_set: str | None, spec_set: str | None, increase: str | None, code: int
+) -> None:
+    write_spec("net.yaml")
+    analyze = ["analyze", "net.yaml", "--format", "json"]
+    if baseline_set:
+        analyze += ["--set", baseline_set]
+    Path("base.json").write_text(CliRunner().invoke(app, analyze).stdout)
+    args = ["net.yaml", "--baseline", "base.json", "--format", "json"]
+    if spec_set:
+        args += ["--set", spec_set]
+    if increase:
+        args += ["--max-increase", increase]
+    result = run(*args)
+    assert result.exit_code == code, result.stdout
+    checks = json.loads(result.stdout)["specs"][0]["checks"]
+    assert all(c["type"] == "baseline" for c in checks)
+    assert all(c["source"]["file"] == "base.json" for c in checks)
+
+
+def test_baseline_numbers() -> None:
+    write_spec("net.yaml")
+    Path("base.json").write_text(
+        CliRunner()
+        .invoke(app, ["analyze", "net.yaml", "-f", "json", "--set", "resolution=160"])
+        .stdout
+    )
+    result = run("net.yaml", "--baseline", "base.json", "--max-increase", "macs=2%", "-f", "github")
+    # 568,740,352 / 290,675,200 - 1 = +95.66%; 2% of 290,675,200 = 5,813,504.
+    assert result.stdout.splitlines() == [
+        "::error file=net.yaml::MobileNetV1: macs 568,740,352 grew +95.66%25 over the baseline "
+        "290,675,200 (base.json), more than macs=2%25 allows (at most 296,488,704) "
+        "[--max-increase macs=2%25]",
+        "sepcalc check: 1 of 1 checks failed in 1 spec",
+    ]
+
+
+# ---- the shipped CI example ---------------------------------------------------------------
+
+
+def test_ci_example_budgets_hold_for_every_example() -> None:
+    """What examples/ci/github-workflow.yml runs: every example has a budget, and all hold."""
+    specs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").glob("*.yaml"))
+    for spec in specs:
+        Path(spec).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / spec, spec)
+    result = run(*specs, "--budgets", str(ROOT / "examples" / "ci" / "budgets.yaml"), "-f", "json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0, [s for s in data["specs"] if s["status"] != "pass"]
+    assert all(s["checks"] for s in data["specs"])
+    v1 = next(s for s in data["specs"] if s["spec"] == "examples/mobilenet_v1.yaml")
+    assert {c["metric"]: c["value"] for c in v1["checks"]} == {
+        "params": PARAMS,
+        "macs": MACS,
+        "by_kind.pointwise.macs": 539_492_352,  # Table 2: 94.86% of the mult-adds
+    }
+
+
+def test_pre_commit_hook() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert [h["id"] for h in hooks] == ["sepcalc-check"]
+    assert hooks[0]["entry"] == "sepcalc check"
+    assert hooks[0]["language"] == "python"
+
+
+def test_help_documents_exit_codes() -> None:
+    result = CliRunner().invoke(app, ["check", "--help"], env={"COLUMNS": "200"})
+    text = re.sub(r"\s+", " ", result.stdout)
+    assert "Exit codes: 0 every budget holds (or --exit-zero); 1 a budget is exceeded" in text
+    assert "2 invalid spec, budgets file, report or options" in text
