@@ -117,7 +117,7 @@ class _Builder:
             raise _Skip
         return number
 
-    def resolve_vars(self, overrides: Mapping[str, Number]) -> dict[str, Any]:
+    def resolve_vars(self, overrides: Mapping[str, Number | bool]) -> dict[str, Any]:
         unknown = [name for name in overrides if name not in self.spec.vars]
         if unknown:
             name = unknown[0]
@@ -375,13 +375,17 @@ def _where(path: SpecPath) -> str:
     return ".".join(str(p) for p in path)
 
 
-def parse_overrides(pairs: Sequence[str]) -> dict[str, Number]:
-    """``["alpha=0.5", "resolution=160"]`` -> exact numbers."""
-    result: dict[str, Number] = {}
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Number | bool]:
+    """``["alpha=0.5", "resolution=160", "v1_5=false"]`` -> exact numbers and booleans."""
+    result: dict[str, Number | bool] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
-            raise SepcalcError(f"--set '{pair}': expected NAME=NUMBER, e.g. --set alpha=0.5")
+            raise SepcalcError(f"--set '{pair}': expected NAME=VALUE, e.g. --set alpha=0.5")
+        flag = text.strip().lower()
+        if flag in ("true", "false"):
+            result[name.strip()] = flag == "true"
+            continue
         try:
             result[name.strip()] = exact(text)
         except ExprError as exc:
@@ -389,7 +393,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Number]:
     return result
 
 
-def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number] | None = None) -> Graph:
+def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | None = None) -> Graph:
     """Expand a loaded spec into its layer graph; raises SpecError with every problem found."""
     spec, builder = loaded.spec, _Builder(loaded.spec, loaded.locator)
     builder.globals = builder.resolve_vars(overrides or {})

@@ -151,3 +151,27 @@ def test_chain_total_equals_sum_and_analysis_agrees(
     assert a.totals.macs == sum(r.counts.macs for r in a.layers)
     assert a.totals.params == sum(r.counts.params for r in a.layers)
     assert a.by_kind["depthwise"].macs + a.by_kind["pointwise"].macs == a.totals.macs
+
+
+def test_boolean_vars_and_block_defaults(tmp_path: Path) -> None:
+    text = (
+        "vars: {pre: true}\ninput: {channels: 4, size: 8}\n"
+        "blocks:\n  b:\n    params: {act_first: false}\n    layers:\n"
+        "      - {kind: relu, when: act_first}\n      - {kind: conv, out: 4, kernel: 3}\n"
+        "layers:\n  - {block: b}\n  - {block: b, act_first: pre}\n"
+    )
+    assert [n.name for n in graph_of(text, tmp_path).nodes] == ["b1.conv1", "b2.relu1", "b2.conv1"]
+    off = graph_of(text, tmp_path, {"pre": False})
+    assert [n.name for n in off.nodes] == ["b1.conv1", "b2.conv1"]
+
+
+def test_override_parsing() -> None:
+    from fractions import Fraction
+
+    from sepcalc.graph import parse_overrides
+
+    assert parse_overrides(["alpha=0.35", "resolution=160", "v1_5=False"]) == {
+        "alpha": Fraction(7, 20),
+        "resolution": 160,
+        "v1_5": False,
+    }

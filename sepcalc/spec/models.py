@@ -35,7 +35,7 @@ assert set(get_args(Activation)) == set(ACTIVATIONS)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class LayerBase(Strict):
@@ -228,7 +228,9 @@ else:
 
 
 class Block(Strict):
-    params: list[StrictStr] | dict[StrictStr, NumExpr | None] = Field(default_factory=list)
+    params: list[StrictStr] | dict[StrictStr, StrictBool | NumExpr | None] = Field(
+        default_factory=list
+    )
     """Parameter names, or names with defaults (null: required)."""
     layers: list[LayerEntry] = Field(min_length=1)
 
@@ -243,7 +245,7 @@ class NetworkSpec(Strict):
     name: StrictStr = "network"
     description: StrictStr | None = None
     input: Input
-    vars: dict[StrictStr, NumExpr] = Field(default_factory=dict)
+    vars: dict[StrictStr, StrictBool | NumExpr] = Field(default_factory=dict)
     blocks: dict[StrictStr, Block] = Field(default_factory=dict)
     layers: list[LayerEntry] = Field(min_length=1)
     budget: dict[StrictStr, StrictInt | StrictFloat | StrictStr] | None = None
