@@ -41,6 +41,8 @@ class Snapshot:
     layers: tuple[LayerCounts, ...]
     source: str = ""
     """Where the numbers come from (a spec or report path), for messages."""
+    flops_meaning: str = ""
+    """What the convention counts as a FLOP, in words."""
 
     @classmethod
     def of(cls, analysis: Analysis, source: str = "") -> Snapshot:
@@ -51,6 +53,7 @@ class Snapshot:
             by_kind={kind: _flat(c) for kind, c in analysis.by_kind.items()},
             layers=tuple(LayerCounts(r.name, r.kind, _flat(r.counts)) for r in analysis.layers),
             source=source,
+            flops_meaning=analysis.convention.description,
         )
 
     @classmethod
@@ -83,6 +86,7 @@ class Snapshot:
                 for i, row in enumerate(layers)
             ),
             source=source,
+            flops_meaning=str(convention.get("flops", "")),
         )
 
     def count(self, field: str, kind: str | None = None) -> int:

@@ -58,4 +58,5 @@ def flops_note(d: Diff) -> str:
             f"FLOPs not compared: the old side counts them with the '{d.old.convention}' "
             f"convention, the new side with '{d.new.convention}'."
         )
-    return f"MACs are multiply-accumulates; FLOPs follow the '{d.new.convention}' convention."
+    meaning = f": {d.new.flops_meaning}" if d.new.flops_meaning else ""
+    return f"MACs are multiply-accumulates; FLOPs ({d.new.convention}){meaning}."

@@ -76,6 +76,9 @@ def render_diff_text(d: Diff, *, all_layers: bool = False) -> RenderableType:
         parts.append(Text(f"Layers: {layer_summary(d)}; every layer costs the same."))
     hidden = d.count(LayerStatus.SAME)
     if rows and hidden and not all_layers:
-        parts.append(Text(f"{hidden} unchanged layers not shown (--all shows them).", style="dim"))
+        layer_s = "layer" if hidden == 1 else "layers"
+        parts.append(
+            Text(f"{hidden} unchanged {layer_s} not shown (--all shows them).", style="dim")
+        )
     parts += [Text(), Text(flops_note(d), style="dim")]
     return Group(*parts)
