@@ -627,6 +627,74 @@ def lambdify_exact(expr: sympy.Expr, args: Sequence[sympy.Symbol]) -> Callable[.
     fn = sympy.lambdify(args, expr, modules=[{"Fraction": Fraction}, "math"], printer=_ExactPrinter)
 
     def call(*values: Number) -> Number:
-        return reduce(Fraction(fn(*values)))
+        return reduce(Fraction(fn(*(Fraction(v) for v in values))))
 
     return call
+
+
+# --- the `formula` command's result ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormulaReport:
+    """One or two layer kinds in closed form, their ratio, and their values at a point."""
+
+    formulas: tuple[LayerFormula, ...]
+    count: Count
+    convention: Convention
+    ratio: Ratio | None
+    """formulas[0] / formulas[1] when two kinds are compared."""
+    at: Mapping[str, int]
+    at_formulas: tuple[Mapping[str, sympy.Expr], ...]
+    """Each formula's params, macs, flops with ``at`` substituted (exact rationals if no
+    symbol remains)."""
+    at_ratio: Ratio | None
+    symbols: tuple[str, ...]
+    """The names of the symbols used by the formulas."""
+
+
+def formula_report(
+    kind: str,
+    vs: str | None = None,
+    *,
+    count: Count = Count(),
+    convention: Convention,
+    metric_name: str = "macs",
+    at: Mapping[str, int] | None = None,
+) -> FormulaReport:
+    at = dict(at or {})
+    if metric_name not in METRICS:
+        raise SepcalcError(f"--metric {metric_name}: choose one of {', '.join(METRICS)}")
+    formulas = tuple(layer_formula(k_, count, convention) for k_ in (kind, vs) if k_ is not None)
+    used = symbols_of(e for f in formulas for e in f.exprs.values())
+    for name in at:
+        if name not in used:
+            kinds = " and ".join(f.kind for f in formulas)
+            raise SepcalcError(
+                f"--at {name}: the formulas of {kinds} do not use {name} "
+                f"(they use: {', '.join(used)})"
+            )
+    r = None
+    if len(formulas) == 2:
+        if formulas[1].exprs[metric_name] == 0:
+            raise SepcalcError(
+                f"{formulas[1].kind} has no {metric_name}: there is no ratio; "
+                "try --metric params, macs or flops"
+            )
+        r = ratio(formulas[0], formulas[1], metric_name)
+    at_r = None
+    if r is not None and at:
+        at_r = Ratio(
+            metric_name,
+            *(substitute(e, at) for e in (r.ratio, r.reduction, r.savings)),
+        )
+    return FormulaReport(
+        formulas,
+        count,
+        convention,
+        r,
+        at,
+        tuple({n: substitute(e, at) for n, e in f.exprs.items()} for f in formulas) if at else (),
+        at_r,
+        tuple(used),
+    )

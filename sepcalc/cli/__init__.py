@@ -78,6 +78,7 @@ def _root(
 from sepcalc.cli import analyze as _analyze  # noqa: E402,F401  (registers its command)
 from sepcalc.cli import check as _check  # noqa: E402,F401
 from sepcalc.cli import diff as _diff  # noqa: E402,F401
+from sepcalc.cli import formula as _formula  # noqa: E402,F401
 
 
 def main() -> None:

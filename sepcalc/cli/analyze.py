@@ -12,6 +12,7 @@ import typer
 from sepcalc.analysis import analyze as run_analysis
 from sepcalc.cli import app, stdout, user_errors
 from sepcalc.conventions import PRESETS, get_convention
+from sepcalc.errors import SepcalcError
 from sepcalc.graph import build_graph, parse_overrides
 from sepcalc.spec import load_spec
 
@@ -60,11 +61,36 @@ def analyze(
     summary: Annotated[
         bool, typer.Option("--summary", help="Table format: totals and kinds only, no layers.")
     ] = False,
+    symbolic: Annotated[
+        str | None,
+        typer.Option(
+            "--symbolic",
+            metavar="VARS",
+            help="Totals as closed forms in these spec vars, e.g. alpha,resolution (continuous "
+            "relaxation: rounding is the identity; see docs/symbolic.md). Table or json format.",
+        ),
+    ] = None,
+    per_layer: Annotated[
+        bool, typer.Option("--per-layer", help="With --symbolic: every layer's closed forms too.")
+    ] = False,
 ) -> None:
     """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
 
     Example: sepcalc analyze examples/mobilenet_v1.yaml --set alpha=0.5 --compare-standard
     """
+    if symbolic is not None or per_layer:
+        from sepcalc.cli.formula import symbolic_analysis
+
+        with user_errors():
+            if symbolic is None or fmt not in (Format.table, Format.json) or compare_standard:
+                raise SepcalcError(
+                    "--symbolic VARS (with --per-layer) gives closed forms in table or json "
+                    "format, without --compare-standard"
+                )
+        symbolic_analysis(
+            spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
+        )
+        return
     with user_errors():
         conv = get_convention(convention)
         graph = build_graph(load_spec(spec), parse_overrides(set_))

@@ -1,0 +1,135 @@
+"""`sepcalc formula` and `analyze --symbolic`: closed forms, with sympy imported only here.
+
+This module is imported by every command (it registers `formula`), so sympy and the symbolic
+modules are imported inside the functions, never at the top.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sepcalc.cli import app, stdout, user_errors
+from sepcalc.conventions import PRESETS, get_convention
+from sepcalc.errors import SepcalcError
+
+
+class Metric(StrEnum):
+    params = "params"
+    macs = "macs"
+    flops = "flops"
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def formula(
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help="Layer kind: conv, depthwise, pointwise, separable, linear, ... (see --list).",
+            show_default=False,
+        ),
+    ] = None,
+    vs: Annotated[
+        str | None,
+        typer.Option(
+            "--vs",
+            metavar="KIND",
+            help="Compare with another kind: ratio KIND / VS, reduction 1/ratio, savings "
+            "1 - ratio.",
+        ),
+    ] = None,
+    at: Annotated[
+        list[str],
+        typer.Option(
+            "--at",
+            metavar="NAME=N,...",
+            help="Exact values at a point, e.g. --at C_out=128,k=3 (repeatable).",
+        ),
+    ] = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    count: Annotated[
+        str,
+        typer.Option(
+            "--count",
+            metavar="bias,norm,act",
+            help="Also count a bias, a BatchNorm, an activation on every conv/linear stage "
+            "(separable: norm and act after both stages, bias on the pointwise). Changes params "
+            "and FLOPs; MACs never include them.",
+        ),
+    ] = "",
+    metric: Annotated[
+        Metric, typer.Option("--metric", help="What the --vs ratio compares.")
+    ] = Metric.macs,
+    convention: Annotated[
+        str,
+        typer.Option(
+            "--convention",
+            help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
+        ),
+    ] = "default",
+    latex: Annotated[bool, typer.Option("--latex", help="Print LaTeX instead of unicode.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List every layer kind that has a closed form.")
+    ] = False,
+) -> None:
+    """Params, MACs and FLOPs of one layer kind in symbols, from the same formula as the counts.
+
+    Symbols (positive integers): C_in input channels, C_out output channels, k kernel size
+    (k x k), H and W the feature map height and width, m depth multiplier, C_se squeeze channels.
+    For conv, depthwise, pointwise and separable, H and W are the OUTPUT size at stride 1 with
+    'same' padding (so also the input size: the MobileNet paper's D_F); each kind states its
+    sizes. Example: sepcalc formula separable --vs conv --at C_out=128,k=3
+    """
+    from sepcalc.report import symbolic as report
+    from sepcalc.symbolic import formula_report, parse_at, parse_count
+
+    if list_:
+        if fmt is Format.json:
+            typer.echo(json.dumps(report.list_to_dict(), indent=2))
+        else:
+            stdout().print(report.render_list())
+        return
+    with user_errors():
+        if kind is None:
+            raise SepcalcError("name a layer kind, e.g. `sepcalc formula conv`, or use --list")
+        result = formula_report(
+            kind,
+            vs,
+            count=parse_count(count),
+            convention=get_convention(convention),
+            metric_name=metric.value,
+            at=parse_at(at),
+        )
+    if fmt is Format.json:
+        typer.echo(json.dumps(report.formula_to_dict(result, latex=latex), indent=2))
+    else:
+        stdout().print(report.render_formula(result, latex=latex))
+
+
+def symbolic_analysis(
+    spec: Path, set_: list[str], names: str, convention: str, *, per_layer: bool, json_: bool
+) -> None:
+    """`analyze --symbolic`: network totals (and layers) as closed forms in the named vars."""
+    from sepcalc.graph import parse_overrides
+    from sepcalc.report import symbolic as report
+    from sepcalc.spec import load_spec
+    from sepcalc.symbolic import symbolic_network
+
+    with user_errors():
+        conv = get_convention(convention)
+        overrides = parse_overrides(set_)
+        vars_ = [n.strip() for n in names.split(",") if n.strip()]
+        net = symbolic_network(load_spec(spec), vars_, conv, overrides)
+    if json_:
+        typer.echo(json.dumps(report.network_to_dict(net, per_layer=per_layer), indent=2))
+    else:
+        stdout().print(report.render_network(net, per_layer=per_layer))

@@ -1,0 +1,190 @@
+"""`sepcalc formula` and `sepcalc analyze --symbolic` end to end: golden output, JSON that sympy
+parses back, exact values, user errors, and sympy staying off the plain `analyze` path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy
+from typer.testing import CliRunner
+
+from sepcalc.cli import app
+from sepcalc.symbolic import SYMBOL_MEANINGS, VIEWS
+from sepcalc.symbols import LAYER_SYMBOLS, C_out, k, var_symbol
+from tests.golden import assert_golden
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = "examples/mobilenet_v1.yaml"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def run(*args: str, code: int = 0) -> tuple[str, str]:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "golden"),
+    [
+        (("formula", "conv"), "formula.conv.txt"),
+        (("formula", "separable", "--vs", "conv"), "formula.separable-vs-conv.txt"),
+        (
+            ("formula", "separable", "--vs", "conv", "--at", "C_out=128,k=3"),
+            "formula.separable-vs-conv.at.txt",
+        ),
+        (
+            ("formula", "separable", "--vs", "conv", "--count", "bias,norm", "--metric", "params"),
+            "formula.separable-vs-conv.count.txt",
+        ),
+        (("formula", "depthwise", "--latex"), "formula.depthwise.latex.txt"),
+        (("formula", "--list"), "formula.list.txt"),
+        (
+            ("formula", "separable", "--vs", "conv", "--at", "C_out=128,k=3", "-f", "json"),
+            "formula.separable-vs-conv.at.json",
+        ),
+        (("analyze", SPEC, "--symbolic", "alpha,resolution"), "symbolic.mobilenet_v1.txt"),
+        (
+            (
+                "analyze",
+                SPEC,
+                "--symbolic",
+                "alpha,resolution",
+                "--per-layer",
+                "--set",
+                "alpha=0.3",
+            ),
+            "symbolic.mobilenet_v1.a03.per-layer.txt",
+        ),
+        (
+            ("analyze", SPEC, "--symbolic", "alpha,resolution", "--per-layer", "-f", "json"),
+            "symbolic.mobilenet_v1.per-layer.json",
+        ),
+    ],
+    ids=["conv", "vs", "at", "count", "latex", "list", "json", "network", "rounding", "net-json"],
+)
+def test_output_golden(args: tuple[str, ...], golden: str) -> None:
+    assert_golden(run(*args)[0], GOLDEN / golden)
+
+
+def test_formula_json_parses_back_with_sympy() -> None:
+    data = json.loads(run("formula", "separable", "--vs", "conv", "-f", "json")[0])
+    assert data["kinds"] == ["separable", "conv"]
+    assert list(data["symbols"]) == ["C_in", "C_out", "k", "H", "W"]
+    ratio = sympy.sympify(data["ratio"]["ratio"], locals=LAYER_SYMBOLS)
+    assert sympy.simplify(ratio - (1 / C_out + 1 / k**2)) == 0
+    for kind in ("separable", "conv"):
+        for name in ("params", "macs", "flops"):
+            parsed = sympy.sympify(data["formulas"][kind][name], locals=LAYER_SYMBOLS)
+            assert str(parsed) == data["formulas"][kind][name]
+
+
+def test_formula_json_exact_values_at_a_point() -> None:
+    data = json.loads(
+        run("formula", "separable", "--vs", "conv", "--at", "C_out=128", "--at", "k=3",
+            "-f", "json")[0]
+    )  # fmt: skip
+    at = data["at"]
+    assert at["values"] == {"C_out": 128, "k": 3}
+    assert at["ratio"] == {"exact": "137/1152", "decimal": 137 / 1152}
+    assert at["reduction"]["exact"] == "1152/137"
+    assert round(at["reduction"]["decimal"], 2) == 8.41
+    assert at["savings"]["exact"] == "1015/1152"
+    # C_in, H, W remain: the costs at the point are still expressions.
+    assert at["formulas"]["separable"]["macs"] == {"expr": "137*C_in*H*W"}
+
+
+def test_formula_text_at_a_point_says_8_41x() -> None:
+    out = run("formula", "separable", "--vs", "conv", "--at", "C_out=128,k=3")[0]
+    assert "ratio = 137/1152 ≈ 0.1189, i.e. 8.41x fewer MACs" in out
+    assert "savings 88.11%" in out
+
+
+def test_count_with_macs_metric_says_macs_do_not_change() -> None:
+    out = run("formula", "separable", "--vs", "conv", "--count", "bias,norm")[0]
+    assert "MACs never include bias adds or normalization" in out
+
+
+def test_list_names_every_view() -> None:
+    data = json.loads(run("formula", "--list", "-f", "json")[0])
+    assert list(data["kinds"]) == list(VIEWS)
+    assert data["kinds"]["separable"]["macs"] == "C_in*C_out*H*W + C_in*H*W*k**2"
+
+
+def test_help_documents_symbols_and_sizes() -> None:
+    out = run("formula", "--help")[0]
+    for name in LAYER_SYMBOLS.keys() - {"k_h", "k_w", "s", "g"}:
+        assert name in out
+    assert "OUTPUT size" in out
+    assert set(SYMBOL_MEANINGS) == set(LAYER_SYMBOLS)
+
+
+def test_network_json_parses_back_and_states_the_relaxation() -> None:
+    data = json.loads(run("analyze", SPEC, "--symbolic", "alpha,resolution", "-f", "json")[0])
+    assert data["symbols"] == ["alpha", "resolution"]
+    assert "continuous relaxation" in data["relaxation"]
+    assert data["point"] == {"alpha": 1, "resolution": 224}
+    assert data["agrees_at_point"] is True
+    assert data["exact_at_point"]["macs"] == 568_740_352
+    names = {n: var_symbol(n) for n in data["symbols"]}
+    macs = sympy.sympify(data["totals"]["macs"], locals=names)
+    assert macs.subs({names["alpha"]: 1, names["resolution"]: 224}) == 568_740_352
+    assert "layers" not in data
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("formula", "sepparable"), "unknown layer kind 'sepparable'; did you mean 'separable'?"),
+        (("formula", "flatten"), "'flatten' has no closed form"),
+        (("formula",), "name a layer kind"),
+        (("formula", "conv", "--at", "C_ot=3"), "--at C_ot: no such symbol; did you mean 'C_out'?"),
+        (("formula", "conv", "--at", "k=1.5"), "--at k: must be a positive integer, got 1.5"),
+        (("formula", "conv", "--at", "k"), "expected NAME=NUMBER"),
+        (("formula", "conv", "--at", "m=2"), "--at m: the formulas of conv do not use m"),
+        (("formula", "conv", "--count", "bais"), "--count bais: unknown; did you mean 'bias'?"),
+        (("formula", "separable", "--vs", "relu"), "relu has no macs: there is no ratio"),
+        (("formula", "conv", "--convention", "nope"), "unknown convention 'nope'"),
+        (("analyze", SPEC, "--symbolic", "alph"), "did you mean 'alpha'?"),
+        (("analyze", SPEC, "--symbolic", ","), "name at least one var"),
+        (("analyze", SPEC, "--per-layer"), "--symbolic VARS (with --per-layer)"),
+        (("analyze", SPEC, "--symbolic", "alpha", "-f", "csv"), "table or json format"),
+    ],
+    ids=["kind", "no-formula", "no-kind", "at-name", "at-int", "at-form", "at-unused", "count",
+         "zero", "convention", "var", "empty", "per-layer", "csv"],
+)  # fmt: skip
+def test_user_errors_exit_2(args: tuple[str, ...], message: str) -> None:
+    _, err = run(*args, code=2)
+    assert message in err
+    assert "Traceback" not in err
+
+
+def _modules_after(*argv: str) -> set[str]:
+    code = (
+        "import sys\n"
+        "from sepcalc.cli import app\n"
+        "try:\n"
+        f"    app({list(argv)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('SYMPY:' + ','.join(m for m in sys.modules if m.split('.')[0] == 'sympy'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()[-1]
+    assert out.startswith("SYMPY:")
+    return set(filter(None, out.removeprefix("SYMPY:").split(",")))
+
+
+def test_plain_analyze_does_not_import_sympy() -> None:
+    assert _modules_after("analyze", SPEC, "--format", "json") == set()
+    assert _modules_after("formula", "conv")  # and the check itself can see sympy
