@@ -20,6 +20,8 @@ sympy is imported only inside the layer-level functions.
 from __future__ import annotations
 
 import itertools
+import math
+import operator
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -202,11 +204,18 @@ class LayerModel:
         return ratio
 
     def describe(self) -> str:
+        """What the ratio compares, e.g. 'separable / standard MACs (no bias, norm or act)'."""
         what = {"macs": "MACs", "params": "parameters", "flops": "FLOPs"}[self.metric]
+        counted = (
+            "counting " + ", ".join(sorted(self.count))
+            if self.count
+            else "no bias, norm or activation"
+        )
+        if self.metric == "macs" and self.count:
+            counted += ", which add no MACs"
         if self.metric == "flops":
-            what += f" ({self.convention.name} convention: {self.convention.description})"
-        counted = ", ".join(sorted(self.count)) if self.count else "no bias, norm or activation"
-        return f"{what}; {counted}"
+            counted += f"; {self.convention.name} convention: {self.convention.description}"
+        return f"separable / standard {what} ({counted})"
 
 
 def _show(expr: sympy.Expr) -> str:
@@ -620,6 +629,12 @@ class Evaluator:
         value: Number = self.base.vars[name]
         return value
 
+    def default_step(self, name: str) -> Number:
+        """1 for a var written as an integer (``resolution: 224``), else 0.01 (``alpha: 1.0``)."""
+        raw = self.loaded.spec.vars.get(name)
+        written_int = isinstance(raw, int) and not isinstance(raw, bool)
+        return 1 if written_int and isinstance(self.default(name), int) else Fraction(1, 100)
+
     def graph(self, point: Mapping[str, Number]) -> Graph:
         self.builds += 1
         return build_graph(self.loaded, {**self.fixed, **point})
@@ -767,14 +782,20 @@ def search_var(
 
 
 def _bisect(n: int, ok: Callable[[int], bool]) -> int | None:
-    """The largest index whose value passes, assuming passes are a prefix: O(log n) probes."""
+    """The largest index whose value passes, assuming passes are a prefix: O(log n) probes.
+
+    Values at the bottom may not build at all (a channel count rounds to 0), so the first
+    passing index is found by galloping up from 0 (0, 1, 3, 7, ...) before bisecting.
+    """
     if ok(n - 1):
         return n - 1
-    first = next((i for i in range(n) if i < 64 and ok(i)), None) if not ok(0) else 0
-    # Values at the bottom may not build (a channel count rounds to 0): skip past them.
-    if first is None:
-        return None
-    lo, hi = first, n - 1  # ok(lo), not ok(hi)
+    lo, gap = 0, 1
+    while not ok(lo):
+        lo += gap
+        gap *= 2
+        if lo >= n - 1:
+            return None
+    hi = n - 1  # ok(lo) and not ok(hi)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
@@ -816,7 +837,7 @@ def _var_infeasible(var: str, evaluated: Sequence[Evaluated], budgets: Sequence[
     e = built[0]
     assert e.totals is not None
     broken = [
-        f"{b.metric} {e.totals.get(b.metric):,} > {_fmt(b.limit)}"
+        f"{b.metric} {e.totals.get(b.metric):,} > {b.limit:,}"
         for b in budgets
         if not b.holds(e.totals)
     ]
@@ -887,7 +908,8 @@ class GridResult:
     notes: tuple[str, ...] = ()
 
 
-PARETO_DEFAULT = ("macs", "params")
+PARETO_DEFAULT = ("min:macs", "max:params")
+"""The fewest MACs for the parameters (capacity) they buy."""
 
 
 def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
@@ -993,7 +1015,10 @@ def grid_search(
     if method == "factorized":
         # The answer a user acts on is confirmed by building it.
         for i in front:
-            if evaluator.totals(points[i]) != totals[i]:  # pragma: no cover (see the sample)
+            known = built.get(tuple(points[i][name] for name in names))
+            if (known or evaluator.totals(points[i])) != totals[
+                i
+            ]:  # pragma: no cover (see the sample)
                 return grid_search(evaluator, axes, budgets, pareto, True, progress, sample)
     return GridResult(
         tuple(axes),
@@ -1138,9 +1163,10 @@ def _combine(
 ) -> list[Cost] | None:
     """Sum over parts of u[a][n] * v[b][n] / pivot[n] for every (a, b), exactly, per field.
 
-    Parts with the same pivot and the same size profile v[.][n] (one stage of the network) are
-    summed first, so a point costs a few multiplications per field, not one per layer. None when
-    a field is not a product (a division leaves a remainder, or a zero pivot hides a value).
+    Parts whose size profile v[.][n] / pivot[n] is the same (one stage of the network) are summed
+    first, and the stages are put over a common denominator, so a point costs one dot product
+    of a few ints per field, not one division per layer. None when a field is not a product (the
+    sum leaves a remainder, or a zero pivot hides a value).
     """
     n_parts, n_a, n_b = len(pivot), len(u), len(v)
     per_field: list[list[int]] = []
@@ -1148,24 +1174,30 @@ def _combine(
         groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
         for n in range(n_parts):
             p = pivot[n][m]
-            col = tuple(v[j][n][m] for j in range(n_b))
+            col = [v[j][n][m] for j in range(n_b)]
             row = [u[i][n][m] for i in range(n_a)]
             if p == 0:
                 if any(col) or any(row):
                     return None
                 continue
-            acc = groups.setdefault((p, col), [0] * n_a)
+            g = math.gcd(p, *col)
+            acc = groups.setdefault((p // g, tuple(c // g for c in col)), [0] * n_a)
             for i in range(n_a):
                 acc[i] += row[i]
-        values = [0] * (n_a * n_b)
-        for (p, col), acc in groups.items():
-            for i in range(n_a):
-                a = acc[i]
-                base = i * n_b
-                for j in range(n_b):
-                    q, r = divmod(a * col[j], p)
-                    if r:
-                        return None
-                    values[base + j] += q
+        if not groups:
+            per_field.append([0] * (n_a * n_b))
+            continue
+        den = math.lcm(*(d for d, _ in groups))
+        keys = list(groups)
+        # columns[j]: each stage's size factor at b_j over the common denominator
+        columns = [[col[j] * (den // d) for d, col in keys] for j in range(n_b)]
+        rows = [[groups[key][i] for key in keys] for i in range(n_a)]
+        values = []
+        for accs in rows:
+            for column in columns:
+                q, r = divmod(sum(map(operator.mul, accs, column)), den)
+                if r:
+                    return None
+                values.append(q)
         per_field.append(values)
     return [Cost(*fields) for fields in zip(*per_field, strict=True)]
