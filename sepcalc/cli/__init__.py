@@ -21,9 +21,7 @@ app = typer.Typer(
     name="sepcalc",
     help="What a CNN will cost, from a YAML spec: parameters, MACs, FLOPs, activation memory, "
     "and what depthwise separable convolutions save. MACs are multiply-accumulates (the papers' "
-    "mult-adds); FLOPs follow a stated convention (see --convention).\n\n"
-    "Exit codes: 0 success; 1 a check failed (budget exceeded, search infeasible, cross-check "
-    "mismatch); 2 invalid spec, options or an internal error.",
+    "mult-adds); FLOPs follow a stated convention (see --convention).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -79,9 +77,7 @@ def _root(
 
 from sepcalc.cli import analyze as _analyze  # noqa: E402,F401  (registers its command)
 from sepcalc.cli import check as _check  # noqa: E402,F401
-from sepcalc.cli import crosscheck as _crosscheck  # noqa: E402,F401
 from sepcalc.cli import diff as _diff  # noqa: E402,F401
-from sepcalc.cli import export as _export  # noqa: E402,F401
 from sepcalc.cli import formula as _formula  # noqa: E402,F401
 from sepcalc.cli import search as _search  # noqa: E402,F401
 
