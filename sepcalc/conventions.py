@@ -24,6 +24,7 @@ class Convention:
     per_gpool: int = 1
     per_elem: int = 1
     per_upsample: int = 1
+    per_nearest: int = 0
 
     def flops(self, cost: Cost) -> Num:
         return (
@@ -35,6 +36,7 @@ class Convention:
             + self.per_gpool * cost.gpool_ops
             + self.per_elem * cost.elem_ops
             + self.per_upsample * cost.upsample_ops
+            + self.per_nearest * cost.nearest_ops
         )
 
 
@@ -67,8 +69,9 @@ TORCH = Convention(
 )
 FVCORE = Convention(
     "fvcore",
-    "fvcore FlopCountAnalysis: 1 per MAC, no bias; eval BatchNorm 2 per element when affine; "
-    "adaptive average pooling 1 per input element; everything else 0",
+    "fvcore FlopCountAnalysis: 1 per MAC, no bias; eval BatchNorm 2 per element when affine "
+    "(else 1); adaptive average pooling 1 per input element; upsampling 1 (nearest) or "
+    "2**dims (linear modes) per output element; everything else 0",
     per_mac=1,
     per_bias=0,
     per_norm=1,
@@ -76,7 +79,8 @@ FVCORE = Convention(
     per_pool=0,
     per_gpool=1,
     per_elem=0,
-    per_upsample=0,
+    per_upsample=1,
+    per_nearest=1,
 )
 
 PRESETS: dict[str, Convention] = {c.name: c for c in (DEFAULT, PAPER, TORCH, FVCORE)}

@@ -40,6 +40,8 @@ class Cost(NamedTuple):
     """Element-wise arithmetic between tensors: residual adds, squeeze-excite scaling."""
     upsample_ops: Num = 0
     """Interpolation: 0 for nearest, 2**dims per output element for (bi/tri)linear."""
+    nearest_ops: Num = 0
+    """Nearest upsampling: one copy per output element (no arithmetic; fvcore counts it)."""
     activations: Num = 0
     """Elements of the tensors a layer writes."""
 

@@ -77,7 +77,9 @@ def _root(
 
 from sepcalc.cli import analyze as _analyze  # noqa: E402,F401  (registers its command)
 from sepcalc.cli import check as _check  # noqa: E402,F401
+from sepcalc.cli import crosscheck as _crosscheck  # noqa: E402,F401
 from sepcalc.cli import diff as _diff  # noqa: E402,F401
+from sepcalc.cli import export as _export  # noqa: E402,F401
 from sepcalc.cli import formula as _formula  # noqa: E402,F401
 from sepcalc.cli import search as _search  # noqa: E402,F401
 

@@ -69,10 +69,17 @@ def conv_out_size(
         return tuple(-(-n // s) for n, s in zip(size, stride, strict=True))
     pads = [0] * len(size) if padding == "valid" else padding
     rounding = int(ceil_mode)
-    return tuple(
+    out = [
         (n + 2 * p - d * (k - 1) - 1 + rounding * (s - 1)) // s + 1
         for n, k, s, p, d in zip(size, kernel, stride, pads, dilation, strict=True)
-    )
+    ]
+    if ceil_mode:
+        # NB: torch drops a last window that would start in the right padding (pooling.h).
+        out = [
+            o - int((o - 1) * s >= n + p)
+            for o, n, s, p in zip(out, size, stride, pads, strict=True)
+        ]
+    return tuple(out)
 
 
 def _spatial_out(attrs: Attrs, shape: Shape) -> tuple[Num, ...]:

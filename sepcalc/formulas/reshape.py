@@ -26,8 +26,13 @@ def _dropout(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 def upsample_cost(out: Shape, mode: str) -> Cost:
     """Upsampling: nearest copies (0 ops); (bi/tri)linear weighs 2**dims neighbours per output."""
-    neighbours = 0 if mode == "nearest" else 2 ** (len(out) - 1)
-    return Cost(upsample_ops=neighbours * numel(out), activations=numel(out))
+    nearest = int(mode == "nearest")
+    neighbours = (1 - nearest) * 2 ** (len(out) - 1)
+    return Cost(
+        upsample_ops=neighbours * numel(out),
+        nearest_ops=nearest * numel(out),
+        activations=numel(out),
+    )
 
 
 def _infer_upsample(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
