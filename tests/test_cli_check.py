@@ -312,7 +312,9 @@ def test_exit_zero_still_reports_the_failure() -> None:
         (("--max-macs", "1.5"), "error: --max-macs 1.5: '1.5' is 1.5, not a whole number"),
         (("--budget", "mac=1M"), "error: --budget mac=1M: unknown metric 'mac'; did you mean"),
         (("--budgets", "missing.yaml"), "missing.yaml: cannot read budgets file"),
-        (("--budgets", "broken.yaml"), "broken.yaml:1:1: a budgets file maps spec paths"),
+        (("--budgets", "broken.yaml"), "broken.yaml:1:1: a budgets file maps spec paths or "
+         "globs to budgets, e.g. 'models/*.yaml: {macs: 600M, params: 4.3M}'\n1 error in "
+         "broken.yaml"),
         (("--max-increase", "macs=2%"), "error: --max-increase needs --baseline"),
         (("--baseline", "missing.json"), "error: missing.json: cannot read report"),
         (("--baseline", "broken.yaml"), "error: broken.yaml:1:1: invalid JSON"),

@@ -13,6 +13,7 @@ import typer
 from sepcalc.analysis import analyze
 from sepcalc.budget import (
     DEFAULT_INCREASE,
+    EXIT_INVALID,
     Allowance,
     Budget,
     BudgetFile,
@@ -132,7 +133,7 @@ def check(
             if value is not None
         ]
         cli += [parse_budget_option(text) for text in budget]
-        rules = read_budget_file(budgets) if budgets is not None else None
+        rules = _budget_file(budgets) if budgets is not None else None
         base, allowances = _baseline(baseline, max_increase, specs, conv)
     results = tuple(
         _check_one(path, conv, overrides, rules, cli, base, allowances) for path in specs
@@ -149,6 +150,19 @@ def check(
                 )
     _render(report, fmt)
     raise typer.Exit(report.exit_code(exit_zero=exit_zero))
+
+
+def _budget_file(path: Path) -> BudgetFile:
+    """The budgets file; its problems are listed on stderr and end the run (exit 2)."""
+    try:
+        return read_budget_file(path)
+    except SpecError as exc:
+        err = stderr()
+        for d in exc.diagnostics:
+            err.print(str(d), markup=False)
+        n = len(exc.diagnostics)
+        err.print(f"{n} error{'s' if n != 1 else ''} in {path}", style="red", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def _baseline(
