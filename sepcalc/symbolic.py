@@ -583,6 +583,9 @@ def relaxed_graph(
             )
     concrete = build_graph(loaded, overrides)  # every spec error, reported as usual
     point = {name: concrete.vars[name] for name in names}
+    for name, value in point.items():
+        if isinstance(value, bool):
+            raise SepcalcError(f"--symbolic {name}: a true/false var has no closed form")
     relaxed = {n: Relaxed(v, var_symbol(n)) for n, v in point.items()}
     try:
         # A Relaxed stands in for an exact number wherever the builder takes one.

@@ -413,3 +413,42 @@ def test_mobilenet_v1_rounding_off_the_grid_is_reported() -> None:
     assert "conv1" in net.rounded_layers
     assert not net.totals.agrees(net.point)
     assert net.totals.exact["macs"] == build_graph(mobilenet(), {"resolution": 225}).total().macs
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_relaxed_build_of_every_example_keeps_the_exact_counts(path: Any) -> None:
+    """Every layer kind of the zoo goes through Relaxed numbers, and the exact side of the
+    relaxed build is the concrete count (vars that set a repeat count are left out)."""
+    from sepcalc.spec import load_spec
+
+    loaded = load_spec(path)
+    names = []
+    for name, value in loaded.spec.vars.items():
+        if isinstance(value, bool):
+            continue
+        try:
+            relaxed_graph(loaded, [*names, name])
+        except SepcalcError as exc:
+            if "repeat" not in str(exc):
+                raise
+            continue
+        names.append(name)
+    if not names:
+        pytest.skip("no var to relax")
+    net = symbolic_network(loaded, names, DEFAULT)
+    total = build_graph(loaded).total()
+    assert net.totals.exact == {
+        "params": total.params, "macs": total.macs, "flops": DEFAULT.flops(total)
+    }  # fmt: skip
+    if not net.rounded_layers:  # no layer rounds: the totals cannot either
+        assert net.totals.agrees(net.point)
+
+
+def test_boolean_var_is_refused() -> None:
+    spec = spec_of({
+        "vars": {"wide": True},
+        "input": {"channels": 3, "size": 8},
+        "layers": [{"kind": "conv", "out": "16 if wide else 8", "kernel": 3}],
+    })  # fmt: skip
+    with pytest.raises(SepcalcError, match="true/false var"):
+        relaxed_graph(spec, ["wide"])
