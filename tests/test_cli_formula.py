@@ -188,3 +188,15 @@ def _modules_after(*argv: str) -> set[str]:
 def test_plain_analyze_does_not_import_sympy() -> None:
     assert _modules_after("analyze", SPEC, "--format", "json") == set()
     assert _modules_after("formula", "conv")  # and the check itself can see sympy
+
+
+def test_conv_at_mobilenet_v1_conv1() -> None:
+    data = json.loads(
+        run("formula", "conv", "--at", "C_in=3,C_out=32,k=3,H=112,W=112", "-f", "json")[0]
+    )
+    at = data["at"]["formulas"]["conv"]
+    # MobileNetV1 conv1 (Table 1): 3x3x3x32 = 864 weights, 864 * 112 * 112 = 10,838,016 MACs,
+    # 2 FLOPs per MAC under the default convention (no bias, norm or act counted).
+    assert at["params"] == {"exact": "864", "decimal": 864.0}
+    assert at["macs"]["exact"] == "10838016"
+    assert at["flops"]["exact"] == "21676032"
