@@ -41,7 +41,7 @@ class Format(StrEnum):
 
 def missing_extra(exc: ImportError) -> typer.Exit:
     """Exit 2 with the install command when torch or fvcore is missing."""
-    what = exc.name or "torch"
+    what = (exc.name or "torch").split(".")[0]
     stderr().print(
         f"error: this command needs the optional torch extra ({what} is not installed); "
         f"install it with: {INSTALL_HINT}",
