@@ -21,7 +21,9 @@ app = typer.Typer(
     name="sepcalc",
     help="What a CNN will cost, from a YAML spec: parameters, MACs, FLOPs, activation memory, "
     "and what depthwise separable convolutions save. MACs are multiply-accumulates (the papers' "
-    "mult-adds); FLOPs follow a stated convention (see --convention).",
+    "mult-adds); FLOPs follow a stated convention (see --convention).\n\n"
+    "Exit codes: 0 success; 1 a check failed (budget exceeded, search infeasible, cross-check "
+    "mismatch); 2 invalid spec, options or an internal error.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
