@@ -111,7 +111,8 @@ def run(*args: str) -> Any:
 def test_cli_crosscheck_agrees() -> None:
     result = run("crosscheck", str(EXAMPLES / "mobilenet_v1.yaml"))
     assert result.exit_code == 0, result.output
-    assert "fvcore FlopCountAnalysis vs sepcalc, convention fvcore" in result.stdout
+    assert "fvcore FlopCountAnalysis vs sepcalc: agree" in result.stdout
+    assert "FLOPs under convention fvcore: fvcore FlopCountAnalysis: 1 per MAC" in result.stdout
     assert "578,875,904" in result.stdout  # fvcore's total (derived above)
     assert "1,137,480,704" in result.stdout  # FlopCounterMode's: 2 * 568,740,352
 

@@ -78,19 +78,17 @@ def _layer_table(check: ToolCheck, all_layers: bool) -> Table:
 
 def _render(check: ToolCheck, all_layers: bool) -> RenderableType:
     verdict = Text("agree", style="green") if check.agrees else Text("DIFFER", style="bold red")
-    head = Text.assemble(
-        (TOOL_NAMES[check.tool], "bold"),
-        " vs sepcalc, convention ",
-        (check.convention.name, "bold"),
-        f" ({check.convention.description}): ",
-        verdict,
+    head = Text.assemble((TOOL_NAMES[check.tool], "bold"), " vs sepcalc: ", verdict)
+    convention = Text(
+        f"FLOPs under convention {check.convention.name}: {check.convention.description}",
+        style="dim",
     )
     totals = Table(header_style="bold", box=None, pad_edge=False)
     for name in ("", "sepcalc", check.tool):
         totals.add_column(name, justify="right" if name else "left")
     totals.add_row("FLOPs", grouped(check.flops), grouped(check.tool_flops))
     totals.add_row("params", grouped(check.params), grouped(check.tool_params))
-    parts: list[RenderableType] = [head, totals]
+    parts: list[RenderableType] = [head, convention, totals]
     if check.unattributed:
         parts.append(Text(f"{grouped(check.unattributed)} tool FLOPs outside every layer"))
     if all_layers or check.differing:

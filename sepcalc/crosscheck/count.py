@@ -19,6 +19,7 @@ from torch import nn
 
 from sepcalc.crosscheck.build import Plan, build_module
 from sepcalc.crosscheck.compare import ToolCount
+from sepcalc.errors import SepcalcError
 from sepcalc.graph import Graph
 
 TOOLS = ("fvcore", "torch")
@@ -59,6 +60,18 @@ def quiet_tracing() -> Iterator[None]:
             logger.setLevel(level)
 
 
+@contextmanager
+def torch_refusals(tool: str) -> Iterator[None]:
+    """A layer torch refuses at run time (a shape it cannot take) as a user error."""
+    try:
+        yield
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SepcalcError(
+            f"{tool}: torch could not run the module built from the spec: {first}"
+        ) from None
+
+
 def _params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -85,7 +98,7 @@ def count_torch(graph: Graph) -> ToolCount:
         for layer in plan.layers
     ]
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
+    with torch_refusals("torch"), counter, torch.no_grad():
         module(_input(plan, "meta"))
     for handle in handles:
         handle.remove()
@@ -123,7 +136,8 @@ def count_fvcore(graph: Graph) -> ToolCount:
         )
         for op, (per_input, per_output) in EXTENDED_FVCORE_OPS.items():
             analysis.set_op_handle(op, elementwise_flop_counter(per_input, per_output))
-        total = int(analysis.total())
+        with torch_refusals("fvcore"):
+            total = int(analysis.total())
         by_module = analysis.by_module()
         uncounted = {
             layer.node: Counter(analysis.unsupported_ops(layer.attr)) for layer in plan.layers
