@@ -19,6 +19,7 @@ sympy is imported only inside the layer-level functions.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
@@ -186,6 +187,9 @@ class LayerModel:
 
         Raises a user error when it depends on C_in and no ``c_in`` was given.
         """
+        return _closed_form(self)
+
+    def _derive(self) -> sympy.Expr:
         import sympy
 
         from sepcalc import symbols as S
@@ -216,6 +220,11 @@ class LayerModel:
         if self.metric == "flops":
             counted += f"; {self.convention.name} convention: {self.convention.description}"
         return f"separable / standard {what} ({counted})"
+
+
+@functools.lru_cache(maxsize=64)
+def _closed_form(model: LayerModel) -> sympy.Expr:
+    return model._derive()
 
 
 def _show(expr: sympy.Expr) -> str:
@@ -289,31 +298,30 @@ class LayerResult:
         return self.answer is not None
 
 
-def _smallest_integer(solutions: sympy.Set, odd: bool = False) -> int | None:
-    """The smallest (odd) integer in a set of reals that sympy returned, or None."""
+def _smallest_solution(
+    expr: sympy.Expr, x: sympy.Symbol, low: int, high: int | None, odd: bool, strict: bool
+) -> int | None:
+    """The smallest (odd) integer x in [low, high] with expr <= 0 (< 0 when strict), or None.
+
+    ``expr`` is a rational function of x. Its sign changes only at the real roots of its
+    numerator and denominator (found exactly by sympy), so the answer is ``low`` or the first
+    allowed integer at or above one of those roots: each candidate is tested exactly.
+    """
     import sympy
 
-    best: int | None = None
-    pieces = solutions.args if isinstance(solutions, sympy.Union) else (solutions,)
-    for piece in pieces:
-        if piece is sympy.S.EmptySet:
+    num, den = sympy.fraction(sympy.together(expr))
+    edges = set()
+    for part in (num, den):
+        if x in part.free_symbols:
+            edges |= {r for r in sympy.roots(sympy.Poly(part, x)) if r.is_real}
+    candidates = {low} | {int(sympy.ceiling(r)) + d for r in edges for d in (0, 1)}
+    for c in sorted(v for v in candidates if v >= low and (high is None or v <= high)):
+        if odd and c % 2 == 0:
             continue
-        if isinstance(piece, sympy.FiniteSet):
-            values = [int(v) for v in piece if v.is_integer and (not odd or int(v) % 2)]
-            candidate = min(values) if values else None
-        elif isinstance(piece, sympy.Interval):
-            candidate = int(sympy.ceiling(piece.inf))
-            if piece.left_open and candidate == piece.inf:
-                candidate += 1
-            if odd and candidate % 2 == 0:
-                candidate += 1
-            if not piece.contains(candidate):
-                candidate = None
-        else:  # pragma: no cover (a univariate polynomial inequality gives intervals)
-            raise AssertionError(f"unexpected solution set {piece}")
-        if candidate is not None and (best is None or candidate < best):
-            best = candidate
-    return best
+        value = expr.subs(x, c)
+        if value < 0 or (value == 0 and not strict):
+            return c
+    return None
 
 
 def _solve(
@@ -325,24 +333,12 @@ def _solve(
     high: int | None,
     odd: bool,
 ) -> int | None:
-    """Closed form: the smallest integer in [low, high] with sep - t * std <= 0, via sympy."""
+    """Closed form: the smallest integer in [low, high] with ratio - t <= 0, via sympy."""
     import sympy
 
-    from sepcalc import symbols as S
-
-    x = _symbol(unknown)
-    values = {_symbol(name): v for name, v in fixed.items()}
-    # Without --c-in the ratio does not depend on C_in (closed_form checks it): use 1.
-    sep, std = model.costs(model.c_in if model.c_in is not None else 1, S.C_out, S.k)
+    ratio = model.closed_form().subs({_symbol(name): v for name, v in fixed.items()})
     t = sympy.Rational(target.max_ratio.numerator, target.max_ratio.denominator)
-    lhs = sympy.expand((model.value(sep) - t * model.value(std)).subs(values))
-    if lhs.free_symbols - {x}:  # pragma: no cover (guarded by closed_form)
-        raise AssertionError(f"unsolved symbols in {lhs}")
-    region = sympy.Interval(low, high if high is not None else sympy.oo)
-    if not lhs.free_symbols:
-        return low if lhs <= 0 and (high is None or low <= high) else None
-    solutions = sympy.solve_univariate_inequality(lhs <= 0, x, relational=False)
-    return _smallest_integer(solutions.intersect(region), odd)
+    return _smallest_solution(ratio - t, _symbol(unknown), low, high, odd, strict=False)
 
 
 def _limit_solve(
@@ -358,15 +354,9 @@ def _limit_solve(
     ``to_infinity`` grows is below the target, i.e. for which some value of it can work."""
     import sympy
 
-    ratio = model.closed_form()
-    limit = sympy.limit(ratio, _symbol(to_infinity), sympy.oo)
+    limit = sympy.limit(model.closed_form(), _symbol(to_infinity), sympy.oo)
     t = sympy.Rational(target.max_ratio.numerator, target.max_ratio.denominator)
-    x = _symbol(vary)
-    region = sympy.Interval(low, high if high is not None else sympy.oo)
-    if not limit.free_symbols:
-        return low if limit < t else None
-    solutions = sympy.solve_univariate_inequality(limit - t < 0, x, relational=False)
-    return _smallest_integer(solutions.intersect(region), odd)
+    return _smallest_solution(limit - t, _symbol(vary), low, high, odd, strict=True)
 
 
 def _confirm(

@@ -255,10 +255,9 @@ def _print_layer(r: LayerResult, fmt: LayerFormat) -> None:
                 )
             else:
                 table.add_row("next smaller", "none: this is the smallest there is")
-        else:
-            table.add_row("answer", "infeasible")
-            table.add_row("why", r.reason or "")
         out.print(table)
+        if r.answer is None:
+            out.print(f"infeasible: {r.reason}", markup=False)
     if not r.feasible:
         raise typer.Exit(EXIT_FAILED)
 
@@ -706,10 +705,10 @@ def _print_grid(r: GridResult, convention: Convention) -> None:
     reason = _grid_reason(r)
     if reason and r.budgets:
         out.print(f"infeasible: {reason}", markup=False)
-    keys = ", ".join(r.pareto)
+    first, second = (k if ":" in k else f"max:{k}" for k in r.pareto)
     out.print(
-        f"front (*): no other {'in-budget ' if r.budgets else ''}combination is at least as "
-        f"good on both of {keys} (larger is better unless min:)",
+        f"front (*): {'in-budget ' if r.budgets else ''}combinations that no other beats on "
+        f"both {first} and {second}",
         markup=False,
         style="dim",
     )
