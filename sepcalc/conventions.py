@@ -86,6 +86,9 @@ FVCORE = Convention(
 PRESETS: dict[str, Convention] = {c.name: c for c in (DEFAULT, PAPER, TORCH, FVCORE)}
 PRESETS["core"] = PAPER
 
+TOOL_CONVENTIONS: dict[str, Convention] = {"fvcore": FVCORE, "torch": TORCH}
+"""Each cross-check tool (`sepcalc crosscheck`) and the preset that reproduces its FLOP count."""
+
 
 def get_convention(name: str) -> Convention:
     try:

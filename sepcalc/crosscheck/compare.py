@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sepcalc.analysis import Analysis
-from sepcalc.conventions import FVCORE, TORCH, Convention
-
-TOOL_CONVENTIONS: dict[str, Convention] = {"fvcore": FVCORE, "torch": TORCH}
-"""Each tool and the convention preset that reproduces its FLOP count."""
+from sepcalc.conventions import TOOL_CONVENTIONS as TOOL_CONVENTIONS  # defined with the presets
+from sepcalc.conventions import Convention
 
 TOOL_NAMES = {
     "fvcore": "fvcore FlopCountAnalysis",
