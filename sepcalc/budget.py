@@ -42,9 +42,6 @@ _COUNT = re.compile(
 )
 _PERCENT = re.compile(r"(?P<number>[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)\s*%")
 
-DEFAULT_INCREASE = "params=0,macs=0"
-"""What ``--baseline`` allows without ``--max-increase``: no growth of parameters or MACs."""
-
 
 class BudgetValueError(Exception):
     """A budget name or value that cannot be used; the caller adds where it was written."""

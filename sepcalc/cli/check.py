@@ -6,38 +6,22 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.analysis import analyze
-from sepcalc.budget import (
-    DEFAULT_INCREASE,
-    EXIT_INVALID,
-    Allowance,
-    Budget,
-    BudgetFile,
-    CheckReport,
-    SpecResult,
-    check_baseline,
-    invalid,
-    option_budget,
-    parse_budget_option,
-    parse_increase,
-    read_budget_file,
-    resolve,
-    spec_budgets,
-    spec_key,
-)
-from sepcalc.budget import check as run_check
 from sepcalc.cli import app, stderr, stdout, user_errors
 from sepcalc.cli.analyze import ConventionOpt, SetOpt
 from sepcalc.conventions import Convention, get_convention
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError
-from sepcalc.expr import Number
-from sepcalc.graph import build_graph, parse_overrides
-from sepcalc.snapshot import Snapshot, read_report
-from sepcalc.spec import load_spec
+
+if TYPE_CHECKING:
+    from sepcalc.budget import Allowance, Budget, BudgetFile, CheckReport, SpecResult
+    from sepcalc.expr import Number
+    from sepcalc.snapshot import Snapshot
+
+DEFAULT_INCREASE = "params=0,macs=0"
+"""What ``--baseline`` allows without ``--max-increase``: no growth of parameters or MACs."""
 
 
 class CheckFormat(StrEnum):
@@ -119,6 +103,9 @@ def check(
     ] = False,
 ) -> None:
     """Check specs against budgets (the help text is in the decorator)."""
+    from sepcalc.budget import CheckReport, option_budget, parse_budget_option
+    from sepcalc.graph import parse_overrides
+
     with user_errors():
         conv = get_convention(convention)
         overrides = parse_overrides(set_)
@@ -154,6 +141,8 @@ def check(
 
 def _budget_file(path: Path) -> BudgetFile:
     """The budgets file; its problems are listed on stderr and end the run (exit 2)."""
+    from sepcalc.budget import EXIT_INVALID, read_budget_file
+
     try:
         return read_budget_file(path)
     except SpecError as exc:
@@ -168,6 +157,9 @@ def _budget_file(path: Path) -> BudgetFile:
 def _baseline(
     path: Path | None, max_increase: list[str], specs: list[Path], conv: Convention
 ) -> tuple[Snapshot | None, list[Allowance]]:
+    from sepcalc.budget import check_baseline, parse_increase
+    from sepcalc.snapshot import read_report
+
     if path is None:
         if max_increase:
             raise SepcalcError("--max-increase needs --baseline REPORT.json to compare against")
@@ -184,6 +176,8 @@ def _baseline(
 
 def _label(path: Path) -> str:
     """The spec as budgets files name it: relative to the working directory when inside it."""
+    from sepcalc.budget import spec_key
+
     if path.is_absolute():
         try:
             return spec_key(path.relative_to(Path.cwd()))
@@ -201,6 +195,13 @@ def _check_one(
     base: Snapshot | None,
     allowances: list[Allowance],
 ) -> SpecResult:
+    from sepcalc.analysis import analyze
+    from sepcalc.budget import check as run_check
+    from sepcalc.budget import invalid, resolve, spec_budgets
+    from sepcalc.graph import build_graph
+    from sepcalc.snapshot import Snapshot
+    from sepcalc.spec import load_spec
+
     label = _label(path)
     try:
         loaded = load_spec(path)
