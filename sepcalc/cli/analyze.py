@@ -9,12 +9,9 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.analysis import analyze as run_analysis
 from sepcalc.cli import app, stdout, user_errors
 from sepcalc.conventions import PRESETS, get_convention
 from sepcalc.errors import SepcalcError
-from sepcalc.graph import build_graph, parse_overrides
-from sepcalc.spec import load_spec
 
 
 class Format(StrEnum):
@@ -91,6 +88,11 @@ def analyze(
             spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
         )
         return
+    # The core is imported here, not at the top: every command module is imported at startup.
+    from sepcalc.analysis import analyze as run_analysis
+    from sepcalc.graph import build_graph, parse_overrides
+    from sepcalc.spec import load_spec
+
     with user_errors():
         conv = get_convention(convention)
         graph = build_graph(load_spec(spec), parse_overrides(set_))

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
-from sepcalc.analysis import analyze
 from sepcalc.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, app, stderr, stdout, user_errors
 from sepcalc.cli.analyze import SetOpt, SpecArg
-from sepcalc.conventions import PRESETS, get_convention
-from sepcalc.crosscheck import INSTALL_HINT
-from sepcalc.crosscheck.compare import (
-    TOOL_CONVENTIONS,
-    TOOL_NAMES,
-    ToolCheck,
-    check_to_dict,
-    compare,
-)
-from sepcalc.graph import build_graph, parse_overrides
-from sepcalc.report.numbers import grouped, shape
-from sepcalc.spec import load_spec
+from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, get_convention
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+
+    from sepcalc.crosscheck.compare import ToolCheck
 
 
 class Tool(StrEnum):
@@ -41,6 +32,8 @@ class Format(StrEnum):
 
 def missing_extra(exc: ImportError) -> typer.Exit:
     """Exit 2 with the install command when torch or fvcore is missing."""
+    from sepcalc.crosscheck import INSTALL_HINT
+
     what = (exc.name or "torch").split(".")[0]
     stderr().print(
         f"error: this command needs the optional torch extra ({what} is not installed); "
@@ -51,6 +44,11 @@ def missing_extra(exc: ImportError) -> typer.Exit:
 
 
 def _layer_table(check: ToolCheck, all_layers: bool) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from sepcalc.report.numbers import grouped, shape
+
     rows = check.layers if all_layers else check.differing
     table = Table(header_style="bold", box=None, pad_edge=False)
     for name in ("layer", "kind", "FLOPs sepcalc", f"FLOPs {check.tool}", "params sepcalc",
@@ -77,6 +75,13 @@ def _layer_table(check: ToolCheck, all_layers: bool) -> Table:
 
 
 def _render(check: ToolCheck, all_layers: bool) -> RenderableType:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from sepcalc.crosscheck.compare import TOOL_NAMES
+    from sepcalc.report.numbers import grouped
+
     verdict = Text("agree", style="green") if check.agrees else Text("DIFFER", style="bold red")
     head = Text.assemble((TOOL_NAMES[check.tool], "bold"), " vs sepcalc: ", verdict)
     convention = Text(
@@ -128,6 +133,13 @@ def crosscheck(
 
     Example: sepcalc crosscheck examples/mobilenet_v2.yaml --tool fvcore
     """
+    from rich.console import Group
+
+    from sepcalc.analysis import analyze
+    from sepcalc.crosscheck.compare import check_to_dict, compare
+    from sepcalc.graph import build_graph, parse_overrides
+    from sepcalc.spec import load_spec
+
     with user_errors():
         chosen = get_convention(convention) if convention is not None else None
         graph = build_graph(load_spec(spec), parse_overrides(set_))

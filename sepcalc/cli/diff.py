@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.analysis import analyze
 from sepcalc.cli import EXIT_FAILED, EXIT_OK, app, stderr, stdout, user_errors
 from sepcalc.cli.analyze import ConventionOpt, SetOpt
 from sepcalc.conventions import Convention, get_convention
-from sepcalc.diff import diff as run_diff
 from sepcalc.errors import SepcalcError
-from sepcalc.expr import Number
-from sepcalc.graph import build_graph, parse_overrides
-from sepcalc.snapshot import Snapshot, read_report
-from sepcalc.spec import load_spec
+
+if TYPE_CHECKING:
+    from sepcalc.expr import Number
+    from sepcalc.snapshot import Snapshot
 
 
 class DiffFormat(StrEnum):
@@ -41,6 +39,11 @@ def _is_report(path: Path) -> bool:
 
 
 def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapshot:
+    from sepcalc.analysis import analyze
+    from sepcalc.graph import build_graph
+    from sepcalc.snapshot import Snapshot, read_report
+    from sepcalc.spec import load_spec
+
     if _is_report(path):
         return read_report(path)
     graph = build_graph(load_spec(path), overrides)
@@ -75,6 +78,9 @@ def diff(
     ] = False,
 ) -> None:
     """Compare two networks (the help text is in the decorator)."""
+    from sepcalc.diff import diff as run_diff
+    from sepcalc.graph import parse_overrides
+
     with user_errors():
         conv = get_convention(convention)
         overrides = parse_overrides(set_)

@@ -6,8 +6,6 @@ import typer
 
 from sepcalc.cli import app, user_errors
 from sepcalc.cli.analyze import SetOpt, SpecArg
-from sepcalc.graph import build_graph, parse_overrides
-from sepcalc.spec import load_spec
 
 export_app = typer.Typer(
     help="Write the network of a spec as code for a framework (stdout).", no_args_is_help=True
@@ -26,6 +24,8 @@ def export_torch(
     Example: sepcalc export torch examples/mobilenet_v2.yaml > mobilenet_v2.py
     """
     from sepcalc.cli.crosscheck import missing_extra
+    from sepcalc.graph import build_graph, parse_overrides
+    from sepcalc.spec import load_spec
 
     with user_errors():
         graph = build_graph(load_spec(spec), parse_overrides(set_))

@@ -13,35 +13,27 @@ from contextlib import contextmanager
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from sepcalc.cli import EXIT_FAILED, app, stderr, stdout, user_errors
 from sepcalc.cli.analyze import ConventionOpt, SetOpt
 from sepcalc.conventions import Convention, get_convention
 from sepcalc.errors import SepcalcError
-from sepcalc.expr import ExprError, Number, exact
-from sepcalc.search import (
-    NET_METRICS,
-    Evaluated,
-    Evaluator,
-    GridResult,
-    LayerModel,
-    LayerResult,
-    Limit,
-    Totals,
-    VarResult,
-    grid_search,
-    make_target,
-    parse_axis,
-    parse_pareto,
-    search_channels,
-    search_kernel,
-    search_var,
-    within,
-)
+
+if TYPE_CHECKING:
+    from sepcalc.expr import Number
+    from sepcalc.search import (
+        Evaluated,
+        Evaluator,
+        GridResult,
+        LayerModel,
+        LayerResult,
+        Limit,
+        Totals,
+        VarResult,
+    )
 
 search_app = typer.Typer(
     name="search",
@@ -123,6 +115,8 @@ LayerFormatOpt = Annotated[LayerFormat, typer.Option("--format", "-f", help="Out
 
 
 def _model(metric: Metric, convention: str, count: str, c_in: int | None) -> LayerModel:
+    from sepcalc.search import LayerModel
+
     counted = frozenset(c.strip() for c in count.split(",") if c.strip())
     return LayerModel(metric.value, get_convention(convention), counted, c_in)
 
@@ -149,6 +143,8 @@ def channels(
     For MACs the ratio is 1/C_out + 1/k**2 whatever C_in and the feature map size: below
     1/k**2 is out of reach. --max-k and --odd shape the suggestion when the target is.
     """
+    from sepcalc.search import make_target, search_channels
+
     with user_errors():
         model = _model(metric, convention, count, c_in)
         target = make_target(max_ratio, min_factor, min_savings)
@@ -178,6 +174,8 @@ def kernel(
     For MACs the ratio is 1/C_out + 1/k**2: below 1/C_out is out of reach. --max-c-out shapes
     the suggestion when the target is.
     """
+    from sepcalc.search import make_target, search_kernel
+
     with user_errors():
         model = _model(metric, convention, count, c_in)
         target = make_target(max_ratio, min_factor, min_savings)
@@ -235,6 +233,8 @@ def _print_layer(r: LayerResult, fmt: LayerFormat) -> None:
     if fmt is LayerFormat.json:
         typer.echo(json.dumps(layer_to_dict(r), indent=2))
     else:
+        from rich.table import Table
+
         fixed = ", ".join(f"{k}={v}" for k, v in r.fixed.items())
         out = stdout()
         out.print(
@@ -285,6 +285,7 @@ MaxActivations = Annotated[str | None, _max("activations")]
 
 def _limits(**given: str | None) -> list[Limit]:
     from sepcalc.budget import BudgetValueError, parse_count
+    from sepcalc.search import Limit
 
     limits = []
     for metric, text in given.items():
@@ -298,6 +299,8 @@ def _limits(**given: str | None) -> list[Limit]:
 
 
 def _number(text: str, flag: str) -> Number:
+    from sepcalc.expr import ExprError, exact
+
     try:
         return exact(text)
     except ExprError as exc:
@@ -324,6 +327,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def _evaluator(spec: Path, set_: Sequence[str], convention: str) -> Evaluator:
     from sepcalc.graph import parse_overrides
+    from sepcalc.search import Evaluator
     from sepcalc.spec import load_spec
 
     return Evaluator(load_spec(spec), get_convention(convention), parse_overrides(set_))
@@ -340,6 +344,8 @@ def _var_command(
     convention: str,
     fmt: LayerFormat,
 ) -> None:
+    from sepcalc.search import search_var
+
     with user_errors():
         budgets = _limits(**limits)
         evaluator = _evaluator(spec, set_, convention)
@@ -424,6 +430,10 @@ def _print_var(
     if fmt is LayerFormat.json:
         typer.echo(json.dumps(var_to_dict(r, convention, grid), indent=2))
     else:
+        from rich.table import Table
+
+        from sepcalc.search import NET_METRICS
+
         low, high, step, precision = grid
         how = f"step {_show(step)}" if step is not None else f"bisection to {_show(precision)}"
         limits = " and ".join(f"{b.metric} <= {b.limit:,}" for b in r.budgets)
@@ -584,6 +594,8 @@ def grid(
 
     Exit 1 when budgets are given and no combination meets them.
     """
+    from sepcalc.search import grid_search, parse_axis, parse_pareto
+
     with user_errors():
         budgets = _limits(
             macs=max_macs, params=max_params, flops=max_flops, activations=max_activations
@@ -634,6 +646,8 @@ def grid_to_dict(r: GridResult, convention: Convention) -> dict[str, Any]:
 
 
 def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
+    from sepcalc.search import NET_METRICS
+
     totals = r.totals[i]
     return {
         **{name: _value(v) for name, v in r.points[i].items()},
@@ -647,6 +661,8 @@ def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
 def grid_to_csv(r: GridResult) -> str:
     import csv
     import io
+
+    from sepcalc.search import NET_METRICS
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -669,6 +685,10 @@ def grid_to_csv(r: GridResult) -> str:
 
 
 def _print_grid(r: GridResult, convention: Convention) -> None:
+    from rich.table import Table
+
+    from sepcalc.search import NET_METRICS
+
     out = stdout()
     names = [a.name for a in r.axes]
     front = set(r.front)
@@ -717,4 +737,4 @@ def _print_grid(r: GridResult, convention: Convention) -> None:
     out.print(_flops_note(convention), markup=False, style="dim")
 
 
-__all__ = ["search_app", "within"]
+__all__ = ["search_app"]
