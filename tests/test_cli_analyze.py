@@ -93,19 +93,6 @@ def test_overrides_change_the_json_vars() -> None:
     assert data["totals"]["macs"] == 325_400_448  # Table 6: 325M
 
 
-def test_plain_analyze_does_not_import_sympy() -> None:
-    code = (
-        "import sys\n"
-        "from sepcalc.cli import main\n"
-        f"sys.argv = ['sepcalc', 'analyze', '{SPEC}', '--format', 'json']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "assert 'sympy' not in sys.modules, 'sympy imported on the plain analyze path'\n"
-        "assert 'torch' not in sys.modules\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
-
 def test_python_dash_m_works() -> None:
     done = subprocess.run([sys.executable, "-m", "sepcalc", "--version"], cwd=ROOT,
                           capture_output=True, text=True)  # fmt: skip

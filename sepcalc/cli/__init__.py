@@ -77,6 +77,8 @@ def _root(
     """What a CNN will cost, from a YAML spec."""
 
 
+# Every command module is imported on every run, so each imports the core (graph, spec, budget,
+# search, report, ...) inside its functions, never at the top: tests/test_startup.py.
 from sepcalc.cli import analyze as _analyze  # noqa: E402,F401  (registers its command)
 from sepcalc.cli import check as _check  # noqa: E402,F401
 from sepcalc.cli import crosscheck as _crosscheck  # noqa: E402,F401
