@@ -126,17 +126,19 @@ def _note(name: str, replaced: Mapping[str, tuple[str, ...]]) -> str:
     return " + ".join(originals) + " as one conv"
 
 
-def _as_standard_conv(node: Node, out: int, norm: Any, act: Any) -> Node:
+def _as_standard_conv(node: Node, finish: Node) -> Node:
+    """A k x k conv with ``node``'s kernel and stride, and the channels, bias, norm and
+    activation of ``finish`` (the layer whose output it replaces)."""
     attrs = {
-        "out": out,
+        "out": finish.output_shape[0],
         "kernel": node.attrs["kernel"],
         "stride": node.attrs["stride"],
         "padding": node.attrs["padding"],
         "dilation": node.attrs["dilation"],
         "groups": 1,
-        "bias": node.attrs["bias"],
-        "norm": norm,
-        "act": act,
+        "bias": finish.attrs["bias"],
+        "norm": finish.attrs["norm"],
+        "act": finish.attrs["act"],
     }
     conv = REGISTRY["conv"]
     shape = conv.infer(attrs, node.input_shapes)
@@ -169,9 +171,7 @@ def standard_equivalent(graph: Graph) -> tuple[Graph, dict[str, tuple[str, ...]]
             nodes.append(dataclasses.replace(node, parts=()))
             continue
         if node.kind == "separable":
-            nodes.append(
-                _as_standard_conv(node, node.output_shape[0], node.attrs["norm"], node.attrs["act"])
-            )
+            nodes.append(_as_standard_conv(node, node))
             replaced[node.name] = (node.name,)
         elif node.kind == "depthwise":
             nxt = following.get(node.name)
@@ -182,20 +182,12 @@ def standard_equivalent(graph: Graph) -> tuple[Graph, dict[str, tuple[str, ...]]
                 and nxt.attrs["groups"] == 1
                 and set(nxt.attrs["stride"]) == {1}
             ):
-                nodes.append(
-                    _as_standard_conv(
-                        node, nxt.output_shape[0], nxt.attrs["norm"], nxt.attrs["act"]
-                    )
-                )
+                nodes.append(_as_standard_conv(node, nxt))
                 replaced[node.name] = (node.name, nxt.name)
                 replaced[nxt.name] = ()
                 fused.add(nxt.name)
             else:
-                nodes.append(
-                    _as_standard_conv(
-                        node, node.output_shape[0], node.attrs["norm"], node.attrs["act"]
-                    )
-                )
+                nodes.append(_as_standard_conv(node, node))
                 replaced[node.name] = (node.name,)
         else:
             nodes.append(node)

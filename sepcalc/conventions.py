@@ -6,7 +6,7 @@ MACs and parameters never depend on the convention.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sepcalc.cost import Cost, Num
 from sepcalc.errors import SepcalcError, did_you_mean
@@ -56,16 +56,11 @@ PAPER = Convention(
     per_elem=0,
     per_upsample=0,
 )
-TORCH = Convention(
-    "torch",
-    "torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv and linear, nothing else",
-    per_bias=0,
-    per_norm=0,
-    per_act=0,
-    per_pool=0,
-    per_gpool=0,
-    per_elem=0,
-    per_upsample=0,
+TORCH = replace(
+    PAPER,
+    name="torch",
+    description="torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv and linear, "
+    "nothing else",
 )
 FVCORE = Convention(
     "fvcore",

@@ -119,6 +119,10 @@ def _mod(a: Number, b: Number) -> Number:
     return reduce(Fraction(a % b))
 
 
+MAX_POWER_BITS = 1024
+"""Bound on the size of a power, so that a tower like ((2**64)**64)**64 cannot exhaust memory."""
+
+
 def _pow(a: Number, b: Number) -> Number:
     if isinstance(b, Fraction):
         raise ExprError(f"power {b} is not an integer: the result would not be exact")
@@ -128,7 +132,10 @@ def _pow(a: Number, b: Number) -> Number:
         raise ExprError("division by zero")
     if _custom(a, b):
         return cast(Number, operator.pow(a, b))
-    return reduce(Fraction(a) ** b)
+    base = Fraction(a)
+    if max(base.numerator.bit_length(), base.denominator.bit_length()) * abs(b) > MAX_POWER_BITS:
+        raise ExprError(f"{a} ** {b} is too large (over {MAX_POWER_BITS} bits)")
+    return reduce(base**b)
 
 
 def _round(x: Number, ndigits: int | None = None) -> Number:

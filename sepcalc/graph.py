@@ -77,6 +77,11 @@ class _Scope:
     names: dict[str, str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     later: dict[str, SpecPath] = field(default_factory=dict)
+    """Names of the entries not reached yet, for a clear error on a forward reference."""
+    failed: set[str] = field(default_factory=set)
+    """Names of layers that could not be built: their consumers are skipped silently."""
+    attempt: str = ""
+    """The local name of the layer or block being built."""
 
     def auto_name(self, base: str) -> str:
         self.counters[base] = self.counters.get(base, 0) + 1
@@ -157,6 +162,8 @@ class _Builder:
                 scope.later.setdefault(entry.name, (*base, index))
         for index, entry in enumerate(entries):
             path = (*base, index)
+            if entry.name is not None and scope.later.get(entry.name) == path:
+                del scope.later[entry.name]
             try:
                 repeat = self.integer((*path, "repeat"), entry.repeat, scope.env, low=0)
             except _Skip:
@@ -164,6 +171,7 @@ class _Builder:
                 continue
             for i in range(repeat):
                 env = {**scope.env, "i": i}
+                scope.attempt = ""
                 try:
                     if entry.when is not None and not self.value((*path, "when"), entry.when, env):
                         continue
@@ -173,6 +181,7 @@ class _Builder:
                         self.layer(entry, path, scope, env, i if repeat > 1 else None)
                 except _Skip:
                     scope.prev = ""
+                    scope.failed.update(n for n in (scope.attempt, entry.name) if n)
 
     def inputs(self, entry: LayerBase, path: SpecPath, scope: _Scope, own: str) -> list[str]:
         if entry.inputs is None:
@@ -185,6 +194,8 @@ class _Builder:
                 found.append(scope.input_name)
             elif name in scope.names:
                 found.append(scope.names[name])
+            elif name in scope.failed:
+                raise _Skip
             elif name == own:
                 self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
                 raise _Skip
@@ -262,6 +273,7 @@ class _Builder:
         if entry.name is not None and rep is not None:
             local = f"{entry.name}.{rep}"
         name = scope.prefix + local
+        scope.attempt = local
         sources = self.inputs(entry, path, scope, entry.name or local)
         if kind.arity is not None and len(sources) != kind.arity:
             self.error(
@@ -317,6 +329,7 @@ class _Builder:
         instance = call.name if call.name is not None else scope.auto_name(call.block)
         if call.name is not None and rep is not None:
             instance = f"{call.name}.{rep}"
+        scope.attempt = instance
         sources = self.inputs(call, path, scope, call.name or instance)
         if len(sources) != 1:
             self.error((*path, "inputs"), f"block '{call.block}' takes one input")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sepcalc.expr import ExprError, as_int, evaluate, exact, make_divisible
@@ -54,6 +54,7 @@ def test_evaluates_exactly(text: str, expected: object) -> None:
         ("lambda: 1", "is not allowed"),
         ("c ** 0.5", "not an integer"),
         ("c ** 1000", "too large"),
+        ("((((2**64)**64)**64)**64)**64", "too large"),
         ("c +", "cannot parse"),
         ("min()", "min()"),
         ("c << 1", "operator '<<' is not allowed"),
@@ -94,9 +95,18 @@ def _torchvision_make_divisible(v: float, divisor: int, min_value: int | None = 
 )
 def test_make_divisible_matches_torchvision(c: int, width: str, divisor: int) -> None:
     exact_v = Fraction(width) * c
+    # At an exact tie (v + divisor/2 an integer) binary floats may land on either side.
+    assume((exact_v + Fraction(divisor, 2)).denominator != 1)
     assert make_divisible(exact_v, divisor) == _torchvision_make_divisible(
         float(width) * c, divisor
     )
+
+
+def test_make_divisible_ties_round_up_exactly_where_floats_may_not() -> None:
+    # 0.35 * 1390 is exactly 486.5, so v + 1/2 = 487; in binary floating point 0.35 * 1390 is
+    # 486.49999999999994 and torchvision's float arithmetic gets 486. sepcalc is exact.
+    assert make_divisible(Fraction("0.35") * 1390, 1) == 487
+    assert _torchvision_make_divisible(0.35 * 1390, 1) == 486
 
 
 @pytest.mark.parametrize(

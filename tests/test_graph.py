@@ -175,3 +175,33 @@ def test_override_parsing() -> None:
         "resolution": 160,
         "v1_5": False,
     }
+
+
+def test_standard_equivalent_keeps_the_pointwise_bias(tmp_path: Path) -> None:
+    # depthwise 3x3 on 8 channels then pointwise 8 -> 16 with bias: the standard conv it
+    # replaces is 3x3, 8 -> 16, with the pointwise layer's 16 biases; same as `separable`.
+    pair = graph_of(
+        "input: {channels: 8, size: 4}\nlayers:\n  - {kind: depthwise, kernel: 3}\n"
+        "  - {kind: pointwise, out: 16, bias: true}\n",
+        tmp_path,
+    )
+    single = graph_of(
+        "input: {channels: 8, size: 4}\nlayers:\n  - {kind: separable, out: 16, bias: true}\n",
+        tmp_path,
+    )
+    for graph in (pair, single):
+        std = analyze(graph, compare_standard=True).standard
+        assert std is not None
+        assert std.totals.params_by_role == {"weight": 9 * 8 * 16, "bias": 16, "norm": 0}
+        assert std.totals.macs == 9 * 8 * 16 * 4 * 4
+
+
+def test_consumers_of_a_failed_layer_are_skipped_silently(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        graph_of(
+            "input: {channels: 3, size: 8}\nlayers:\n"
+            "  - {kind: conv, name: a, out: 0, kernel: 3}\n"
+            "  - {kind: relu, name: b}\n  - {kind: add, inputs: [a, b]}\n",
+            tmp_path,
+        )
+    assert [d.message for d in info.value.diagnostics] == ["layers.0.out: must be positive, got 0"]

@@ -60,17 +60,20 @@ def conv_out_size(
     dilation: Sequence[Num],
     ceil_mode: bool = False,
 ) -> tuple[Num, ...]:
-    """Output size per dim: floor((n + 2p - d*(k-1) - 1) / s) + 1; 'same' is ceil(n / s).
+    """Output size per dim: ceil((n + 2p - d*(k-1)) / s); 'same' is ceil(n / s).
 
-    'same' follows TensorFlow (total padding d*(k-1) at stride 1, split as evenly as possible);
-    'valid' is padding 0. ``ceil_mode`` rounds up, as torch pooling does.
+    That is torch's floor((n + 2p - d*(k-1) - 1) / s) + 1, written so that its continuous
+    relaxation (symbolic views) is (n + 2p - d*(k-1)) / s: n / s for "same-like" padding, as in
+    the MobileNet paper. 'same' follows TensorFlow (total padding d*(k-1) at stride 1, split as
+    evenly as possible); 'valid' is padding 0. ``ceil_mode`` rounds up, as torch pooling does:
+    ceil((n + 2p - d*(k-1) - 1) / s) + 1.
     """
     if padding == "same":
         return tuple(-(-n // s) for n, s in zip(size, stride, strict=True))
     pads = [0] * len(size) if padding == "valid" else padding
     rounding = int(ceil_mode)
     out = [
-        (n + 2 * p - d * (k - 1) - 1 + rounding * (s - 1)) // s + 1
+        -(-(n + 2 * p - d * (k - 1) - rounding) // s) + rounding
         for n, k, s, p, d in zip(size, kernel, stride, pads, dilation, strict=True)
     ]
     if ceil_mode:
@@ -82,7 +85,8 @@ def conv_out_size(
     return tuple(out)
 
 
-def _spatial_out(attrs: Attrs, shape: Shape) -> tuple[Num, ...]:
+def spatial_out(attrs: Attrs, shape: Shape) -> tuple[Num, ...]:
+    """The output size of a windowed layer (conv or pooling), checked to be positive."""
     size = shape[1:]
     if not size:
         raise ShapeError(f"needs an input with spatial dimensions, got shape {list(shape)}")
@@ -120,7 +124,7 @@ def conv_bucket(c_in: int, kernel: Sequence[int], groups: int) -> str:
 def _infer_conv(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     (c_in, *_), c_out = inputs[0], attrs["out"]
     _check_groups(c_in, c_out, attrs["groups"])
-    return (c_out, *_spatial_out(attrs, inputs[0]))
+    return (c_out, *spatial_out(attrs, inputs[0]))
 
 
 @register("conv", infer=_infer_conv)
@@ -133,7 +137,7 @@ def _conv(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_depthwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (inputs[0][0] * attrs["multiplier"], *_spatial_out(attrs, inputs[0]))
+    return (inputs[0][0] * attrs["multiplier"], *spatial_out(attrs, inputs[0]))
 
 
 @register("depthwise", infer=_infer_depthwise)
@@ -160,7 +164,7 @@ def _pointwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_separable(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (attrs["out"], *_spatial_out(attrs, inputs[0]))
+    return (attrs["out"], *spatial_out(attrs, inputs[0]))
 
 
 @register("separable", infer=_infer_separable)

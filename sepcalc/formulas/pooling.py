@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sepcalc.cost import Cost
 from sepcalc.formulas.base import Attrs, Parts, Shape, ShapeError, numel, prod, register
-from sepcalc.formulas.conv import _spatial_out
+from sepcalc.formulas.conv import spatial_out
 
 
 def pool_cost(kernel: Sequence[int], out: Shape) -> Cost:
@@ -20,7 +20,7 @@ def global_pool_cost(inp: Shape) -> Cost:
 
 
 def _infer_pool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (inputs[0][0], *_spatial_out(attrs, inputs[0]))
+    return (inputs[0][0], *spatial_out(attrs, inputs[0]))
 
 
 @register("maxpool", "avgpool", infer=_infer_pool)

@@ -15,22 +15,7 @@ from sepcalc.spec.models import MODEL_OF_KIND, LayerBase, NetworkSpec
 
 SpecPath = tuple[str | int, ...]
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """The safe loader with its implicit-tag resolution memoized (specs repeat their tokens)."""
-
-    _resolved: dict[tuple[str, Any], str] = {}  # noqa: RUF012  (a process-wide cache)
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self._resolved.get(key)
-        if tag is None:
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
-        return tag
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
