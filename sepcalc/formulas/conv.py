@@ -153,7 +153,7 @@ def _infer_pointwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     (c_in, *size), c_out = inputs[0], attrs["out"]
     _check_groups(c_in, c_out, attrs["groups"])
     stride = attrs["stride"]
-    return (c_out, *((n - 1) // s + 1 for n, s in zip(size, stride, strict=True)))
+    return (c_out, *(-(-n // s) for n, s in zip(size, stride, strict=True)))
 
 
 @register("pointwise", infer=_infer_pointwise)
