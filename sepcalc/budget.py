@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
 from sepcalc.formulas import REGISTRY
+from sepcalc.formulas.base import FUSED, buckets
 from sepcalc.snapshot import FIELDS, Snapshot
 from sepcalc.spec.loader import LoadedSpec, Locator, parse_yaml
 
@@ -82,13 +83,21 @@ def _decimal(text: str) -> Fraction:
 
 @lru_cache(maxsize=1)
 def known_kinds() -> frozenset[str]:
-    """Breakdown kinds a ``by_kind`` metric can name.
+    """Breakdown kinds a ``by_kind`` metric can name: the buckets the formulas declare.
 
-    NB: a layer's cost goes to a bucket named after its kind, except fused and standalone
-    activations (``activation``), pooling (``pool``), and separable layers (split into
-    ``depthwise`` and ``pointwise``); see the formulas' ``Parts``.
+    NB: not every layer kind is a bucket: activations go to ``activation``, pooling to ``pool``,
+    and a separable layer to ``depthwise`` and ``pointwise``.
     """
-    return frozenset(REGISTRY) | {"activation", "pool"}
+    return buckets()
+
+
+def _unknown_kind(kind: str) -> str:
+    if kind in REGISTRY:
+        own = REGISTRY[kind].buckets
+        where = " and ".join(f"by_kind.{b}" for b in [b for b in own if b not in FUSED] or own)
+        return f"'{kind}' is a layer kind, not a breakdown kind: its costs are under {where}"
+    hint = did_you_mean(kind, known_kinds()) or f"; one of {', '.join(sorted(known_kinds()))}"
+    return f"unknown kind '{kind}'{hint}"
 
 
 @dataclass(frozen=True)
@@ -123,9 +132,7 @@ def parse_metric(text: str) -> Metric:
                 f"{', '.join(FIELDS)}{did_you_mean(field, FIELDS) if field else ''}"
             )
         if kind not in known_kinds():
-            raise BudgetValueError(
-                f"'{name}': unknown kind '{kind}'{did_you_mean(kind, known_kinds())}"
-            )
+            raise BudgetValueError(f"'{name}': {_unknown_kind(kind)}")
         return Metric(field, kind)
     if head in known_kinds() and rest in FIELDS:
         raise BudgetValueError(f"unknown metric '{name}'; did you mean 'by_kind.{name}'?")

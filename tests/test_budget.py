@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -458,3 +459,20 @@ def test_saved_report_problems(tmp_path: Path, content: str, problem: str) -> No
         read_report(path)
     assert problem in str(err.value)
     assert "sepcalc analyze SPEC --format json" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ("by_kind.relu.flops", "'relu' is a layer kind, not a breakdown kind: its costs are "
+         "under by_kind.activation"),
+        ("by_kind.separable.macs", "under by_kind.depthwise and by_kind.pointwise"),
+        ("by_kind.maxpool.flops", "under by_kind.pool"),
+        ("by_kind.pointwize.macs", "unknown kind 'pointwize'; did you mean 'pointwise'?"),
+    ],
+    ids=["relu", "separable", "maxpool", "typo"],
+)  # fmt: skip
+def test_by_kind_names_a_bucket_not_a_layer_kind(metric: str, message: str) -> None:
+    # A budget on a name that never appears in the breakdown would always pass (0 <= budget).
+    with pytest.raises(BudgetValueError, match=re.escape(message)):
+        parse_metric(metric)

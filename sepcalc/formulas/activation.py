@@ -29,7 +29,7 @@ def activation_cost(shape: Shape) -> Cost:
     return Cost(act_ops=numel(shape), activations=numel(shape))
 
 
-@register(*ACTIVATIONS, infer=same_shape)
+@register(*ACTIVATIONS, infer=same_shape, buckets=("activation",))
 def _activation(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Activation: 1 FLOP per element, no parameters."""
     return [("activation", activation_cost(out))]

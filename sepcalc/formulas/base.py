@@ -52,18 +52,30 @@ class LayerKind:
     arity: int | None = 1
     """How many inputs the layer takes (None: two or more)."""
     summary: str = ""
+    buckets: tuple[str, ...] = ()
+    """The breakdown buckets (``by_kind`` keys) its parts may go to."""
 
 
 REGISTRY: dict[str, LayerKind] = {}
 
 
+FUSED = ("batchnorm", "activation")
+"""The buckets of a norm and activation fused after a layer (``norm:``/``act:`` keys)."""
+
+
 def register(
-    *names: str, infer: Callable[[Attrs, Sequence[Shape]], Shape], arity: int | None = 1
+    *names: str,
+    infer: Callable[[Attrs, Sequence[Shape]], Shape],
+    buckets: Sequence[str],
+    arity: int | None = 1,
 ) -> Callable[
     [Callable[[Attrs, Sequence[Shape], Shape], Parts]],
     Callable[[Attrs, Sequence[Shape], Shape], Parts],
 ]:
-    """Register a cost adapter for one or more layer kinds; a name registered twice is a bug."""
+    """Register a cost adapter for one or more layer kinds; a name registered twice is a bug.
+
+    ``buckets`` declares where the adapter's parts may go in the breakdown by kind.
+    """
 
     def deco(
         fn: Callable[[Attrs, Sequence[Shape], Shape], Parts],
@@ -71,10 +83,16 @@ def register(
         for name in names:
             if name in REGISTRY:
                 raise RuntimeError(f"layer kind '{name}' is registered twice")
-            REGISTRY[name] = LayerKind(name, infer, fn, arity, (fn.__doc__ or "").strip())
+            summary = (fn.__doc__ or "").strip()
+            REGISTRY[name] = LayerKind(name, infer, fn, arity, summary, tuple(buckets))
         return fn
 
     return deco
+
+
+def buckets() -> frozenset[str]:
+    """Every breakdown bucket any registered kind can report (the keys ``by_kind`` may have)."""
+    return frozenset(b for kind in REGISTRY.values() for b in kind.buckets)
 
 
 def same_shape(attrs: Attrs, shapes: Sequence[Shape]) -> Shape:

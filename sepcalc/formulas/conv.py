@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost, Num
-from sepcalc.formulas.base import Attrs, Parts, Shape, ShapeError, exact_div, prod, register
+from sepcalc.formulas.base import FUSED, Attrs, Parts, Shape, ShapeError, exact_div, prod, register
 from sepcalc.formulas.fused import norm_act
 
 
@@ -127,7 +127,7 @@ def _infer_conv(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (c_out, *spatial_out(attrs, inputs[0]))
 
 
-@register("conv", infer=_infer_conv)
+@register("conv", infer=_infer_conv, buckets=("conv", "pointwise", "depthwise", *FUSED))
 def _conv(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Standard convolution (any kernel, stride, padding, dilation, groups, bias)."""
     c_in = inputs[0][0]
@@ -140,7 +140,7 @@ def _infer_depthwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0] * attrs["multiplier"], *spatial_out(attrs, inputs[0]))
 
 
-@register("depthwise", infer=_infer_depthwise)
+@register("depthwise", infer=_infer_depthwise, buckets=("depthwise", *FUSED))
 def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Depthwise convolution: one k x k filter per input channel (times the depth multiplier)."""
     cost = depthwise_cost(
@@ -156,7 +156,7 @@ def _infer_pointwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (c_out, *(-(-n // s) for n, s in zip(size, stride, strict=True)))
 
 
-@register("pointwise", infer=_infer_pointwise)
+@register("pointwise", infer=_infer_pointwise, buckets=("pointwise", *FUSED))
 def _pointwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Pointwise (1x1) convolution, optionally grouped or strided."""
     cost = pointwise_cost(inputs[0][0], out[0], out[1:], attrs["groups"], attrs["bias"])
@@ -167,7 +167,7 @@ def _infer_separable(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (attrs["out"], *spatial_out(attrs, inputs[0]))
 
 
-@register("separable", infer=_infer_separable)
+@register("separable", infer=_infer_separable, buckets=("depthwise", "pointwise", *FUSED))
 def _separable(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Depthwise separable convolution: depthwise (+ optional norm/act) then pointwise."""
     c_in, size = inputs[0][0], out[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost, Num
-from sepcalc.formulas.base import Attrs, Parts, Shape, prod, register
+from sepcalc.formulas.base import FUSED, Attrs, Parts, Shape, prod, register
 from sepcalc.formulas.fused import norm_act
 
 
@@ -24,7 +24,7 @@ def _infer_linear(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (attrs["out"], *inputs[0][1:])
 
 
-@register("linear", infer=_infer_linear)
+@register("linear", infer=_infer_linear, buckets=("linear", *FUSED))
 def _linear(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Linear over the channel (feature) axis; any spatial positions pass through."""
     cost = linear_cost(inputs[0][0], out[0], prod(out[1:]), attrs["bias"])

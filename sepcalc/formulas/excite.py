@@ -27,7 +27,7 @@ def squeeze_excite_cost(shape: Shape, squeeze: Num) -> Cost:
     )
 
 
-@register("squeeze_excite", infer=same_shape)
+@register("squeeze_excite", infer=same_shape, buckets=("squeeze_excite",))
 def _squeeze_excite(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Squeeze-and-excitation with `squeeze` hidden channels (FCs written as 1x1 convs)."""
     return [("squeeze_excite", squeeze_excite_cost(out, attrs["squeeze"]))]

@@ -20,7 +20,7 @@ def _infer_add(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return inputs[0]
 
 
-@register("add", infer=_infer_add, arity=None)
+@register("add", infer=_infer_add, arity=None, buckets=("add",))
 def _add(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Residual (element-wise) add of two or more equal shapes."""
     return [("add", add_cost(len(inputs), out))]
@@ -33,7 +33,7 @@ def _infer_concat(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (sum(s[0] for s in inputs), *inputs[0][1:])
 
 
-@register("concat", infer=_infer_concat, arity=None)
+@register("concat", infer=_infer_concat, arity=None, buckets=("concat",))
 def _concat(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel concatenation: a copy, no arithmetic."""
     return [("concat", Cost(activations=numel(out)))]
@@ -45,7 +45,7 @@ def _infer_shuffle(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return inputs[0]
 
 
-@register("channel_shuffle", infer=_infer_shuffle)
+@register("channel_shuffle", infer=_infer_shuffle, buckets=("channel_shuffle",))
 def _shuffle(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel shuffle (ShuffleNet): a permutation, no arithmetic."""
     return [("channel_shuffle", Cost(activations=numel(out)))]
@@ -61,7 +61,7 @@ def _infer_slice(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (stop - start, *size)
 
 
-@register("slice", infer=_infer_slice)
+@register("slice", infer=_infer_slice, buckets=("slice",))
 def _slice(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel slice start:stop (ShuffleNetV2's channel split): a view, no cost."""
     return [("slice", Cost())]

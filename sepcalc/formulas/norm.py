@@ -17,7 +17,7 @@ def batchnorm_cost(shape: Shape, affine: bool = True) -> Cost:
     return Cost(norm=2 * shape[0] * int(affine), norm_ops=n * (1 + int(affine)), activations=n)
 
 
-@register("batchnorm", infer=same_shape)
+@register("batchnorm", infer=same_shape, buckets=("batchnorm",))
 def _batchnorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """BatchNorm (inference): 2*C parameters, 2 FLOPs per element."""
     return [("batchnorm", batchnorm_cost(out, attrs.get("affine", True)))]

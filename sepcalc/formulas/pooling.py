@@ -23,7 +23,7 @@ def _infer_pool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0], *spatial_out(attrs, inputs[0]))
 
 
-@register("maxpool", "avgpool", infer=_infer_pool)
+@register("maxpool", "avgpool", infer=_infer_pool, buckets=("pool",))
 def _pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Max/average pooling: k*k ops per output element."""
     return [("pool", pool_cost(attrs["kernel"], out))]
@@ -33,7 +33,7 @@ def _infer_global(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0], *(1 for _ in inputs[0][1:]))
 
 
-@register("global_avg_pool", infer=_infer_global)
+@register("global_avg_pool", infer=_infer_global, buckets=("pool",))
 def _global_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Global average pooling to 1 x 1: one op per input element."""
     return [("pool", global_pool_cost(inputs[0]))]
@@ -54,7 +54,7 @@ def _infer_adaptive(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0], *attrs["size"])
 
 
-@register("adaptive_avg_pool", infer=_infer_adaptive)
+@register("adaptive_avg_pool", infer=_infer_adaptive, buckets=("pool",))
 def _adaptive_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Adaptive average pooling to a given output size: one op per input element."""
     return [("pool", adaptive_pool_cost(inputs[0], out))]

@@ -12,13 +12,13 @@ def _infer_flatten(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (numel(inputs[0]),)
 
 
-@register("flatten", infer=_infer_flatten)
+@register("flatten", infer=_infer_flatten, buckets=("flatten",))
 def _flatten(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Flatten to a vector: a view, no cost."""
     return [("flatten", Cost())]
 
 
-@register("dropout", infer=same_shape)
+@register("dropout", infer=same_shape, buckets=("dropout",))
 def _dropout(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Dropout: the identity at inference, no cost."""
     return [("dropout", Cost())]
@@ -47,7 +47,7 @@ def _infer_upsample(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (c, *(n * s for n, s in zip(size, attrs["scale"], strict=True)))
 
 
-@register("upsample", infer=_infer_upsample)
+@register("upsample", infer=_infer_upsample, buckets=("upsample",))
 def _upsample(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Upsample by an integer scale: nearest (0 ops) or (bi/tri)linear (2**dims per output)."""
     return [("upsample", upsample_cost(out, attrs["mode"]))]
