@@ -114,6 +114,63 @@ kernels = st.integers(1, 7)
 sizes = st.integers(1, 64)
 
 
+def test_separable_by_hand() -> None:
+    # MobileNetV1's first block as one layer: 3x3 depthwise on 32 channels + BN + ReLU, then
+    # 1x1 32 -> 64 + BN + ReLU, at 112x112.
+    attrs = {"out": 64, "kernel": (3, 3), "stride": (1, 1), "padding": "same",
+             "dilation": (1, 1), "multiplier": 1, "bias": False, "norm": "batchnorm",
+             "act": "relu", "mid_norm": "batchnorm", "mid_act": "relu"}  # fmt: skip
+    kind = REGISTRY["separable"]
+    out = kind.infer(attrs, [(32, 112, 112)])
+    parts = kind.cost(attrs, [(32, 112, 112)], out)
+    total = sum((c for _, c in parts), Cost())
+    hw = 112 * 112
+    assert out == (64, 112, 112)
+    assert (total.weight, total.norm) == (9 * 32 + 32 * 64, 2 * 32 + 2 * 64)
+    assert total.macs == 9 * 32 * hw + 32 * 64 * hw
+    assert DEFAULT.flops(total) == 2 * total.macs + 2 * (32 + 64) * hw + (32 + 64) * hw
+    assert total.activations == 32 * hw + 64 * hw  # the depthwise output, then the output
+    assert {b for b, _ in parts} == {"depthwise", "pointwise", "batchnorm", "activation"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "attrs", "shape", "field", "expected"),
+    [
+        # 3x3 max pool, stride 2, on 8x16x16: 8x8x8 outputs, 9 comparisons each.
+        ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1), "dilation": (1, 1),
+                     "ceil_mode": False}, (8, 16, 16), "pool_ops", 9 * 8 * 8 * 8),
+        # Global average pool: one add per input element.
+        ("global_avg_pool", {}, (8, 16, 16), "gpool_ops", 8 * 16 * 16),
+        # Bilinear x2 on 4x10x20: 4x20x40 outputs, 4 neighbours each.
+        ("upsample", {"scale": (2, 2), "mode": "bilinear"}, (4, 10, 20), "upsample_ops",
+         4 * 4 * 20 * 40),
+        # Nearest copies: no arithmetic under the default convention's upsample_ops.
+        ("upsample", {"scale": (2, 2), "mode": "nearest"}, (4, 10, 20), "upsample_ops", 0),
+        # Any activation: one evaluation per element.
+        ("gelu", {}, (4, 10, 20), "act_ops", 800),
+    ],
+    ids=["maxpool", "global-pool", "bilinear", "nearest", "gelu"],
+)  # fmt: skip
+def test_op_counts_by_hand(
+    kind: str,
+    attrs: dict,
+    shape: tuple,
+    field: str,
+    expected: int,  # type: ignore[type-arg]
+) -> None:
+    layer = REGISTRY[kind]
+    out = layer.infer(attrs, [shape])
+    total = sum((c for _, c in layer.cost(attrs, [shape], out)), Cost())
+    assert getattr(total, field) == expected
+
+
+def test_three_way_add_is_two_adds_per_element() -> None:
+    layer = REGISTRY["add"]
+    shape = (4, 5, 5)
+    total = sum((c for _, c in layer.cost({}, [shape] * 3, shape)), Cost())
+    assert total.elem_ops == 2 * 100
+
+
 @given(c_in=channels, c_out=channels, k=kernels, h=sizes, w=sizes, bias=st.booleans())
 def test_separable_is_depthwise_plus_pointwise(
     c_in: int, c_out: int, k: int, h: int, w: int, bias: bool
