@@ -57,9 +57,6 @@ class Cost(NamedTuple):
             return self
         return NotImplemented
 
-    def scaled(self, factor: Num) -> Cost:
-        return Cost(*(value * factor for value in self))
-
     def without_activations(self) -> Cost:
         """The same cost with no tensor of its own (for a norm or activation fused in place)."""
         return self._replace(activations=0)

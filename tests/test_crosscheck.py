@@ -21,7 +21,7 @@ from sepcalc.analysis import analyze
 from sepcalc.cli import app
 from sepcalc.conventions import FVCORE, TORCH
 from sepcalc.crosscheck.build import plan
-from sepcalc.crosscheck.compare import TOOL_CONVENTIONS, compare
+from sepcalc.crosscheck.compare import compare
 from sepcalc.crosscheck.count import count_fvcore, count_torch
 from sepcalc.crosscheck.export import render_module
 from sepcalc.graph import Graph, build_graph
@@ -162,7 +162,3 @@ def test_cli_export_prints_the_module() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == render_module(plan(graph(path)), str(path))
     assert f"class {plan(graph(path)).name}(nn.Module):" in result.stdout
-
-
-def test_tool_conventions_are_the_presets() -> None:
-    assert TOOL_CONVENTIONS == {"fvcore": FVCORE, "torch": TORCH}

@@ -402,9 +402,6 @@ def test_relaxed_witness_is_the_exact_count_everywhere(p: int, r: int) -> None:
     assert net.totals.exact == {
         "params": total.params, "macs": total.macs, "flops": DEFAULT.flops(total)
     }  # fmt: skip
-    exact_point = (p * 32) % 100 == 0 and r % 32 == 0
-    if exact_point:
-        assert net.totals.agrees(net.point)
 
 
 def test_mobilenet_v1_rounding_off_the_grid_is_reported() -> None:
