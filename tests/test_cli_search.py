@@ -149,9 +149,58 @@ def test_grid_csv_and_json() -> None:
     assert by[("1", "160")]["within"] == "1"
     data = json.loads(invoke(*args, "-f", "json")[1])
     assert data["feasible"] is True
-    assert data["method"] == "factorized"
+    assert data["method"] == "replay"
+    assert data["builds"] == 4  # one graph per alpha, replayed at every resolution
+    exact = json.loads(invoke(*args, "-f", "json", "--exact")[1])
+    assert (exact["method"], exact["builds"]) == ("exact", 16)
+    assert exact["points"] == data["points"]
     assert sum(p["within"] for p in data["points"]) == 13
     assert [p["pareto"] for p in data["front"]] == [True] * len(data["front"])
+
+
+WHEN = """\
+name: interaction
+vars: {alpha: 1.0, resolution: 224}
+input: {channels: 3, size: resolution}
+layers:
+  - {kind: conv, out: "int(alpha * 32)", kernel: 3, stride: 2}
+  - {kind: conv, out: "int(alpha * 32)", kernel: 3, when: "alpha >= 1 and resolution == 160"}
+  - {kind: global_avg_pool}
+  - {kind: flatten}
+  - {kind: linear, out: 10}
+"""
+GALLOP = """\
+name: gallop
+vars: {alpha: 1.0}
+input: {channels: 3, size: 8}
+layers:
+  - {kind: conv, out: "int(alpha * 100) - 4", kernel: 1}
+"""
+
+
+def test_grid_counts_a_layer_kept_at_one_point(tmp_path: Path) -> None:
+    spec = tmp_path / "when.yaml"
+    spec.write_text(WHEN)
+    code, out, _ = invoke("grid", str(spec), "--var", "alpha=0.25:1.0:0.05", "--var",
+                          "resolution=96:224:32", "--max-macs", "10M", "-f", "csv")  # fmt: skip
+    assert code == 0
+    row = next(r for r in csv.DictReader(io.StringIO(out)) if (r["alpha"], r["resolution"]) ==
+               ("1", "160"))  # fmt: skip
+    # stem 864 * 80 * 80 + extra 9,216 * 80 * 80 + linear 320 = 64,512,320: over 10M
+    assert (row["macs"], row["within"]) == ("64512320", "0")
+
+
+def test_width_bisection_finds_the_run_between_unbuildable_and_over_budget(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "gallop.yaml"
+    spec.write_text(GALLOP)
+    code, out, _ = invoke("width", str(spec), "--range", "0.01:1.0", "--precision", "0.01",
+                          "--max-macs", "600", "-f", "json")  # fmt: skip
+    data = json.loads(out)
+    assert code == 0
+    # MACs = 3 * (int(100 alpha) - 4) * 8 * 8: 576 at 0.07, 768 at 0.08
+    assert (data["answer"], data["achieved"]["macs"], data["next_fails"]) == (0.07, 576, 0.08)
 
 
 def test_layer_search_does_not_need_a_spec_and_network_search_does_not_import_sympy() -> None:

@@ -8,6 +8,7 @@ derivation in tests/test_mobilenet_v1.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sepcalc.errors import SepcalcError
 from sepcalc.search import (
     Axis,
     Evaluator,
+    GridResult,
     LayerModel,
     Limit,
     grid_search,
@@ -31,7 +33,9 @@ from sepcalc.search import (
     search_kernel,
     search_var,
 )
+from sepcalc.search.replay import names_in, plan
 from sepcalc.spec import load_spec
+from sepcalc.symbolic import parse_count
 from tests.test_mobilenet_v1 import table1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,14 +78,19 @@ def test_targets_become_an_exact_max_ratio(kwargs: dict[str, str], max_ratio: Fr
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{}, {"max_ratio": "0.1", "min_factor": "10"}, {"max_ratio": "0"}, {"min_factor": "-2"},
-     {"min_savings": "100%"}, {"min_savings": "88"}, {"max_ratio": "abc"}],
+    ("kwargs", "message"),
+    [({}, "give exactly one target"),
+     ({"max_ratio": "0.1", "min_factor": "10"}, "give exactly one target"),
+     ({"max_ratio": "0"}, "--max-ratio must be positive, got 0"),
+     ({"min_factor": "-2"}, "--min-factor must be positive, got -2"),
+     ({"min_savings": "100%"}, "--min-savings must be at least 0 and below 100%"),
+     ({"min_savings": "88"}, "below 100% .* got 88$"),
+     ({"max_ratio": "abc"}, "--max-ratio: 'abc' is not a number")],
     ids=["none", "two", "zero-ratio", "negative-factor", "all-savings", "savings-not-fraction",
          "not-a-number"],
 )  # fmt: skip
-def test_bad_targets_are_user_errors(kwargs: dict[str, str]) -> None:
-    with pytest.raises(SepcalcError):
+def test_bad_targets_are_user_errors(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(SepcalcError, match=message):
         make_target(**kwargs)
 
 
@@ -103,37 +112,14 @@ def test_ratio_is_1_over_c_out_plus_1_over_k_squared(metric: str) -> None:
 @pytest.mark.parametrize("metric", ["params", "flops"])
 def test_counting_bias_or_norm_makes_the_ratio_depend_on_c_in(metric: str) -> None:
     with pytest.raises(SepcalcError, match="depends on C_in; give it with --c-in"):
-        LayerModel(metric, count=frozenset({"bias"})).closed_form()
+        LayerModel(metric, count=parse_count("bias")).closed_form()
     # MACs never count a bias or a norm.
     import sympy
 
     from sepcalc import symbols as S
 
-    macs = LayerModel("macs", count=frozenset({"bias", "norm", "act"})).closed_form()
+    macs = LayerModel("macs", count=parse_count("bias,norm,act")).closed_form()
     assert sympy.simplify(macs - (1 / S.C_out + 1 / S.k**2)) == 0
-
-
-@pytest.mark.parametrize(
-    ("metric", "count"),
-    [("macs", ()), ("params", ("bias",)), ("params", ("bias", "norm")),
-     ("flops", ("bias", "norm", "act"))],
-    ids=["macs", "params-bias", "params-bias-norm", "flops-all"],
-)  # fmt: skip
-def test_closed_form_agrees_with_sepcalc_formula(metric: str, count: tuple[str, ...]) -> None:
-    """The same ratio as `sepcalc formula separable --vs conv --count ...` (symbolic.py)."""
-    import sympy
-
-    from sepcalc import symbolic
-    from sepcalc import symbols as S
-
-    model = LayerModel(metric, DEFAULT, frozenset(count))
-    c = symbolic.parse_count(",".join(count))
-    sep = symbolic.layer_formula("separable", c, DEFAULT)
-    std = symbolic.layer_formula("conv", c, DEFAULT)
-    theirs = symbolic.ratio(sep, std, metric).ratio
-    sep_c, std_c = model.costs(S.C_in, S.C_out, S.k, S.H, S.W)
-    ours = model.value(sep_c) / model.value(std_c)
-    assert sympy.simplify(ours - theirs) == 0
 
 
 # --- layer level: answers ----------------------------------------------------------------------
@@ -203,8 +189,13 @@ def test_seed_question_10x_with_3x3_is_infeasible_and_says_what_works() -> None:
     odd = search_channels(MACS, 3, make_target(min_factor="10"), odd=True)
     assert odd.reason is not None
     assert "smallest odd kernel that can is k=5, with C_out >= 17" in odd.reason
-    # "More than" 10x (strict) has the same answer: 43/432 < 1/10 strictly.
-    assert Fraction(43, 432) < Fraction(1, 10)
+    # "More than" 10x (strict) has the same answer: the inclusive answer at k = 4 already
+    # beats 10x strictly (43/432 < 1/10), and the C_out below it does not reach 10x at all.
+    k4 = search_channels(MACS, 4, make_target(min_factor="10"))
+    assert k4.answer is not None
+    assert k4.next_fails is not None
+    assert (k4.answer.value, k4.answer.ratio) == (27, Fraction(43, 432))
+    assert k4.answer.factor > 10 > k4.next_fails.factor
 
 
 def test_infeasible_within_bounds_names_the_bound() -> None:
@@ -267,7 +258,8 @@ def test_kernel_answer_is_the_brute_force_minimum(
 def test_counted_answers_match_the_integer_formula_by_brute_force(
     metric: str, count: set[str], c_in: int, k: int, percent: int
 ) -> None:
-    model = LayerModel(metric, FVCORE if metric == "flops" else DEFAULT, frozenset(count), c_in)
+    counted = parse_count(",".join(sorted(count)))
+    model = LayerModel(metric, FVCORE if metric == "flops" else DEFAULT, counted, c_in)
     target = make_target(max_ratio=f"{percent}%")
     result = search_channels(model, k, target, max_c_out=200)
     meets = [c for c in range(1, 201) if model.ratio(c, k) <= target.max_ratio]
@@ -366,6 +358,62 @@ def test_infeasible_var_search_says_why(v1: Evaluator) -> None:
     assert "smallest buildable value alpha=0.04" in result.reason
 
 
+GALLOP = """\
+name: gallop
+vars: {alpha: 1.0}
+input: {channels: 3, size: 8}
+layers:
+  - {kind: conv, name: c, out: "int(alpha * 100) - 4", kernel: 1}
+"""
+
+
+@pytest.fixture
+def gallop(tmp_path: Path) -> Evaluator:
+    spec = tmp_path / "gallop.yaml"
+    spec.write_text(GALLOP)
+    return Evaluator(load_spec(spec))
+
+
+def test_bisection_finds_a_passing_run_between_unbuildable_and_over_budget(
+    gallop: Evaluator,
+) -> None:
+    # out = int(100 alpha) - 4 builds from alpha = 0.05 (out = 1); MACs = 3 * out * 8 * 8 =
+    # 192 * out: 192, 384, 576 at 0.05, 0.06, 0.07 fit 600, 768 at 0.08 does not. (Galloping
+    # up over indices 0, 1, 3, 7 jumped from unbuildable 0.04 to over-budget 0.08.)
+    limit = [Limit("macs", 600)]
+    found = search_var(gallop, "alpha", limit, Fraction(1, 100), 1, precision=Fraction(1, 100))
+    grid = search_var(gallop, "alpha", limit, Fraction(1, 100), 1, step=Fraction(1, 100))
+    assert found.answer is not None
+    assert found.next_fails is not None
+    assert found.answer.totals is not None
+    assert (found.answer.value, found.answer.totals.macs) == (Fraction(7, 100), 576)
+    assert found.next_fails.value == Fraction(8, 100)
+    assert grid.answer is not None
+    assert grid.answer.value == found.answer.value
+
+
+def test_bisection_names_the_smallest_buildable_value(gallop: Evaluator) -> None:
+    # 0.05 is the smallest value that builds (out = 1): 192 MACs, over a budget of 100.
+    limit = [Limit("macs", 100)]
+    result = search_var(gallop, "alpha", limit, Fraction(1, 100), 1, precision=Fraction(1, 100))
+    assert result.reason is not None
+    assert "smallest buildable value alpha=0.05 breaks the budget (macs 192 > 100)" in (
+        result.reason
+    )
+    assert len(result.evaluated) < 20  # two bisections over 100 values
+
+
+def test_bisection_over_a_huge_range_builds_no_list(v1: Evaluator) -> None:
+    # 10**9 multiples of 1/10**9: a list would not fit, the bisection needs about 60 builds.
+    limit = [Limit("macs", 300_000_000)]
+    tiny = Fraction(1, 10**9)
+    result = search_var(v1, "alpha", limit, tiny, 1, precision=tiny)
+    assert result.answer is not None
+    assert result.answer.totals is not None
+    assert result.answer.totals.macs <= 300_000_000
+    assert len(result.evaluated) < 80
+
+
 @pytest.mark.parametrize(
     ("text", "values"),
     [
@@ -381,56 +429,224 @@ def test_parse_axis(text: str, values: tuple) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["alpha", "alpha=", "=1", "alpha=1:2", "alpha=x:1:0.1", "alpha=1:0:0.1", "a=0:1:0"]
-)
-def test_parse_axis_errors(text: str) -> None:
-    with pytest.raises(SepcalcError):
+    ("text", "message"),
+    [("alpha", "expected NAME=LOW:HIGH:STEP"), ("alpha=", "expected NAME=LOW:HIGH:STEP"),
+     ("=1", "expected NAME=LOW:HIGH:STEP"), ("alpha=1:2", "expected LOW:HIGH:STEP, got '1:2'"),
+     ("alpha=x:1:0.1", "--var alpha: 'x' is not a number"),
+     ("alpha=1:0:0.1", "--var alpha: empty range 1:0"),
+     ("a=0:1:0", "--var a: step must be positive, got 0"),
+     ("a=0:1000000:1", "--var a: 1,000,001 values from 0 to 1000000 in steps of 1: at most")],
+    ids=["no-equals", "no-values", "no-name", "two-parts", "not-a-number", "empty-range",
+         "zero-step", "too-many"],
+)  # fmt: skip
+def test_parse_axis_errors(text: str, message: str) -> None:
+    with pytest.raises(SepcalcError, match=message):
         parse_axis(text)
 
 
-@pytest.mark.parametrize(
-    ("spec", "axes"),
-    [
-        (V1, ("alpha=0.25:1.0:0.05", "resolution=96:224:32")),
-        (V2, ("alpha=0.35:1.4:0.15", "resolution=96:224:16")),
-        (ROOT / "examples" / "efficientnet_b0.yaml",
-         ("width=0.5:1.5:0.25", "depth=1.0:1.4:0.2", "resolution=128:256:64")),
-    ],
-    ids=["v1", "v2-make-divisible", "effnet-depth-outer"],
-)  # fmt: skip
-def test_factorized_grid_equals_building_every_point(spec: Path, axes: tuple[str, str]) -> None:
-    ev = Evaluator(load_spec(spec))
-    parsed = [parse_axis(a) for a in axes]
-    fast = grid_search(ev, parsed, [Limit("macs", 300_000_000)])
-    full = grid_search(ev, parsed, [Limit("macs", 300_000_000)], exact=True)
-    assert fast.method == "factorized"
-    assert full.method == "exact"
-    assert fast.totals == full.totals
-    assert fast.front == full.front
-    assert fast.builds < full.builds
+# --- grids: the replay equals building every point ----------------------------------------------
 
+EXAMPLE_GRIDS = {
+    "mobilenet_v1": ("alpha=0.25:1.0:0.25", "resolution=96:224:64"),
+    "mobilenet_v2": ("alpha=0.35:1.4:0.35", "resolution=96:224:64"),
+    "mobilenet_v3_large": ("resolution=96:224:64",),
+    "mobilenet_v3_small": ("resolution=96,97,224",),
+    "efficientnet_b0": ("width=0.5:1.5:0.5", "depth=1.0:1.4:0.4", "resolution=128:256:128"),
+    "resnet50": ("resolution=64:224:80", "v1_5=0,1"),
+    "shufflenet_v2_x1_0": ("resolution=96:224:64",),
+    "vgg16": ("resolution=32,100,224",),
+    "xception": ("resolution=71,150,299",),
+}
+"""A small grid over every var of every example (vgg16 at 32: its adaptive pool to 7 x 7 then
+upsamples a 1 x 1 map; mobilenet_v3_small at 97: odd sizes round in every strided layer)."""
 
-INTERACTING = """\
-name: interacting
+SQUEEZE_EXCITE = """\
+name: se
 vars: {alpha: 1.0, resolution: 32}
 input: {channels: 3, size: resolution}
 layers:
-  - {kind: conv, out: "64 if alpha < 0.9 and resolution > 40 else 16", kernel: 3}
-  - {kind: pointwise, out: 32}
+  - {kind: conv, out: "make_divisible(16 * alpha, 8)", kernel: 3, stride: 2, act: relu}
+  - {kind: squeeze_excite, squeeze: "max(1, int(4 * alpha))"}
+  - {kind: pointwise, out: "int(24 * alpha)"}
+"""
+FLATTEN_LINEAR = """\
+name: no-adaptive-pool
+vars: {alpha: 1.0, resolution: 32}
+input: {channels: 3, size: resolution}
+layers:
+  - {kind: conv, out: "int(16 * alpha)", kernel: 3, stride: 2, act: relu}
+  - {kind: maxpool, kernel: 2}
+  - {kind: flatten}
+  - {kind: linear, out: 10}
+"""
+IN_CHANNELS_AFTER_FLATTEN = """\
+name: head-sized-by-input
+vars: {alpha: 1.0, resolution: 16}
+input: {channels: 3, size: resolution}
+blocks:
+  head:
+    layers:
+      - {kind: linear, out: "in_channels // 4"}
+layers:
+  - {kind: conv, out: "int(8 * alpha)", kernel: 3, stride: 2}
+  - {kind: flatten}
+  - {block: head}
+  - {kind: linear, out: 10}
+"""
+WHEN = """\
+name: interaction
+vars: {alpha: 1.0, resolution: 224}
+input: {channels: 3, size: resolution}
+layers:
+  - {kind: conv, name: stem, out: "int(alpha * 32)", kernel: 3, stride: 2}
+  - {kind: conv, name: extra, out: "int(alpha * 32)", kernel: 3,
+     when: "alpha >= 1 and resolution == 160"}
+  - {kind: global_avg_pool}
+  - {kind: flatten}
+  - {kind: linear, out: 10}
+"""
+"""A layer kept only when alpha >= 1 and resolution == 160: no product of a channel term and a
+size term (the old factorized grid counted 5,529,920 MACs at (1, 160) instead of 64,512,320)."""
+SPECS = {
+    "squeeze-excite": (SQUEEZE_EXCITE, ("alpha=0.5:1.5:0.25", "resolution=16:64:8")),
+    "flatten-linear": (FLATTEN_LINEAR, ("alpha=0.5:1.5:0.25", "resolution=14,2,20,40,64")),
+    "in-channels-after-flatten": (IN_CHANNELS_AFTER_FLATTEN, ("alpha=0.5,1", "resolution=8:32:8")),
+    "when": (WHEN, ("alpha=0.25:1.0:0.25", "resolution=96:224:32")),
+}
+
+
+def _both(ev: Evaluator, axes: Sequence[str]) -> tuple[GridResult, GridResult]:
+    parsed = [parse_axis(a) for a in axes]
+    budget = [Limit("macs", 10_000_000)]
+    return grid_search(ev, parsed, budget), grid_search(ev, parsed, budget, exact=True)
+
+
+def _assert_same(fast: GridResult, full: GridResult) -> None:
+    assert full.method == "exact"
+    assert full.builds == len(full.points)
+    assert fast.points == full.points
+    assert fast.totals == full.totals
+    assert fast.errors == full.errors
+    assert fast.within == full.within
+    assert fast.front == full.front
+
+
+@pytest.mark.parametrize("name", list(EXAMPLE_GRIDS))
+def test_replay_equals_building_every_point_on_every_example(name: str) -> None:
+    ev = Evaluator(load_spec(ROOT / "examples" / f"{name}.yaml"))
+    fast, full = _both(ev, EXAMPLE_GRIDS[name])
+    _assert_same(fast, full)
+    assert any(t is not None for t in full.totals)
+    if name == "resnet50":  # v1_5 moves a stride: a layer's attrs, one graph per value
+        assert fast.builds == 2
+    if name in ("mobilenet_v1", "mobilenet_v2"):  # one graph per alpha
+        assert fast.builds == 4
+    assert fast.method == "replay"
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_replay_equals_building_every_point_on_hard_specs(name: str, tmp_path: Path) -> None:
+    text, axes = SPECS[name]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    fast, full = _both(Evaluator(load_spec(spec)), axes)
+    _assert_same(fast, full)
+    assert any(t is not None for t in full.totals)
+    if name == "when":
+        assert fast.method == "exact"  # both vars reach the layer's `when`
+        i = fast.points.index({"alpha": 1, "resolution": 160})
+        # conv 3->32, 3x3, stride 2: 864 * 80 * 80 = 5,529,600; the extra conv 32->32 at
+        # 80 x 80: 9,216 * 6,400 = 58,982,400; the linear 32->10: 320. Total 64,512,320.
+        assert fast.totals[i] == full.totals[i]
+        assert fast.totals[i] is not None
+        assert fast.totals[i].macs == 5_529_600 + 58_982_400 + 320
+        assert not fast.within[i]
+    elif name == "in-channels-after-flatten":
+        # The head's width is the flattened size: at every resolution but the first the replay
+        # is refused (a block's input channels changed) and the point is built.
+        assert fast.method == "replay"
+        assert fast.builds == full.builds == 8
+        assert fast.notes == (
+            "6 point(s) were built one by one: the channels entering a block (in_channels) "
+            "change with the input size there",
+        )
+    else:
+        assert fast.method == "replay"
+        assert fast.notes == ()
+        # One graph per alpha; for flatten-linear also a build at resolution 2, where the replay
+        # meets a layer that cannot take its input (the stride-2 conv gives 1 x 1, too small for
+        # the 2 x 2 max pool), for the build's own diagnostic.
+        failed = 1 if name == "flatten-linear" else 0
+        assert fast.builds == len(fast.axes[0].values) * (1 + failed)
+        assert sum(e is not None for e in full.errors) == len(fast.axes[0].values) * failed
+
+
+def test_replay_equals_building_every_point_off_the_grid(tmp_path: Path) -> None:
+    """Random widths and resolutions of MobileNetV2 (make_divisible rounding, residual adds that
+    depend on in_channels) and of the squeeze-excite spec: the replay's totals are the build's."""
+    spec = tmp_path / "se.yaml"
+    spec.write_text(SQUEEZE_EXCITE)
+    evaluators = [Evaluator(load_spec(V2)), Evaluator(load_spec(spec))]
+
+    @settings(max_examples=15, deadline=None)
+    @given(
+        which=st.integers(0, 1),
+        alphas=st.lists(st.integers(10, 150), min_size=1, max_size=3, unique=True),
+        sizes=st.lists(st.integers(20, 260), min_size=1, max_size=3, unique=True),
+    )
+    def check(which: int, alphas: list[int], sizes: list[int]) -> None:
+        ev = evaluators[which]
+        axes = [Axis("alpha", tuple(Fraction(a, 100) for a in alphas)),
+                Axis("resolution", tuple(sizes))]  # fmt: skip
+        fast = grid_search(ev, axes)
+        full = grid_search(ev, axes, exact=True)
+        _assert_same(fast, full)
+
+    check()
+
+
+PLAN_LAYERS = """\
+  - {kind: conv, out: "int(8 * alpha)", kernel: 3}
+  - {kind: avgpool, kernel: "side if side > 0 else 1"}
 """
 
 
-def test_vars_that_interact_are_caught_and_every_point_is_built(tmp_path: Path) -> None:
-    # Along each axis through (0.5, 32) nothing interacts; off the axes the channel count
-    # depends on both vars, which the sample of rebuilt points catches.
-    spec = tmp_path / "interacting.yaml"
-    spec.write_text(INTERACTING)
-    ev = Evaluator(load_spec(spec))
-    axes = [parse_axis("alpha=0.5:1.0:0.1"), parse_axis("resolution=32:64:8")]
-    fast = grid_search(ev, axes)
-    full = grid_search(ev, axes, exact=True)
-    assert fast.method == "exact"
-    assert fast.totals == full.totals
+@pytest.mark.parametrize(
+    ("extra", "grid", "fixed", "sizes"),
+    [
+        ("0", ("alpha", "resolution"), (), ("resolution",)),
+        # side is derived from resolution and a layer uses it: resolution reaches the layer...
+        ("'resolution // 32'", ("alpha", "resolution"), (), ()),
+        # ... unless side is fixed (--set side=7): then its default is never evaluated
+        ("'resolution // 32'", ("alpha", "resolution"), ("side",), ("resolution",)),
+        # an unused var reaches nothing: any value gives the same layers
+        ("0", ("unused",), (), ("unused",)),
+    ],
+    ids=["width-resolution", "derived-var-used", "derived-var-fixed", "unused"],
+)
+def test_plan_splits_vars_by_what_they_reach(
+    extra: str, grid: tuple[str, ...], fixed: tuple[str, ...], sizes: tuple[str, ...],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        f"name: t\nvars: {{alpha: 1.0, resolution: 224, side: {extra}, unused: 3}}\n"
+        f"input: {{channels: 3, size: resolution}}\nlayers:\n{PLAN_LAYERS}"
+    )
+    split = plan(load_spec(spec).spec, grid, fixed)
+    assert split.sizes == sizes
+    assert split.channels == tuple(n for n in grid if n not in sizes)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [("make_divisible(c * alpha, 8)", {"make_divisible", "c", "alpha"}),
+     ("stride == 1 and in_channels == out", {"stride", "in_channels", "out"}),
+     ("relu6", {"relu6"}), (" 3 ", set()), ("3x3", set())],
+    ids=["call", "comparison", "bare-name", "constant", "not-an-expression"],
+)  # fmt: skip
+def test_names_in(text: str, names: set[str]) -> None:
+    assert names_in(text) == names
 
 
 def test_pareto_front_by_brute_force(v1: Evaluator) -> None:

@@ -116,9 +116,9 @@ LayerFormatOpt = Annotated[LayerFormat, typer.Option("--format", "-f", help="Out
 
 def _model(metric: Metric, convention: str, count: str, c_in: int | None) -> LayerModel:
     from sepcalc.search import LayerModel
+    from sepcalc.symbolic import parse_count
 
-    counted = frozenset(c.strip() for c in count.split(",") if c.strip())
-    return LayerModel(metric.value, get_convention(convention), counted, c_in)
+    return LayerModel(metric.value, get_convention(convention), parse_count(count), c_in)
 
 
 @search_app.command(
@@ -183,21 +183,17 @@ def kernel(
     _print_layer(result, fmt)
 
 
-def _q(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
-
-
 def _dec(x: Fraction, digits: int = 6) -> str:
     return f"{float(x):.{digits}g}"
 
 
 def _achieved_dict(a: Any) -> dict[str, Any]:
     return {
-        "ratio": _q(a.ratio),
+        "ratio": str(a.ratio),
         "ratio_decimal": float(a.ratio),
-        "factor": _q(a.factor),
+        "factor": str(a.factor),
         "factor_decimal": float(a.factor),
-        "savings": _q(a.savings),
+        "savings": str(a.savings),
         "savings_percent": float(a.savings * 100),
     }
 
@@ -207,10 +203,10 @@ def layer_to_dict(r: LayerResult) -> dict[str, Any]:
         "feasible": r.feasible,
         "search": r.unknown,
         "fixed": dict(r.fixed),
-        "target": {"text": r.target.text, "max_ratio": _q(r.target.max_ratio)},
+        "target": {"text": r.target.text, "max_ratio": str(r.target.max_ratio)},
         "metric": r.model.metric,
         "convention": r.model.convention.name if r.model.metric == "flops" else None,
-        "count": sorted(r.model.count),
+        "count": r.model.count.names(),
         "c_in": r.model.c_in,
         "ratio": r.closed_form,
         "ratio_general": r.general_form,
@@ -224,7 +220,7 @@ def layer_to_dict(r: LayerResult) -> dict[str, Any]:
 
 def _summary(a: Any) -> str:
     return (
-        f"ratio {_q(a.ratio)} = {_dec(a.ratio)}, factor {_dec(a.factor, 5)}x, "
+        f"ratio {a.ratio} = {_dec(a.ratio)}, factor {_dec(a.factor, 5)}x, "
         f"savings {_dec(a.savings * 100, 6)}%"
     )
 
@@ -370,18 +366,6 @@ def _var_command(
     _print_var(result, evaluator.convention, (low, high, step_n, precision_n), fmt)
 
 
-def _value(v: Number) -> Any:
-    """A var value for JSON: ints stay ints, other rationals become floats."""
-    return v if isinstance(v, int) else float(v)
-
-
-def _show(v: Number) -> str:
-    if isinstance(v, Fraction):
-        f = float(v)
-        return repr(f) if Fraction(repr(f)) == v else str(v)
-    return str(v)
-
-
 def _over(totals: Totals | None, budgets: Sequence[Limit], error: str | None = None) -> str:
     if totals is None:
         return f"does not build: {error}"
@@ -392,6 +376,8 @@ def _over(totals: Totals | None, budgets: Sequence[Limit], error: str | None = N
 def var_to_dict(
     r: VarResult, convention: Convention, grid: tuple[Any, Any, Any, Any]
 ) -> dict[str, Any]:
+    from sepcalc.report.numbers import plain
+
     low, high, step, precision = grid
 
     def at(e: Evaluated | None) -> dict[str, int] | None:
@@ -400,18 +386,18 @@ def var_to_dict(
     return {
         "feasible": r.feasible,
         "var": r.var,
-        "answer": _value(r.answer.value) if r.answer else None,
+        "answer": plain(r.answer.value) if r.answer else None,
         "achieved": at(r.answer),
-        "next_fails": _value(r.next_fails.value) if r.next_fails else None,
+        "next_fails": plain(r.next_fails.value) if r.next_fails else None,
         "next_fails_achieved": at(r.next_fails),
         "next_fails_error": r.next_fails.error if r.next_fails else None,
         "reason": r.reason,
         "budgets": {b.metric: b.limit for b in r.budgets},
         "range": {
-            "low": _value(low),
-            "high": _value(high),
-            "step": None if step is None else _value(step),
-            "precision": None if precision is None else _value(precision),
+            "low": plain(low),
+            "high": plain(high),
+            "step": None if step is None else plain(step),
+            "precision": None if precision is None else plain(precision),
         },
         "method": r.method,
         "evaluated": len(r.evaluated),
@@ -432,14 +418,15 @@ def _print_var(
     else:
         from rich.table import Table
 
+        from sepcalc.report.numbers import var as show
         from sepcalc.search import NET_METRICS
 
         low, high, step, precision = grid
-        how = f"step {_show(step)}" if step is not None else f"bisection to {_show(precision)}"
+        how = f"step {show(step)}" if step is not None else f"bisection to {show(precision)}"
         limits = " and ".join(f"{b.metric} <= {b.limit:,}" for b in r.budgets)
         out = stdout()
         out.print(
-            f"Largest {r.var} in {_show(low)}..{_show(high)} ({how}) with {limits}",
+            f"Largest {r.var} in {show(low)}..{show(high)} ({how}) with {limits}",
             markup=False,
         )
         table = Table(box=None, header_style="bold", pad_edge=False)
@@ -452,7 +439,7 @@ def _print_var(
             if e is None:
                 continue
             counts = [f"{e.totals.get(m):,}" if e.totals else "-" for m in NET_METRICS]
-            table.add_row(label, _show(e.value), *counts, _over(e.totals, r.budgets, e.error))
+            table.add_row(label, show(e.value), *counts, _over(e.totals, r.budgets, e.error))
         if r.answer is not None:
             out.print(table)
         else:
@@ -582,7 +569,12 @@ def grid(
         ),
     ] = None,
     exact_: Annotated[
-        bool, typer.Option("--exact", help="Build every point (no factorized evaluation).")
+        bool,
+        typer.Option(
+            "--exact",
+            help="Build every point instead of replaying one graph per combination of the "
+            "vars that change more than the input size (the same numbers, slower).",
+        ),
     ] = False,
     set_: SetOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
@@ -646,11 +638,12 @@ def grid_to_dict(r: GridResult, convention: Convention) -> dict[str, Any]:
 
 
 def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
+    from sepcalc.report.numbers import plain
     from sepcalc.search import NET_METRICS
 
     totals = r.totals[i]
     return {
-        **{name: _value(v) for name, v in r.points[i].items()},
+        **{name: plain(v) for name, v in r.points[i].items()},
         **(totals.as_dict() if totals else dict.fromkeys(NET_METRICS)),
         "within": r.within[i],
         "pareto": i in front,
@@ -662,6 +655,7 @@ def grid_to_csv(r: GridResult) -> str:
     import csv
     import io
 
+    from sepcalc.report.numbers import var as show
     from sepcalc.search import NET_METRICS
 
     buf = io.StringIO()
@@ -674,7 +668,7 @@ def grid_to_csv(r: GridResult) -> str:
         counts = [totals.get(m) if totals else "" for m in NET_METRICS]
         writer.writerow(
             [
-                *(_show(point[n]) for n in names),
+                *(show(point[n]) for n in names),
                 *counts,
                 int(r.within[i]),
                 int(i in front),
@@ -687,6 +681,7 @@ def grid_to_csv(r: GridResult) -> str:
 def _print_grid(r: GridResult, convention: Convention) -> None:
     from rich.table import Table
 
+    from sepcalc.report.numbers import var as show
     from sepcalc.search import NET_METRICS
 
     out = stdout()
@@ -711,7 +706,7 @@ def _print_grid(r: GridResult, convention: Convention) -> None:
         status = _over(totals, r.budgets, r.errors[i]) if r.budgets else ""
         style = None if r.within[i] else "dim"
         table.add_row(
-            *(_show(r.points[i][n]) for n in names),
+            *(show(r.points[i][n]) for n in names),
             *counts,
             "ok" if r.within[i] and r.budgets else status,
             "*" if i in front else "",

@@ -1,0 +1,197 @@
+"""Every combination of a grid of spec vars: exact totals, within-budget marks, the Pareto front.
+
+Each point is counted exactly: by building its graph, or (the default, when some grid var only
+changes the input size) by replaying one graph per combination of the other vars at every size
+(:mod:`sepcalc.search.replay`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sepcalc.errors import SepcalcError, SpecError, did_you_mean
+from sepcalc.expr import ExprError, Number, exact
+from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_values
+from sepcalc.search.replay import Replay, plan
+from sepcalc.search.targets import NET_METRICS, Limit, Totals, within
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    values: tuple[Number, ...]
+
+
+def parse_axis(text: str) -> Axis:
+    """``alpha=0.25:1.0:0.05`` (inclusive range), ``resolution=128,160,224`` or ``alpha=0.5``."""
+    name, sep, spec = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not spec.strip():
+        raise SepcalcError(
+            f"--var '{text}': expected NAME=LOW:HIGH:STEP or NAME=V1,V2,..., "
+            "e.g. --var alpha=0.25:1.0:0.05"
+        )
+    parts = spec.split(":")
+    if len(parts) not in (1, 3):
+        raise SepcalcError(f"--var {name}: expected LOW:HIGH:STEP, got '{spec}'")
+    try:
+        if len(parts) == 3:
+            low, high, step = (exact(p) for p in parts)
+            values = grid_values(low, high, step)
+        else:
+            values = [exact(v) for v in spec.split(",")]
+    except (ExprError, SepcalcError) as exc:
+        raise SepcalcError(f"--var {name}: {exc}") from None
+    return Axis(name, tuple(dict.fromkeys(values)))
+
+
+@dataclass(frozen=True)
+class GridResult:
+    axes: tuple[Axis, ...]
+    budgets: tuple[Limit, ...]
+    points: tuple[Mapping[str, Number], ...]
+    totals: tuple[Totals | None, ...]
+    errors: tuple[str | None, ...]
+    within: tuple[bool, ...]
+    front: tuple[int, ...]
+    """Indices of the Pareto front, best first by its first key."""
+    pareto: tuple[str, str]
+    method: str
+    """'replay' (a graph per combination of the vars that change more than the input size,
+    replayed at every size) or 'exact' (every point built)."""
+    builds: int
+    notes: tuple[str, ...] = ()
+
+
+PARETO_DEFAULT = ("min:macs", "max:params")
+"""The fewest MACs for the parameters (capacity) they buy."""
+
+
+def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
+    """``'macs,params'``: each a metric or a grid var, optionally 'min:' or 'max:' (default max:
+    the biggest configurations that still fit the budget)."""
+    if text is None:
+        return PARETO_DEFAULT
+    keys = [k.strip() for k in text.split(",")]
+    if len(keys) != 2:
+        raise SepcalcError(f"--pareto '{text}': expected two keys, e.g. --pareto macs,params")
+    allowed = [*NET_METRICS, *var_names]
+    for key in keys:
+        bare = key.removeprefix("min:").removeprefix("max:")
+        if bare not in allowed:
+            raise SepcalcError(
+                f"--pareto: unknown key '{bare}'{did_you_mean(bare, allowed)}; choose from "
+                f"{', '.join(allowed)} (prefix min: to prefer smaller)"
+            )
+    return keys[0], keys[1]
+
+
+def _key(point: Mapping[str, Number], totals: Totals, key: str) -> Number:
+    bare = key.removeprefix("min:").removeprefix("max:")
+    value = totals.get(bare) if bare in NET_METRICS else point[bare]
+    return -value if key.startswith("min:") else value
+
+
+def pareto_front(
+    points: Sequence[Mapping[str, Number]],
+    totals: Sequence[Totals | None],
+    eligible: Sequence[bool],
+    keys: tuple[str, str],
+) -> list[int]:
+    """Indices not dominated on the two keys (larger is better unless prefixed min:), among the
+    eligible points; ties on both keys keep the first point."""
+    scored = [
+        (_key(p, t, keys[0]), _key(p, t, keys[1]), i)
+        for i, (p, t, ok) in enumerate(zip(points, totals, eligible, strict=True))
+        if ok and t is not None
+    ]
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    front, best_y = [], None
+    for _, y, i in scored:
+        if best_y is None or y > best_y:
+            front.append(i)
+            best_y = y
+    return front
+
+
+def grid_search(
+    evaluator: Evaluator,
+    axes: Sequence[Axis],
+    budgets: Sequence[Limit] = (),
+    pareto: tuple[str, str] = PARETO_DEFAULT,
+    exact: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> GridResult:
+    """Every combination of the axes' values, its exact totals, within-budget marks, the front.
+
+    ``exact`` builds every point instead of replaying graphs (the same numbers, slower).
+    """
+    names = [a.name for a in axes]
+    if len(set(names)) != len(names):
+        raise SepcalcError("each --var may be given once")
+    for name in names:
+        evaluator.default(name)
+    count = 1
+    for a in axes:
+        count *= len(a.values)
+    if count > MAX_POINTS:
+        raise SepcalcError(f"{count:,} combinations; at most {MAX_POINTS:,} (use larger steps)")
+    points = [
+        dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*(a.values for a in axes))
+    ]
+    start = evaluator.builds
+    notes: list[str] = []
+    split = plan(evaluator.loaded.spec, names, evaluator.fixed)
+    if exact or not split.sizes:
+        if not exact and len(axes) > 1:
+            notes.append(
+                "every point was built: each grid var reaches more of the spec than input.size"
+            )
+        method = "exact"
+        totals, errors = _build_every_point(evaluator, points, progress)
+    else:
+        method = "replay"
+        replay = Replay(evaluator, split)
+        totals, errors = replay.grid(points, progress)
+        if replay.rebuilt:
+            notes.append(
+                f"{replay.rebuilt:,} point(s) were built one by one: the channels entering a "
+                "block (in_channels) change with the input size there"
+            )
+    ok = [within(t, budgets) for t in totals]
+    front = pareto_front(points, totals, ok, pareto)
+    return GridResult(
+        tuple(axes),
+        tuple(budgets),
+        tuple(points),
+        tuple(totals),
+        tuple(errors),
+        tuple(ok),
+        tuple(front),
+        pareto,
+        method,
+        evaluator.builds - start,
+        tuple(notes),
+    )
+
+
+def _build_every_point(
+    evaluator: Evaluator,
+    points: Sequence[Mapping[str, Number]],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[Totals | None], list[str | None]]:
+    totals: list[Totals | None] = []
+    errors: list[str | None] = []
+    for n, point in enumerate(points, 1):
+        try:
+            totals.append(evaluator.totals(point))
+            errors.append(None)
+        except SpecError as exc:
+            totals.append(None)
+            errors.append(exc.diagnostics[0].message)
+        if progress is not None:
+            progress(n, len(points))
+    return totals, errors

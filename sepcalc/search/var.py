@@ -1,0 +1,196 @@
+"""The largest value of one spec var (a width multiplier, a resolution) within every budget.
+
+With a step, every grid value is evaluated, so the answer never depends on the shape of the cost
+curve. With a precision, two bisections: first for the smallest value at which the spec builds
+(a channel count that rounds to 0 does not), then for the largest buildable value within budget.
+Both assume monotonicity, and the evaluated values are checked for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sepcalc.errors import SepcalcError, SpecError
+from sepcalc.expr import Number
+from sepcalc.report.numbers import var as show
+from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_count, grid_value
+from sepcalc.search.targets import Limit, Totals, broken, check_budgets, within
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    value: Number
+    totals: Totals | None
+    error: str | None = None
+    """Why the spec cannot be built at this value (e.g. a channel count rounds to 0)."""
+
+
+@dataclass(frozen=True)
+class VarResult:
+    var: str
+    budgets: tuple[Limit, ...]
+    method: str
+    """'grid' (every value evaluated) or 'bisection' (relies on monotonicity)."""
+    answer: Evaluated | None
+    next_fails: Evaluated | None
+    """The next value up from the answer (it breaks a budget or cannot be built); None when the
+    answer is the top of the range."""
+    reason: str | None
+    notes: tuple[str, ...]
+    evaluated: tuple[Evaluated, ...]
+
+    @property
+    def feasible(self) -> bool:
+        return self.answer is not None
+
+
+def search_var(
+    evaluator: Evaluator,
+    var: str,
+    budgets: Sequence[Limit],
+    low: Number,
+    high: Number,
+    step: Number | None = None,
+    precision: Number | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VarResult:
+    """The largest value of ``var`` in [low, high] for which every budget holds.
+
+    With ``step``, every grid value is evaluated, so the answer never depends on monotonicity
+    (notes say where cost is not monotone, and which smaller values fail). With ``precision``,
+    bisection over multiples of it: a few evaluations, and an answer that assumes the spec
+    builds from some value up and that cost grows with the var (the evaluated points are
+    checked for it).
+    """
+    check_budgets(budgets)
+    evaluator.default(var)
+    if (step is None) == (precision is None):
+        raise SepcalcError("give either --step (evaluate every grid value) or --precision")
+    unit = step if step is not None else precision
+    assert unit is not None
+    count = grid_count(low, high, unit)
+    if step is not None and count > MAX_POINTS:
+        raise SepcalcError(
+            f"{count:,} values from {show(low)} to {show(high)}: use a larger step, or "
+            "--precision to bisect"
+        )
+    cache: dict[int, Evaluated] = {}
+
+    def at(i: int) -> Evaluated:
+        if i not in cache:
+            value = grid_value(low, unit, i)
+            try:
+                cache[i] = Evaluated(value, evaluator.totals({var: value}))
+            except SpecError as exc:
+                cache[i] = Evaluated(value, None, exc.diagnostics[0].message)
+            if progress is not None:
+                progress(len(cache), count if step is not None else 0)
+        return cache[i]
+
+    def ok(i: int) -> bool:
+        return within(at(i).totals, budgets)
+
+    notes: list[str] = []
+    if step is not None:
+        method = "grid"
+        good = [i for i in range(count) if ok(i)]
+        best = good[-1] if good else None
+    else:
+        method = "bisection"
+        best = _bisect(count, lambda i: at(i).totals is not None, ok)
+        notes.append(
+            "bisection assumes that the spec builds from some value up and that every budgeted "
+            f"total grows with the var; {len(cache)} of {count:,} values were evaluated"
+        )
+    evaluated = tuple(cache[i] for i in sorted(cache))
+    notes += _monotonicity_notes(var, evaluated, budgets, method)
+    if best is None:
+        reason = _var_infeasible(var, evaluated, budgets)
+        return VarResult(var, tuple(budgets), method, None, None, reason, tuple(notes), evaluated)
+    if method == "grid":
+        holes = [e.value for e in evaluated[:best] if e.totals and not within(e.totals, budgets)]
+        if holes:
+            notes.append(
+                f"{len(holes)} smaller value(s) break a budget although {show(cache[best].value)}"
+                f" holds (cost is not monotone in {var}): {', '.join(show(v) for v in holes[:8])}"
+                + (" ..." if len(holes) > 8 else "")
+            )
+    nxt = at(best + 1) if best + 1 < count else None
+    if nxt is None:
+        notes.append(
+            f"the whole range up to {show(cache[best].value)} is within budget; widen --range"
+        )
+    return VarResult(
+        var,
+        tuple(budgets),
+        method,
+        cache[best],
+        nxt,
+        None,
+        tuple(notes),
+        tuple(cache[i] for i in sorted(cache)),
+    )
+
+
+def _bisect(n: int, builds: Callable[[int], bool], ok: Callable[[int], bool]) -> int | None:
+    """The largest index that passes, in O(log n) probes, or None.
+
+    Assumes the indices that build are a suffix (low values may not build: a channel count
+    rounds to 0) and that, among those, the passing ones are a prefix (cost grows). The first
+    bisection finds the smallest index that builds, the second the last one that passes.
+    """
+    if ok(n - 1):
+        return n - 1
+    if not builds(n - 1):
+        return None
+    first = 0
+    if not builds(0):
+        lo, hi = 0, n - 1  # not builds(lo), builds(hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if builds(mid) else (mid, hi)
+        first = hi
+    if not ok(first):
+        return None
+    lo, hi = first, n - 1  # ok(lo) and not ok(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def _monotonicity_notes(
+    var: str, evaluated: Sequence[Evaluated], budgets: Sequence[Limit], method: str
+) -> list[str]:
+    notes = []
+    built = [(e.value, e.totals) for e in evaluated if e.totals is not None]
+    for metric in dict.fromkeys(b.metric for b in budgets):
+        for (va, a), (vb, b) in itertools.pairwise(built):
+            if b.get(metric) < a.get(metric):
+                relies = (
+                    "; the bisection answer relies on monotonicity that does not hold: "
+                    "use --step to evaluate every value"
+                    if method == "bisection"
+                    else ""
+                )
+                notes.append(
+                    f"{metric} is not monotone in {var}: {a.get(metric):,} at "
+                    f"{show(va)} but {b.get(metric):,} at {show(vb)}{relies}"
+                )
+                break
+    return notes
+
+
+def _var_infeasible(var: str, evaluated: Sequence[Evaluated], budgets: Sequence[Limit]) -> str:
+    built = [e for e in evaluated if e.totals is not None]
+    if not built:
+        e = evaluated[0]
+        return f"the spec cannot be built at {var}={show(e.value)}: {e.error}"
+    e = built[0]
+    assert e.totals is not None
+    return (
+        f"even the smallest buildable value {var}={show(e.value)} breaks the budget "
+        f"({'; '.join(broken(e.totals, budgets))}); lower --range or raise the budget"
+    )
