@@ -24,6 +24,7 @@ from sepcalc.search import (
     GridResult,
     LayerModel,
     Limit,
+    check_budgets,
     grid_search,
     make_target,
     pareto_front,
@@ -493,6 +494,22 @@ layers:
   - {block: head}
   - {kind: linear, out: 10}
 """
+BLOCK_WHEN_AFTER_FLATTEN = """\
+name: head-kept-by-input-size
+vars: {alpha: 1.0, resolution: 8}
+input: {channels: 3, size: resolution}
+blocks:
+  wide_head:
+    layers:
+      - {kind: linear, out: 64, when: "in_channels > 200"}
+layers:
+  - {kind: conv, out: "int(8 * alpha)", kernel: 3, stride: 2}
+  - {kind: flatten}
+  - {block: wide_head}
+  - {kind: linear, out: 10}
+"""
+"""The block builds no layer at resolution 8 (8 x 4 x 4 = 128 features) and one from 16 on
+(8 x 8 x 8 = 512): the built graph at 8 has no trace of the block to compare with."""
 WHEN = """\
 name: interaction
 vars: {alpha: 1.0, resolution: 224}
@@ -511,6 +528,7 @@ SPECS = {
     "squeeze-excite": (SQUEEZE_EXCITE, ("alpha=0.5:1.5:0.25", "resolution=16:64:8")),
     "flatten-linear": (FLATTEN_LINEAR, ("alpha=0.5:1.5:0.25", "resolution=14,2,20,40,64")),
     "in-channels-after-flatten": (IN_CHANNELS_AFTER_FLATTEN, ("alpha=0.5,1", "resolution=8:32:8")),
+    "block-when-after-flatten": (BLOCK_WHEN_AFTER_FLATTEN, ("alpha=0.5,1", "resolution=8:32:8")),
     "when": (WHEN, ("alpha=0.25:1.0:0.25", "resolution=96:224:32")),
 }
 
@@ -561,14 +579,15 @@ def test_replay_equals_building_every_point_on_hard_specs(name: str, tmp_path: P
         assert fast.totals[i] is not None
         assert fast.totals[i].macs == 5_529_600 + 58_982_400 + 320
         assert not fast.within[i]
-    elif name == "in-channels-after-flatten":
+    elif name in ("in-channels-after-flatten", "block-when-after-flatten"):
         # The head's width is the flattened size: at every resolution but the first the replay
-        # is refused (a block's input channels changed) and the point is built.
+        # is refused (a layer's output channels changed) and the point is built. Likewise a
+        # block kept by `when: in_channels > 200`, which the graph built at 8 does not have.
         assert fast.method == "replay"
         assert fast.builds == full.builds == 8
         assert fast.notes == (
-            "6 point(s) were built one by one: the channels entering a block (in_channels) "
-            "change with the input size there",
+            "6 point(s) were built one by one: a layer's output channels (a block's "
+            "in_channels) change with the input size there",
         )
     else:
         assert fast.method == "replay"
@@ -679,6 +698,13 @@ def test_pareto_front_ties_keep_one_point() -> None:
     t = Totals(1, 1, 1, 1)
     points = [{"x": 1}, {"x": 2}]
     assert pareto_front(points, [t, t], [True, True], ("macs", "params")) == [0]
+
+
+def test_budgets_are_checked() -> None:
+    with pytest.raises(SepcalcError, match="give at least one budget"):
+        check_budgets([])
+    with pytest.raises(SepcalcError, match="unknown budget metric 'mac'; choose from macs"):
+        check_budgets([Limit("mac", 1)])
 
 
 def test_grid_rejects_unknown_vars_and_huge_grids(v1: Evaluator) -> None:

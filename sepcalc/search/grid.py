@@ -158,8 +158,8 @@ def grid_search(
         totals, errors = replay.grid(points, progress)
         if replay.rebuilt:
             notes.append(
-                f"{replay.rebuilt:,} point(s) were built one by one: the channels entering a "
-                "block (in_channels) change with the input size there"
+                f"{replay.rebuilt:,} point(s) were built one by one: a layer's output channels "
+                "(a block's in_channels) change with the input size there"
             )
     ok = [within(t, budgets) for t in totals]
     front = pareto_front(points, totals, ok, pareto)

@@ -19,8 +19,12 @@ memos are hit almost every time. Every count is exact by construction, not by sa
 
 Checks that send a point to a full build instead (its diagnostics are then the build's own):
 the input shape or a var default cannot be evaluated there, a layer cannot take its input shape
-(``ShapeError``), or, in a spec whose blocks use ``in_channels``, the channels entering a block
-differ from those of the built graph (a flatten before a block folds the size into channels).
+(``ShapeError``), or, in a spec that names ``in_channels`` (inside a block, the channels of the
+block's input tensor: a shape, which expressions, ``when`` and ``repeat`` may use), some layer's
+output channels differ from the built graph's (a flatten folds the size into the channels).
+Every tensor a block can take is the network's input, whose channels the size vars do not reach,
+or a layer's output, so equal channels everywhere mean equal ``in_channels`` in every block: even
+in one that built no layer at all in the built graph (a ``when`` false there).
 """
 
 from __future__ import annotations
@@ -93,11 +97,14 @@ def plan(spec: NetworkSpec, grid: Sequence[str], fixed: Collection[str]) -> Plan
     data = spec.model_dump()
     overridden = set(grid) | set(fixed)
     defaults = {name: _names(raw) for name, raw in spec.vars.items() if name not in overridden}
-    everything = _names(data["layers"]) | _names(data["input"]["channels"])
+    # Every name of every expression but input.size and the var defaults. (Also the names of
+    # layers, kinds and activations: a var named like one is taken to reach further than it
+    # does, which costs speed, never exactness.)
+    elsewhere = _names(data["layers"]) | _names(data["input"]["channels"])
     for block in data["blocks"].values():
-        everything |= _names(block["layers"])
+        elsewhere |= _names(block["layers"])
         if isinstance(block["params"], Mapping):  # a list holds only the params' names
-            everything |= _names(block["params"])
+            elsewhere |= _names(block["params"])
 
     def reached(names: set[str]) -> set[str]:
         """``names`` and the vars their non-overridden defaults use, transitively."""
@@ -110,13 +117,13 @@ def plan(spec: NetworkSpec, grid: Sequence[str], fixed: Collection[str]) -> Plan
                 todo.extend(defaults.get(name, ()))
         return seen
 
-    beyond_size = reached(everything)
+    beyond_size = reached(elsewhere)
     input_side = reached(_names(data["input"]) | {n for d in defaults.values() for n in d})
     return Plan(
         tuple(n for n in grid if n not in beyond_size),
         tuple(n for n in grid if n in beyond_size),
         tuple(n for n in grid if n in input_side),
-        INPUT_CHANNELS in everything,
+        INPUT_CHANNELS in elsewhere,
     )
 
 
@@ -133,8 +140,8 @@ class _Step:
     attrs: Mapping[str, Any]
     inputs: tuple[int, ...]
     """Indices into the run's shapes: 0 is the run's input, i the run's i-th node."""
-    channels: tuple[int, ...] | None
-    """With ``in_channels`` in the spec, a block node's input channels in the built graph: the
+    channels: int | None
+    """With ``in_channels`` in the spec, the node's output channels in the built graph: the
     replay is only valid where they are the same."""
 
 
@@ -157,7 +164,7 @@ class Replay:
         self.run_memo: dict[tuple[int, Shape], Any] = {}
         self.input_memo: dict[tuple[Number, ...], Shape | None] = {}
         self.rebuilt = 0
-        """Points that built although their replay was refused (a block's channels changed)."""
+        """Points that built although their replay was refused (a layer's channels changed)."""
 
     def grid(
         self, points: Sequence[Point], progress: Callable[[int, int], None] | None = None
@@ -222,9 +229,7 @@ class Replay:
         steps = []
         for j in range(start + 1, end + 1):
             node = graph.nodes[j - 1]
-            channels = None
-            if self.plan.in_channels and node.path[0] == "blocks":
-                channels = tuple(shape[0] for shape in node.input_shapes)
+            channels = node.output_shape[0] if self.plan.in_channels else None
             key = self._intern((node.kind, repr(sorted(node.attrs.items()))))
             inputs = tuple(t - start for t in sources[j - 1])
             steps.append(_Step(key, REGISTRY[node.kind], node.attrs, inputs, channels))
@@ -254,17 +259,15 @@ class Replay:
 
     def _run_at(self, steps: tuple[_Step, ...], shape: Shape) -> tuple[Any, ...] | None:
         """(output shape, MACs, params, FLOPs, activations) of a run on an input of ``shape``;
-        None when a layer cannot take its input or a block's input channels changed."""
+        None when a layer cannot take its input or its output channels changed."""
         shapes, total = [shape], [0, 0, 0, 0]
         for step in steps:
             in_shapes = tuple(shapes[i] for i in step.inputs)
-            if step.channels is not None and tuple(s[0] for s in in_shapes) != step.channels:
-                return None
             key = (step.key, in_shapes)
             value = self.node_memo.get(key, _MISSING)
             if value is _MISSING:
                 value = self.node_memo[key] = self._node(step, in_shapes)
-            if value is None:
+            if value is None or (step.channels is not None and value[0][0] != step.channels):
                 return None
             shapes.append(value[0])
             for n in range(4):
