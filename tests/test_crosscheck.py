@@ -5,6 +5,7 @@ Needs the torch extra (skipped without it). New specs in examples/ are picked up
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,9 @@ from sepcalc.crosscheck.build import plan
 from sepcalc.crosscheck.compare import compare
 from sepcalc.crosscheck.count import count_fvcore, count_torch
 from sepcalc.crosscheck.export import render_module
-from sepcalc.graph import Graph, build_graph
+from sepcalc.graph import INPUT, Graph, build_graph
 from sepcalc.spec import load_spec
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, graph_of
 
 pytestmark = pytest.mark.torch
 
@@ -162,3 +163,74 @@ def test_cli_export_prints_the_module() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == render_module(plan(graph(path)), str(path))
     assert f"class {plan(graph(path)).name}(nn.Module):" in result.stdout
+
+
+# Hostile strings: each one would run print("PWNED") if pasted into the source unescaped, whether
+# into the docstring (quotes, a newline), a statement or a line of its own.
+PAYLOADS = [
+    'x""";print("PWNED");""".yaml',
+    "x\nprint('PWNED')\n.yaml",
+    'x\\""" + print("PWNED") + """',
+    "x\r\nprint('PWNED') #\u2028é",
+]
+PAYLOAD_IDS = ["triple-quote", "newline", "backslash-quote", "crlf-unicode"]
+SMALL = """
+input: {channels: 3, size: 8}
+layers:
+  - {kind: conv, out: 4, kernel: 3, name: c1}
+  - {kind: relu, name: r1}
+  - {kind: add, inputs: [c1, r1], name: sum}
+"""
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
+def test_cli_export_escapes_a_hostile_file_name(
+    payload: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / payload.replace("/", "_")
+    spec.write_text(SMALL)
+    result = run("export", "torch", str(spec))
+    assert result.exit_code == 0, result.output
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(result.stdout, "exported.py", "exec"), namespace)  # the file under test
+    assert capsys.readouterr().out == ""  # the payload did not run
+    # The docstring reads back the file name exactly, on one line of the source.
+    assert f"from {spec}. Input: (N, 3, 8, 8)." in namespace["__doc__"]
+    assert len(result.stdout.split('"""', 2)[1].splitlines()) == 3
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
+def test_exported_module_escapes_hostile_network_and_layer_names(
+    payload: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Names are set on the built graph, so the test holds whatever names the spec accepts.
+    g = graph_of(SMALL, tmp_path)
+    renamed = {INPUT: INPUT, **{n.name: payload + n.name for n in g.nodes}}
+    nodes = tuple(
+        dataclasses.replace(n, name=renamed[n.name], inputs=tuple(renamed[i] for i in n.inputs))
+        for n in g.nodes
+    )
+    hostile = dataclasses.replace(g, name=payload, nodes=nodes)
+    namespace, name = exported(hostile, payload)
+    assert capsys.readouterr().out == ""
+    assert name.isidentifier()
+    assert payload in namespace["__doc__"]
+    model = namespace[name]().eval()
+    assert sum(p.numel() for p in model.parameters()) == 4 * 3 * 3 * 3  # conv weight, no bias
+    assert model(torch.zeros(1, 3, 8, 8)).shape == (1, 4, 8, 8)  # padding "same" by default
+
+
+def test_render_module_refuses_what_is_not_an_identifier_or_a_literal() -> None:
+    from sepcalc.crosscheck.build import Call, LayerPlan, Plan
+    from sepcalc.crosscheck.export import literal
+
+    bad_attr = LayerPlan("n", "relu", "a; print(1)", Call("ReLU"), ("x",))
+    with pytest.raises(ValueError, match="not a Python identifier: 'a; print\\(1\\)'"):
+        render_module(Plan("Net", (3, 8, 8), (bad_attr,)), "spec.yaml")
+    with pytest.raises(ValueError, match="not a Python identifier: 'class'"):
+        render_module(Plan("class", (3, 8, 8)), "spec.yaml")
+    with pytest.raises(TypeError, match="cannot write a object as a Python literal"):
+        literal(object())
+    assert literal(float("nan")) == 'float("nan")'
+    assert literal(-float("inf")) == 'float("-inf")'
+    assert literal(("a'\"\n",)) == "('a\\'\"\\n',)"
