@@ -27,6 +27,20 @@ class ExprError(Exception):
     """An expression that cannot be parsed or evaluated; the caller adds the position."""
 
 
+class UndefinedName(ExprError):
+    """An expression names a variable its environment does not have."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+MAX_LENGTH = 2000
+"""Longest expression text accepted (a spec is written by hand)."""
+MAX_BITS = 4096
+"""Largest magnitude of any intermediate value, in bits: no expression can exhaust memory."""
+
+
 class CustomNumber:
     """Base of number types that carry more than an exact value (``symbolic.Relaxed``).
 
@@ -138,7 +152,18 @@ def _pow(a: Number, b: Number) -> Number:
     return reduce(base**b)
 
 
+def _bounded(value: Any) -> Any:
+    """The value, unless it is too large to be a size or a count of anything."""
+    if isinstance(value, int | Fraction) and not isinstance(value, bool):
+        exact_value = Fraction(value)
+        if max(exact_value.numerator.bit_length(), exact_value.denominator.bit_length()) > MAX_BITS:
+            raise ExprError(f"a value in this expression is too large (over {MAX_BITS} bits)")
+    return value
+
+
 def _round(x: Number, ndigits: int | None = None) -> Number:
+    if ndigits is not None and not -64 <= ndigits <= 64:
+        raise ExprError(f"round(): {ndigits} digits is out of range (-64 to 64)")
     if isinstance(x, CustomNumber):
         return cast(Number, round(cast(Any, x), ndigits))
     return round(x) if ndigits is None else reduce(round(Fraction(x), ndigits))
@@ -157,6 +182,17 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "floor": math.floor,
     "make_divisible": make_divisible,
 }
+
+ARITY: dict[str, tuple[int, int]] = {
+    "int": (1, 1),
+    "round": (1, 2),
+    "min": (2, 99),
+    "max": (2, 99),
+    "ceil": (1, 1),
+    "floor": (1, 1),
+    "make_divisible": (2, 3),
+}
+"""How many arguments each function takes (min, max), checked when an expression is parsed."""
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -201,12 +237,13 @@ def _compile(node: ast.AST) -> Compiled:
             try:
                 return env[name]
             except KeyError:
-                raise ExprError(f"undefined variable '{name}'{did_you_mean(name, env)}") from None
+                message = f"undefined variable '{name}'{did_you_mean(name, env)}"
+                raise UndefinedName(name, message) from None
 
         return lookup
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         op, left, right = _BINOPS[type(node.op)], _compile(node.left), _compile(node.right)
-        return lambda env: op(left(env), right(env))
+        return lambda env: _bounded(op(left(env), right(env)))
     if isinstance(node, ast.UnaryOp):
         operand = _compile(node.operand)
         if isinstance(node.op, ast.USub):
@@ -254,6 +291,10 @@ def _compile_call(node: ast.Call) -> Compiled:
     if name not in FUNCTIONS:
         raise ExprError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}")
     fn = FUNCTIONS[name]
+    low, high = ARITY[name]
+    if not low <= len(node.args) <= high:
+        wanted = str(low) if low == high else f"{low} or more" if high > 9 else f"{low} to {high}"
+        raise ExprError(f"{name}() takes {wanted} argument(s), got {len(node.args)}")
     args = [_compile(a) for a in node.args]
 
     def call(env: Env) -> Any:
@@ -269,11 +310,30 @@ def _compile_call(node: ast.Call) -> Compiled:
 @lru_cache(maxsize=4096)
 def compile_expr(text: str) -> Compiled:
     """Compile spec text once into a function of an environment of variables."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression of {len(text)} characters is too long (at most {MAX_LENGTH})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
+        return _compile(tree.body)
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression '{text}': {exc.msg}") from None
-    return _compile(tree.body)
+    except (RecursionError, MemoryError):
+        raise ExprError("expression is nested too deeply") from None
+
+
+def show(value: Any) -> str:
+    """An exact value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        as_float = float(value)
+        return repr(as_float) if Fraction(repr(as_float)) == value else str(value)
+    return str(value)
+
+
+def plain(value: Any) -> Any:
+    """A number as JSON has it: ints stay exact, other rationals become floats."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return value
 
 
 def evaluate(value: Any, env: Env) -> Any:
@@ -282,7 +342,7 @@ def evaluate(value: Any, env: Env) -> Any:
         return compile_expr(value)(env)
     if isinstance(value, bool):
         return value
-    return exact(value)
+    return _bounded(exact(value))
 
 
 def as_int(value: Any) -> int:

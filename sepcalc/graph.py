@@ -8,6 +8,7 @@ its output (their errors would only repeat the first one).
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,10 +16,28 @@ from typing import Any
 
 from sepcalc.cost import Cost
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
-from sepcalc.expr import ExprError, Number, as_int, evaluate, exact
+from sepcalc.expr import (
+    FUNCTIONS,
+    ExprError,
+    Number,
+    UndefinedName,
+    as_int,
+    evaluate,
+    exact,
+    show,
+)
 from sepcalc.formulas import REGISTRY, Shape, ShapeError
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
 from sepcalc.spec.models import Block, BlockCall, LayerBase, NetworkSpec
+
+RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS})
+"""Names that expressions already give a meaning: the repeat index, the block's input
+channels, the input, and the functions."""
+BLOCK_KEYS = frozenset({*LayerBase.model_fields, "block", "kind"})
+"""Keys of a block call that are not arguments, so no block parameter can have their names."""
+
+MAX_LAYERS = 100_000
+"""The most layers a spec may expand to (a guard against a runaway ``repeat``)."""
 
 INPUT = "input"
 """The name of the network's input (and, inside a block, of the block's input)."""
@@ -80,12 +99,18 @@ class _Scope:
     """Names of the entries not reached yet, for a clear error on a forward reference."""
     failed: set[str] = field(default_factory=set)
     """Names of layers that could not be built: their consumers are skipped silently."""
+    written: set[str] = field(default_factory=set)
+    """Every name the spec gives a layer or block call in this scope."""
     attempt: str = ""
     """The local name of the layer or block being built."""
 
     def auto_name(self, base: str) -> str:
-        self.counters[base] = self.counters.get(base, 0) + 1
-        return f"{base}{self.counters[base]}"
+        """``conv1``, ``conv2``, ...: skipping the names the spec gives its layers."""
+        while True:
+            self.counters[base] = self.counters.get(base, 0) + 1
+            name = f"{base}{self.counters[base]}"
+            if name not in self.names and name not in self.written:
+                return name
 
 
 class _Builder:
@@ -96,6 +121,9 @@ class _Builder:
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape | None] = {}
         self.globals: dict[str, Any] = {}
+        self.failed_vars: set[str] = set()
+        self.blocks_open: list[str] = []
+        self.too_many = False
         self.input_dims = 2
 
     def error(self, path: SpecPath, message: str, *, key: bool = False) -> None:
@@ -104,6 +132,10 @@ class _Builder:
     def value(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
         try:
             return evaluate(raw, env)
+        except UndefinedName as exc:
+            if exc.name not in self.failed_vars:
+                self.error(path, f"{_where(path)}: {exc}")
+            raise _Skip from None
         except ExprError as exc:
             self.error(path, f"{_where(path)}: {exc}")
             raise _Skip from None
@@ -132,13 +164,35 @@ class _Builder:
             )
         env: dict[str, Any] = {}
         for name, raw in self.spec.vars.items():
+            if not self.usable_name(("vars", name), name, "var"):
+                self.failed_vars.add(name)
+                continue
             try:
                 env[name] = (
                     overrides[name] if name in overrides else self.value(("vars", name), raw, env)
                 )
             except _Skip:
-                continue
+                self.failed_vars.add(name)
         return env
+
+    def usable_name(self, path: SpecPath, name: str, what: str) -> bool:
+        """A var or block parameter name must be something expressions can refer to."""
+        if not name.isidentifier() or keyword.iskeyword(name):
+            self.error(path, f"{what} name '{name}' cannot be used in expressions: use letters, "
+                       "digits and '_', starting with a letter or '_'", key=True)  # fmt: skip
+            return False
+        reserved = RESERVED | (BLOCK_KEYS if what == "block parameter" else frozenset())
+        if name in reserved:
+            self.error(path, f"{what} name '{name}' is reserved", key=True)
+            return False
+        return True
+
+    def check_block_params(self) -> None:
+        for block_name, block in self.spec.blocks.items():
+            base = ("blocks", block_name, "params")
+            for index, name in enumerate(block.params):
+                where = (*base, index) if isinstance(block.params, list) else (*base, name)
+                self.usable_name(where, name, "block parameter")
 
     def input_shape(self, env: Mapping[str, Any]) -> Shape | None:
         spec = self.spec.input
@@ -151,6 +205,9 @@ class _Builder:
             else:
                 side = self.integer(("input", "size"), spec.size, env)
                 size = (side, side)
+            if not size:
+                self.error(("input", "size"), "input.size: give one size per spatial dimension")
+                raise _Skip
             self.input_dims = len(size)
         except _Skip:
             return None
@@ -160,7 +217,10 @@ class _Builder:
         for index, entry in enumerate(entries):
             if entry.name is not None:
                 scope.later.setdefault(entry.name, (*base, index))
+                scope.written.add(entry.name)
         for index, entry in enumerate(entries):
+            if self.too_many:
+                return
             path = (*base, index)
             if entry.name is not None and scope.later.get(entry.name) == path:
                 del scope.later[entry.name]
@@ -169,11 +229,19 @@ class _Builder:
             except _Skip:
                 scope.prev = ""
                 continue
+            if repeat > MAX_LAYERS:
+                self.error(
+                    (*path, "repeat"), f"repeat {repeat} is over the {MAX_LAYERS:,}-layer limit"
+                )
+                scope.prev = ""
+                continue
             for i in range(repeat):
+                if self.too_many:
+                    return
                 env = {**scope.env, "i": i}
                 scope.attempt = ""
                 try:
-                    if entry.when is not None and not self.value((*path, "when"), entry.when, env):
+                    if entry.when is not None and not self.flag((*path, "when"), entry.when, env):
                         continue
                     if isinstance(entry, BlockCall):
                         self.call_block(entry, path, scope, env, i if repeat > 1 else None)
@@ -236,8 +304,8 @@ class _Builder:
         if raw is None:
             return None
         if name in PER_DIM:
-            if name == "padding" and raw in ("same", "valid"):
-                return raw
+            if name == "padding" and isinstance(raw, str) and raw.lower() in ("same", "valid"):
+                return raw.lower()
             low = 0 if name == "padding" else 1
             if isinstance(raw, list):
                 if len(raw) != dims:
@@ -250,14 +318,26 @@ class _Builder:
         if name in INDICES:
             return self.integer(where, raw, env, low=0)
         if name in BOOLS:
-            value = self.value(where, raw, env)
-            if not isinstance(value, bool):
-                self.error(where, f"{_where(where)}: expected true or false, got {value}")
-                raise _Skip
-            return value
+            return self.flag(where, raw, env)
         if name in NUMBERS:
-            return self.value(where, raw, env)
+            return self.probability(where, raw, env)
         return raw
+
+    def flag(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
+        value = self.value(path, raw, env)
+        if not isinstance(value, bool):
+            self.error(path, f"{_where(path)}: expected true or false, got {value}")
+            raise _Skip
+        return value
+
+    def probability(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
+        value = self.value(path, raw, env)
+        if isinstance(value, bool) or not 0 <= value <= 1:
+            self.error(
+                path, f"{_where(path)}: expected a probability from 0 to 1, got {show(value)}"
+            )
+            raise _Skip
+        return value
 
     def layer(
         self,
@@ -295,8 +375,15 @@ class _Builder:
         attrs = self.attrs(entry, path, env, dims)
         if len(in_shapes) < len(known):
             raise _Skip
+        if entry.name == INPUT:
+            self.error((*path, "name"), f"the name '{INPUT}' is reserved: it means the input")
+            raise _Skip
         if name in self.shapes:
             self.error((*path, "name") if entry.name else path, f"duplicate layer name '{name}'")
+            raise _Skip
+        if len(self.nodes) >= MAX_LAYERS:
+            self.error(path, f"the network expands to more than {MAX_LAYERS:,} layers")
+            self.too_many = True
             raise _Skip
         try:
             out = kind.infer(attrs, in_shapes)
@@ -326,6 +413,12 @@ class _Builder:
             hint = did_you_mean(call.block, self.spec.blocks)
             self.error((*path, "block"), f"undefined block '{call.block}'{hint}")
             raise _Skip
+        if call.block in self.blocks_open:
+            chain = " -> ".join(
+                [*self.blocks_open[self.blocks_open.index(call.block) :], call.block]
+            )
+            self.error((*path, "block"), f"block '{call.block}' calls itself ({chain})")
+            raise _Skip
         instance = call.name if call.name is not None else scope.auto_name(call.block)
         if call.name is not None and rep is not None:
             instance = f"{call.name}.{rep}"
@@ -340,7 +433,11 @@ class _Builder:
             raise _Skip
         block_env = {**self.globals, INPUT_CHANNELS: shape[0], **bound}
         inner = _Scope(block_env, f"{scope.prefix}{instance}.", sources[0], sources[0])
-        self.expand(block.layers, ("blocks", call.block, "layers"), inner)
+        self.blocks_open.append(call.block)
+        try:
+            self.expand(block.layers, ("blocks", call.block, "layers"), inner)
+        finally:
+            self.blocks_open.pop()
         if not inner.prev:
             raise _Skip
         scope.prev = inner.prev
@@ -410,6 +507,7 @@ def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | Non
     """Expand a loaded spec into its layer graph; raises SpecError with every problem found."""
     spec, builder = loaded.spec, _Builder(loaded.spec, loaded.locator)
     builder.globals = builder.resolve_vars(overrides or {})
+    builder.check_block_params()
     shape = builder.input_shape(builder.globals)
     builder.shapes[INPUT] = shape
     builder.expand(spec.layers, ("layers",), _Scope(dict(builder.globals), "", INPUT, INPUT))

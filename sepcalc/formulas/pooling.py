@@ -30,6 +30,8 @@ def _pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_global(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    if len(inputs[0]) < 2:
+        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(inputs[0])}")
     return (inputs[0][0], *(1 for _ in inputs[0][1:]))
 
 

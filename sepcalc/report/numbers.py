@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
+
+from sepcalc.expr import plain as plain  # re-exported for the renderers
+from sepcalc.expr import show
 
 _SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
@@ -28,16 +30,5 @@ def shape(dims: tuple[Any, ...]) -> str:
     return "x".join(str(d) for d in dims)
 
 
-def var(value: Any) -> str:
-    """A var's value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact."""
-    if isinstance(value, Fraction) and value.denominator != 1:
-        as_float = float(value)
-        return repr(as_float) if Fraction(repr(as_float)) == value else str(value)
-    return str(value)
-
-
-def plain(value: Any) -> Any:
-    """A number as JSON has it: ints stay exact, other rationals become floats."""
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
-    return value
+var = show
+"""A var's value for people (re-exported from the core: search messages use it too)."""

@@ -8,9 +8,8 @@ from fractions import Fraction
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.cost import Cost
 from sepcalc.errors import SepcalcError, did_you_mean
-from sepcalc.expr import Number, reduce
+from sepcalc.expr import Number, reduce, show
 from sepcalc.graph import Graph, build_graph
-from sepcalc.report.numbers import var as show
 from sepcalc.search.targets import Totals
 from sepcalc.spec.loader import LoadedSpec
 

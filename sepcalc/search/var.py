@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sepcalc.errors import SepcalcError, SpecError
-from sepcalc.expr import Number
-from sepcalc.report.numbers import var as show
+from sepcalc.expr import Number, show
 from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_count, grid_value
 from sepcalc.search.targets import Limit, Totals, broken, check_budgets, within
 

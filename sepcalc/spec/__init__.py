@@ -1,6 +1,14 @@
 """Spec files: the YAML format (:mod:`.models`) and its loader with positions (:mod:`.loader`)."""
 
-from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, load_spec, parse_yaml, validate
+from sepcalc.spec.loader import (
+    LoadedSpec,
+    Locator,
+    SpecPath,
+    load_spec,
+    parse_yaml,
+    read_text,
+    validate,
+)
 from sepcalc.spec.models import NetworkSpec
 
 __all__ = [
@@ -10,5 +18,6 @@ __all__ = [
     "SpecPath",
     "load_spec",
     "parse_yaml",
+    "read_text",
     "validate",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
         raise SpecError([Diagnostic(file, line, col, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML: {exc}")]) from None
+    except ValueError as exc:  # e.g. an integer literal over Python's 4300-digit limit
+        raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML value: {exc}")]) from None
+    except RecursionError:
+        raise SpecError([Diagnostic(file, 0, 0, "invalid YAML: nested too deeply")]) from None
     return data, Locator(file, node)
 
 
@@ -192,6 +197,14 @@ def _field_names(data: Any, path: SpecPath) -> list[str]:
     return names.get(head, [])
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """A value's repr for a message, cut short (a YAML alias can expand to megabytes)."""
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 2, 4, 4, limit
+    text = short.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, bool]:
     kind = error["type"]
     where = ".".join(str(p) for p in path) or "spec"
@@ -209,6 +222,10 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
         )
         return f"{where}: unknown layer kind '{tag}'{hint}", False
     if kind == "union_tag_not_found":
+        value = _value_at(data, path)
+        if not isinstance(value, dict):
+            example = f"{{kind: {value}}}" if isinstance(value, str) else "{kind: relu}"
+            return f"{where}: a layer is a mapping, e.g. {example} (got {_short(value)})", False
         return f"{where}: a layer needs a 'kind' (or a 'block' to call)", False
     if kind == "missing":
         parent = ".".join(str(p) for p in path[:-1]) or "spec"
@@ -218,10 +235,17 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
         expected = error["ctx"]["expected"]
         hint = did_you_mean(str(value), [e.strip("' ") for e in expected.split(",")])
         return f"{where}: '{value}' is not one of {expected}{hint}", False
+    if kind == "string_pattern_mismatch":
+        value = _value_at(data, path)
+        return (
+            f"{where}: {_short(value)} is not a valid name: use letters, digits, '_' and '-', "
+            "starting with a letter or '_'",
+            False,
+        )
     if kind in ("model_type", "dict_type"):
         return f"{where}: expected a mapping of keys to values", False
     value = _value_at(data, path)
-    return f"{where}: {error['msg'].lower()} (got {value!r})", False
+    return f"{where}: {error['msg'].lower()} (got {_short(value)})", False
 
 
 _SYNONYMS = {
@@ -277,7 +301,7 @@ def validate(data: Any, locator: Locator) -> NetworkSpec:
                 where = ".".join(str(p) for p in path)
                 expected = _expected_any({e["type"] for e in errors})
                 message, key = (
-                    f"{where}: expected {expected} (got {_value_at(data, path)!r})",
+                    f"{where}: expected {expected} (got {_short(_value_at(data, path))})",
                     False,
                 )
             else:
@@ -286,12 +310,22 @@ def validate(data: Any, locator: Locator) -> NetworkSpec:
         raise SpecError(diagnostics) from None
 
 
+def read_text(path: str | Path, what: str = "spec") -> str:
+    """A file's text as UTF-8, or a SpecError that says why it cannot be read."""
+    file = str(path)
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SpecError([Diagnostic(file, 0, 0, f"cannot read {what}: {reason}")]) from None
+    except UnicodeDecodeError as exc:
+        message = f"cannot read {what}: not UTF-8 text (byte {exc.start})"
+        raise SpecError([Diagnostic(file, 0, 0, message)]) from None
+
+
 def load_spec(path: str | Path) -> LoadedSpec:
     """Read, parse and validate a spec file; every problem found is raised at once."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Diagnostic(file, 0, 0, f"cannot read spec: {exc.strerror}")]) from None
+    text = read_text(path)
     data, locator = parse_yaml(text, file)
     return LoadedSpec(validate(data, locator), locator)

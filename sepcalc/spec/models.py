@@ -17,6 +17,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    StringConstraints,
     Tag,
 )
 
@@ -37,8 +38,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN)]
+"""A layer name: letters, digits, '_' and '-', so it is safe in every output format."""
+
+
 class LayerBase(Strict):
-    name: StrictStr | None = None
+    name: Name | None = None
     inputs: StrictStr | list[StrictStr] | None = None
     """Names of the layers this one takes; default: the previous layer."""
     repeat: IntExpr = 1
