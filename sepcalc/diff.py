@@ -57,7 +57,8 @@ class Diff:
         return self.old.convention == self.new.convention
 
     def compared(self) -> tuple[str, ...]:
-        return tuple(f for f in FIELDS if f != "flops" or self.flops_comparable)
+        """The fields compared: every one, except FLOPs counted under different conventions."""
+        return compared_fields(self.old, self.new)
 
     def increased(self) -> tuple[str, ...]:
         """The totals that grew (FLOPs only when comparable)."""
@@ -67,7 +68,14 @@ class Diff:
         return sum(row.status is status for row in self.layers)
 
 
-def _layer(name: str, old: LayerCounts | None, new: LayerCounts | None) -> LayerDiff:
+def compared_fields(old: Snapshot, new: Snapshot) -> tuple[str, ...]:
+    """FLOPs compare only when both sides count them with the same convention."""
+    return tuple(f for f in FIELDS if f != "flops" or old.convention == new.convention)
+
+
+def _layer(
+    name: str, old: LayerCounts | None, new: LayerCounts | None, compared: tuple[str, ...]
+) -> LayerDiff:
     changes = {
         f: Change(old.counts[f] if old else None, new.counts[f] if new else None) for f in FIELDS
     }
@@ -75,7 +83,7 @@ def _layer(name: str, old: LayerCounts | None, new: LayerCounts | None) -> Layer
         status = LayerStatus.ADDED
     elif new is None:
         status = LayerStatus.REMOVED
-    elif old.kind != new.kind or any(c.delta for c in changes.values()):
+    elif old.kind != new.kind or any(changes[f].delta for f in compared):
         status = LayerStatus.CHANGED
     else:
         status = LayerStatus.SAME
@@ -86,8 +94,10 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
     """Totals of both sides, and every layer of either side matched by name.
 
     Rows follow the new network's order; a removed layer comes right after the last layer that
-    preceded it in the old network and still exists (or first, if none does).
+    preceded it in the old network and still exists (or first, if none does). A layer whose only
+    change is in FLOPs counted under another convention is the same.
     """
+    compared = compared_fields(old, new)
     old_by_name = {row.name: row for row in old.layers}
     new_names = {row.name for row in new.layers}
     removed_after: dict[str | None, list[LayerCounts]] = {}
@@ -97,9 +107,9 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
             anchor = row.name
         else:
             removed_after.setdefault(anchor, []).append(row)
-    rows = [_layer(r.name, r, None) for r in removed_after.get(None, [])]
+    rows = [_layer(r.name, r, None, compared) for r in removed_after.get(None, [])]
     for row in new.layers:
-        rows.append(_layer(row.name, old_by_name.get(row.name), row))
-        rows += [_layer(r.name, r, None) for r in removed_after.get(row.name, [])]
+        rows.append(_layer(row.name, old_by_name.get(row.name), row, compared))
+        rows += [_layer(r.name, r, None, compared) for r in removed_after.get(row.name, [])]
     totals = {f: Change(old.totals[f], new.totals[f]) for f in FIELDS}
     return Diff(old, new, totals, tuple(rows))

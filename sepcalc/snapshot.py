@@ -8,6 +8,7 @@ A snapshot's counts are flat: ``params``, ``params.weight``, ``params.bias``, ``
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,20 +97,45 @@ class Snapshot:
         return self.by_kind[kind][field] if kind in self.by_kind else 0
 
 
+def read_text(path: str | Path, what: str) -> str:
+    """A UTF-8 text file (a leading byte-order mark is dropped).
+
+    Raises SepcalcError ``cannot read <what>: <why>``; the caller says which file.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SepcalcError(f"cannot read {what}: {exc.strerror or exc}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SepcalcError(f"cannot read {what}: it is UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SepcalcError(
+            f"cannot read {what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start})"
+        ) from None
+
+
 def read_report(path: str | Path) -> Snapshot:
     """Read a saved ``sepcalc analyze --format json`` report."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SepcalcError(f"{source}: cannot read report: {exc.strerror}") from None
+        text = read_text(path, "report")
+    except SepcalcError as exc:
+        raise SepcalcError(f"{source}: {exc}") from None
+    expected = "expected the output of `sepcalc analyze SPEC --format json`"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SepcalcError(
-            f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; expected the output "
-            "of `sepcalc analyze SPEC --format json`"
+            f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; {expected}"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # NB: json raises ValueError for an integer of more than 4,300 digits and RecursionError
+        # for arrays nested thousands deep; neither is a report.
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise SepcalcError(f"{source}: invalid JSON: {problem}; {expected}") from None
     return Snapshot.from_report(data, source)
 
 

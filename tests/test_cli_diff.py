@@ -157,19 +157,28 @@ def test_exit_codes(args: tuple[str, ...], code: int, stderr: str) -> None:
         (("old.yaml", "broken.yaml"), "broken.yaml:3:5: layers.0: missing required key"),
         (("old.yaml", "new.yaml", "--set", "alpha=2"), "--set alpha: the spec has no var 'alpha'"),
         (("old.yaml", "new.yaml", "--convention", "x"), "unknown convention 'x'"),
+        (("bin.json", "old.yaml"),
+         "error: bin.json: cannot read report: not UTF-8 text (byte 0xff at offset 2)\n"),
+        (("old.yaml", "deep.json"), "error: deep.json: invalid JSON: nested too deeply; "
+         "expected the output of `sepcalc analyze SPEC --format json`\n"),
+        (("old.yaml", "list.json"), "error: list.json: not a sepcalc analyze report: expected "
+         "a JSON object; create one with `sepcalc analyze SPEC --format json > list.json`\n"),
     ],
     ids=["missing", "bad-json", "not-a-report", "set-on-reports", "invalid-spec", "unknown-var",
-         "bad-convention"],
+         "bad-convention", "binary-report", "deep-report", "list-report"],
 )  # fmt: skip
 def test_invalid_input_exits_2(args: tuple[str, ...], message: str) -> None:
     Path("bad.json").write_text("nope")
+    Path("bin.json").write_bytes(bytes.fromhex("445eff3604e95157"))
+    Path("deep.json").write_text("[" * 100_000)
+    Path("list.json").write_text("[1, 2]")
     Path("other.json").write_text('{"name": "x"}')
     Path("a.json").write_text(CliRunner().invoke(app, ["analyze", "old.yaml", "-f", "json"]).stdout)
     Path("broken.yaml").write_text("input: {channels: 3, size: 8}\nlayers:\n  - {kind: conv}\n")
     result = run(*args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert message in result.stderr
+    assert (result.stderr == message) if message.endswith("\n") else (message in result.stderr)
     assert "Traceback" not in result.stderr
 
 
@@ -188,6 +197,51 @@ def test_flops_of_different_conventions_are_not_compared() -> None:
     table = run("fv.json", "old.yaml").stdout
     assert "FLOPs not compared: the old side counts them with the 'fvcore' convention" in table
     assert "FLOPs " not in table.split("Layers")[0].split("Totals")[1]  # no FLOPs row
+
+
+def test_same_network_under_another_convention_is_unchanged() -> None:
+    """MobileNetV1 saved under fvcore vs the spec under the default convention: params, MACs and
+    activations are identical, so every layer is the same and nothing grew; FLOPs are null."""
+    Path("fv.json").write_text(
+        CliRunner()
+        .invoke(app, ["analyze", "mobilenet.yaml", "-f", "json", "--convention", "fvcore"])
+        .stdout
+    )
+    note = (
+        "note: FLOPs not compared: fv.json counts them with the 'fvcore' convention; pass "
+        "--convention fvcore to count the spec the same way\n"
+    )
+    result = run("fv.json", "mobilenet.yaml", "-f", "json", "--fail-on-increase")
+    assert (result.exit_code, result.stderr) == (0, note)
+    data = json.loads(result.stdout)
+    assert data["flops_comparable"] is False
+    assert data["totals"]["flops"] is None
+    assert data["totals"]["macs"] == {"old": 568_740_352, "new": 568_740_352, "delta": 0,
+                                      "relative": 0.0}  # fmt: skip
+    assert len(data["layers"]) == 30  # 1 conv + 13 x (dw, pw) + pool + flatten + fc
+    assert {r["status"] for r in data["layers"]} == {"same"}
+    assert all(r["flops"] is None for r in data["layers"])
+    table = run("fv.json", "mobilenet.yaml")
+    assert (table.exit_code, table.stderr) == (0, note)
+    assert "Layers: 30 unchanged; every layer costs the same." in table.stdout
+    assert table.stdout.rstrip().endswith(
+        "FLOPs not compared: the old side counts them with the 'fvcore' convention, the new "
+        "side with 'default'."
+    )
+    markdown = run("fv.json", "mobilenet.yaml", "-f", "markdown").stdout
+    assert "Layers: 30 unchanged." in markdown
+    assert "FLOPs" not in markdown.split("Layers:")[0]  # no FLOPs row in the totals
+    # Counting the spec the way the report did makes FLOPs comparable again.
+    same = run("fv.json", "mobilenet.yaml", "-f", "json", "--convention", "fvcore")
+    assert (same.exit_code, same.stderr) == (0, "")
+    assert json.loads(same.stdout)["totals"]["flops"]["delta"] == 0
+
+
+def test_markdown_keeps_a_name_with_a_line_break_on_one_line() -> None:
+    Path("odd.yaml").write_text(NEW.replace("name: small", 'name: "two\\nlines | here"'))
+    lines = run("old.yaml", "odd.yaml", "-f", "markdown").stdout.splitlines()
+    assert lines[0] == "### sepcalc diff: small (old.yaml) → two lines | here (odd.yaml)"
+    assert lines[2] == "| | old | new | change | % |"
 
 
 @settings(max_examples=15, deadline=None)

@@ -73,7 +73,8 @@ def diff(
         bool,
         typer.Option(
             "--fail-on-increase",
-            help="Exit 1 if a total (params, MACs, FLOPs, activations) grew.",
+            help="Exit 1 if a total (params, MACs, FLOPs, activations) grew; FLOPs count only "
+            "when both sides use one convention.",
         ),
     ] = False,
 ) -> None:
@@ -87,6 +88,14 @@ def diff(
         if overrides and _is_report(old) and _is_report(new):
             raise SepcalcError("--set applies to spec sides; both sides are saved reports")
         result = run_diff(_side(old, conv, overrides), _side(new, conv, overrides))
+    if not result.flops_comparable and _is_report(old) != _is_report(new):
+        report = result.old if _is_report(old) else result.new
+        stderr().print(
+            f"note: FLOPs not compared: {report.source} counts them with the "
+            f"'{report.convention}' convention; pass --convention {report.convention} to count "
+            "the spec the same way",
+            markup=False,
+        )
     if fmt is DiffFormat.json:
         from sepcalc.report.diff_data import diff_to_dict
 

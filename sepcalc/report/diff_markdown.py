@@ -16,12 +16,12 @@ from sepcalc.report.diff_common import (
 
 
 def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+    return "| " + " | ".join(" ".join(c.replace("|", "\\|").splitlines()) for c in cells) + " |"
 
 
 def render_diff_markdown(d: Diff, *, all_layers: bool = False) -> str:
     lines = [
-        f"### sepcalc diff: {side(d, 'old')} → {side(d, 'new')}",
+        " ".join(f"### sepcalc diff: {side(d, 'old')} → {side(d, 'new')}".splitlines()),
         "",
         "| | old | new | change | % |",
         "|---|---:|---:|---:|---:|",
