@@ -18,6 +18,7 @@ A baseline check bounds growth over a saved ``analyze --format json`` report ins
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any, Literal
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import FUSED, buckets
-from sepcalc.snapshot import FIELDS, Snapshot
+from sepcalc.snapshot import FIELDS, Snapshot, read_text
 from sepcalc.spec.loader import LoadedSpec, Locator, parse_yaml
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -208,9 +209,23 @@ def option_budget(metric: str, value: str, flag: str) -> Budget:
         raise SepcalcError(f"{flag} {value}: {exc}") from None
 
 
+def cli_budgets(budgets: Iterable[Budget]) -> list[Budget]:
+    """The budgets of the command-line options; a metric bounded twice is an error."""
+    seen: dict[Metric, Budget] = {}
+    for b in budgets:
+        if b.metric in seen:
+            first = seen[b.metric].source.label
+            raise SepcalcError(
+                f"{b.source.label}: {b.metric} already has a budget ({first}); give each metric "
+                "once"
+            )
+        seen[b.metric] = b
+    return list(seen.values())
+
+
 def parse_increase(text: str) -> list[Allowance]:
     """``macs=2%,params=0``: relative (``%``) or absolute (``10K``) growth allowed per metric."""
-    allowances = []
+    allowances: list[Allowance] = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         metric, sep, amount = item.partition("=")
         try:
@@ -227,6 +242,12 @@ def parse_increase(text: str) -> list[Allowance]:
                 )
         except BudgetValueError as exc:
             raise SepcalcError(f"--max-increase {item}: {exc}") from None
+        first = next(a for a in allowances if a.metric == allowances[-1].metric)
+        if first is not allowances[-1]:
+            raise SepcalcError(
+                f"--max-increase {item}: {first.metric} already has an allowance ({first.text});"
+                " give each metric once"
+            )
     if not allowances:
         raise SepcalcError(f"--max-increase '{text}': expected METRIC=AMOUNT, e.g. macs=2%")
     return allowances
@@ -246,7 +267,9 @@ def spec_budgets(loaded: LoadedSpec) -> list[Budget]:
 def _read_budgets(
     data: Mapping[Any, Any], path: tuple[str, ...], locator: Locator, origin: Origin, label: str
 ) -> tuple[list[Budget], list[Diagnostic]]:
-    budgets, problems = [], []
+    budgets: list[Budget] = []
+    problems: list[Diagnostic] = []
+    seen: dict[Metric, int] = {}
     for name, value in data.items():
         where = (*path, name)
         line, col = locator.position(where, key=True)
@@ -255,6 +278,17 @@ def _read_budgets(
         except BudgetValueError as exc:
             problems.append(Diagnostic(locator.file, line, col, f"{label}{name}: {exc}"))
             continue
+        if metric in seen:
+            problems.append(
+                Diagnostic(
+                    locator.file,
+                    line,
+                    col,
+                    f"{label}{name}: {metric} already has a budget on line {seen[metric]}",
+                )
+            )
+            continue
+        seen[metric] = line
         try:
             limit = parse_count(value)
         except BudgetValueError as exc:
@@ -269,9 +303,11 @@ def _read_budgets(
 class BudgetRule:
     pattern: str
     budgets: tuple[Budget, ...]
+    line: int = 0
+    col: int = 0
 
-    def matches(self, spec: str) -> bool:
-        return matches(self.pattern, spec)
+    def matches(self, spec: str, absolute: Iterable[str] = ()) -> bool:
+        return matches(self.pattern, spec, absolute)
 
 
 @dataclass(frozen=True)
@@ -281,8 +317,15 @@ class BudgetFile:
     file: str
     rules: tuple[BudgetRule, ...]
 
-    def budgets_for(self, spec: str) -> list[Budget]:
-        return list(resolve(*(r.budgets for r in self.rules if r.matches(spec))))
+    def budgets_for(self, spec: str, absolute: Iterable[str] = ()) -> list[Budget]:
+        """The budgets of every rule matching the spec (see :func:`matches`)."""
+        absolute = tuple(absolute)
+        return list(resolve(*(r.budgets for r in self.rules if r.matches(spec, absolute))))
+
+    def unmatched(self, specs: Iterable[tuple[str, Sequence[str]]]) -> list[BudgetRule]:
+        """The rules that match none of the ``(spec, absolute paths)`` given."""
+        specs = list(specs)
+        return [r for r in self.rules if not any(r.matches(s, a) for s, a in specs)]
 
 
 def parse_budget_file(text: str, file: str) -> BudgetFile:
@@ -304,6 +347,11 @@ def parse_budget_file(text: str, file: str) -> BudgetFile:
                 locator.diagnostic((pattern,), f"'{pattern}' is not a path or glob", key=True)
             )
             continue
+        try:
+            glob_regex(spec_key(pattern.strip()))
+        except BudgetValueError as exc:
+            problems.append(locator.diagnostic((pattern,), f"'{pattern}': {exc}", key=True))
+            continue
         if not isinstance(budgets, dict) or not budgets:
             problems.append(
                 locator.diagnostic(
@@ -312,7 +360,8 @@ def parse_budget_file(text: str, file: str) -> BudgetFile:
             )
             continue
         found, bad = _read_budgets(budgets, (pattern,), locator, "file", f"{pattern}: ")
-        rules.append(BudgetRule(pattern, tuple(found)))
+        line, col = locator.position((pattern,), key=True)
+        rules.append(BudgetRule(pattern, tuple(found), line, col))
         problems += bad
     if problems:
         raise SpecError(problems)
@@ -322,36 +371,38 @@ def parse_budget_file(text: str, file: str) -> BudgetFile:
 def read_budget_file(path: str | Path) -> BudgetFile:
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(
-            [Diagnostic(file, 0, 0, f"cannot read budgets file: {exc.strerror}")]
-        ) from None
+        text = read_text(path, "budgets file")
+    except SepcalcError as exc:
+        raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     return parse_budget_file(text, file)
 
 
 def spec_key(path: str | PurePath) -> str:
-    """The form of a spec path that budget globs match: posix separators, no leading ``./``."""
-    text = PurePath(path).as_posix()
-    while text.startswith("./"):
-        text = text[2:]
-    return text
+    """The form of a spec path that budget globs match: posix separators, ``.`` and ``..``
+    resolved as text (``examples/../examples/a.yaml`` -> ``examples/a.yaml``), no leading
+    ``./``."""
+    return posixpath.normpath(PurePath(path).as_posix())
 
 
-def matches(pattern: str, spec: str) -> bool:
+def matches(pattern: str, spec: str, absolute: Iterable[str] = ()) -> bool:
     """Glob match: ``*`` and ``?`` stay within a directory, ``**/`` spans any number of them.
 
+    A relative pattern matches ``spec`` (the path relative to the working directory); an
+    absolute pattern (``/work/models/*.yaml``) matches any of the spec's ``absolute`` paths.
     A pattern without ``/`` matches the file name in any directory (as in .gitignore).
+    Raises BudgetValueError for an invalid pattern (an unclosed ``[``, a reversed range).
     """
-    pattern = spec_key(pattern.strip())
-    target = spec_key(spec)
-    if "/" not in pattern:
-        target = target.rsplit("/", 1)[-1]
-    return _glob_regex(pattern).fullmatch(target) is not None
+    text = pattern.strip()
+    regex = glob_regex(spec_key(text))
+    targets = [spec_key(a) for a in absolute] if text.startswith("/") else [spec_key(spec)]
+    if "/" not in text:
+        targets = [t.rsplit("/", 1)[-1] for t in targets]
+    return any(regex.fullmatch(t) is not None for t in targets)
 
 
 @lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression of a glob (see :func:`matches`); BudgetValueError if invalid."""
     out, i = [], 0
     while i < len(pattern):
         c = pattern[i]
@@ -367,15 +418,38 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*")
         elif c == "?":
             out.append("[^/]")
-        elif c == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+        elif c == "[":
+            negate = pattern.startswith("!", i + 1)
+            start = i + 2 if negate else i + 1
+            end = pattern.find("]", start + 1)  # a ']' first in the class is a member
+            if end < 0:
+                raise BudgetValueError(
+                    "a '[' opens a character class that no ']' closes; write [[] to match a "
+                    "literal '['"
+                )
+            body = _class_body(pattern[start:end])
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
             i = end
         else:
             out.append(re.escape(c))
         i += 1
     return re.compile("".join(out))
+
+
+def _class_body(body: str) -> str:
+    """A glob character class's members as a regex class body: ranges kept, the rest escaped."""
+    parts, j = [], 0
+    while j < len(body):
+        if j + 2 < len(body) and body[j + 1] == "-":
+            lo, hi = body[j], body[j + 2]
+            if lo > hi:
+                raise BudgetValueError(f"the range {lo}-{hi} is reversed; write {hi}-{lo}")
+            parts.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            j += 3
+        else:
+            parts.append(re.escape(body[j]))
+            j += 1
+    return "".join(parts)
 
 
 def resolve(*sources: Iterable[Budget]) -> tuple[Budget, ...]:

@@ -190,15 +190,50 @@ def test_parse_metric_rejects(name: str, problem: str) -> None:
         ("examples/mobilenet_v[12].yaml", "examples/mobilenet_v3_large.yaml", False),
         ("examples/mobilenet_v[!1].yaml", "examples/mobilenet_v2.yaml", True),
         ("models/*.yaml", "examples/mobilenet_v1.yaml", False),
+        ("examples/*.yaml", "examples/../examples/mobilenet_v1.yaml", True),  # '..' resolved
+        ("models/../examples/*.yaml", "examples/mobilenet_v1.yaml", True),
+        ("./mobilenet_v1.yaml", "examples/mobilenet_v1.yaml", False),  # a '/': not any dir
+        ("[[]x].yaml", "[x].yaml", True),  # [[] is a literal '['
+        ("v[!1].yaml", "v/.yaml", False),  # [!...] never matches a directory separator
+        ("v[a-c-].yaml", "v-.yaml", True),  # a trailing '-' is a member
+        ("v[\\w].yaml", "vx.yaml", False),  # a backslash is a member, not a regex escape
+        ("/abs/*.yaml", "abs/a.yaml", False),  # absolute patterns need the absolute path
     ],
 )
 def test_glob_matching(pattern: str, spec: str, expected: bool) -> None:
     assert matches(pattern, spec) is expected
 
 
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("/work/models/*.yaml", True),
+        ("/work/models/../models/a.yaml", True),
+        ("/work/*.yaml", False),
+        ("/elsewhere/models/a.yaml", False),
+        ("models/a.yaml", True),  # relative patterns match the relative path, as before
+        ("a.yaml", True),
+    ],
+    ids=["glob", "dotdot", "other-dir", "other-root", "relative", "file-name"],
+)
+def test_absolute_patterns_match_the_absolute_path(pattern: str, expected: bool) -> None:
+    assert matches(pattern, "models/a.yaml", ["/work/models/a.yaml"]) is expected
+
+
 def test_spec_key_normalizes() -> None:
     assert spec_key("./examples/mobilenet_v1.yaml") == "examples/mobilenet_v1.yaml"
     assert spec_key(Path("examples") / "x.yaml") == "examples/x.yaml"
+    assert spec_key("examples/../examples/./x.yaml") == "examples/x.yaml"
+    assert spec_key("../x.yaml") == "../x.yaml"
+
+
+def test_rules_that_match_no_spec() -> None:
+    rules = parse_budget_file(BUDGETS + "models/*.yaml: {macs: 1G}\n", "budgets.yaml")
+    unmatched = rules.unmatched([("examples/resnet50.yaml", ())])
+    assert [(r.pattern, r.line) for r in unmatched] == [
+        ("examples/mobilenet_v1.yaml", 5),
+        ("models/*.yaml", 8),
+    ]
 
 
 BUDGETS = """\
@@ -254,8 +289,17 @@ def test_budget_file_later_rules_override() -> None:
         # The wording after "invalid YAML:" is libyaml's or PyYAML's, whichever is installed.
         ("a.yaml: {macs: 1M\n", ["budgets.yaml:2:1: invalid YAML: ..."]),
         ("a: {macs: 1M}\na: {params: 1M}\n", ["budgets.yaml:2:1: duplicate key 'a'"]),
+        ('"[": {macs: 1M}\nok.yaml: {macs: 1M}\n"a[z-b].yaml": {macs: 1M}\n', [
+            "budgets.yaml:1:1: '[': a '[' opens a character class that no ']' closes; write "
+            "[[] to match a literal '['",
+            "budgets.yaml:3:1: 'a[z-b].yaml': the range z-b is reversed; write b-z",
+        ]),
+        ("a.yaml:\n  macs: 1M\n  ' macs': 2M\n", [
+            "budgets.yaml:3:3: a.yaml:  macs: macs already has a budget on line 2",
+        ]),
     ],
-    ids=["bad-metric-and-value", "not-a-mapping", "top-level-list", "invalid-yaml", "duplicate"],
+    ids=["bad-metric-and-value", "not-a-mapping", "top-level-list", "invalid-yaml", "duplicate",
+         "invalid-glob", "same-metric-twice"],
 )  # fmt: skip
 def test_budget_file_diagnostics(text: str, expected: list[str]) -> None:
     with pytest.raises(SpecError) as err:

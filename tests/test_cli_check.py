@@ -158,6 +158,21 @@ def test_junit_is_valid_xml_with_one_testcase_per_spec_and_budget(
     )
 
 
+def test_junit_stays_valid_xml_with_control_characters() -> None:
+    """XML 1.0 forbids U+0001 even as &#1;: it is written as the text \\x01."""
+    write_spec("net.yaml")
+    spec = Path("net.yaml").read_text().replace("name: MobileNetV1", 'name: "Mobile\\u0001Net"')
+    Path("net.yaml").write_text(spec)
+    result = run("net.yaml", "--max-macs", "500M", "-f", "junit")
+    assert result.exit_code == 1
+    assert "\x01" not in result.stdout
+    root = ET.fromstring(result.stdout)
+    assert [p.get("value") for p in root.iter("property")] == ["Mobile\\x01Net"]
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith("Mobile\\x01Net: macs 568,740,352 exceeds")
+
+
 # ---- the JSON schema ---------------------------------------------------------------------
 
 
@@ -367,9 +382,163 @@ def test_invalid_spec_among_several(two_specs: dict[str, int]) -> None:
         "::error file=bad.yaml,line=3,col=5::layers.0: missing required key 'kernel'",
         "::error file=bad.yaml,line=3,col=5::layers.0: missing required key 'out'",
     ]
-    assert out[-1] == "sepcalc check: 2 of 6 checks failed in 3 specs (1 invalid)"
+    assert (
+        out[-1] == "sepcalc check: 1 of 3 specs invalid; 2 of 6 checks failed in the other 2 specs"
+    )
     # --exit-zero does not hide invalid input.
     assert run("bad.yaml", "--max-macs", "1M", "--exit-zero").exit_code == 2
+
+
+JUNK = bytes.fromhex("445eff3604e95157e0e8af80")  # the start of a binary file: 0xff at offset 2
+SELF_BLOCK = """\
+input: {channels: 3, size: 8}
+blocks:
+  b:
+    params: [out]
+    layers:
+      - {block: b, out: out}
+layers:
+  - {block: b, out: 4}
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "github", "markdown"])
+def test_unreadable_and_recursive_specs_do_not_stop_the_others(fmt: str) -> None:
+    """A binary spec and a block that calls itself are those specs' errors; ok.yaml is checked
+    and every format prints its whole report (568,740,352 MACs <= 1G)."""
+    write_spec("ok.yaml")
+    Path("junk.yaml").write_bytes(JUNK)
+    Path("self.yaml").write_text(SELF_BLOCK)
+    result = run("ok.yaml", "junk.yaml", "self.yaml", "--max-macs", "1G", "-f", fmt)
+    assert result.exit_code == 2
+    err = result.stderr.splitlines()
+    # The wording of each problem is the spec loader's (tests/test_diagnostics.py).
+    assert len(err) == 4
+    assert (err[0].startswith("junk.yaml: cannot read spec: "), err[1]) == (
+        True,
+        "1 error in junk.yaml",
+    )
+    assert (err[2].startswith("self.yaml:6:"), err[3]) == (True, "1 error in self.yaml")
+    assert "internal error" not in result.stderr
+    summary = "2 of 3 specs invalid; 1 check passed in the other spec"
+    if fmt == "json":
+        data = json.loads(result.stdout)
+        assert [s["status"] for s in data["specs"]] == ["pass", "error", "error"]
+        assert data["summary"]["invalid"] == 2
+        assert validate(data, SCHEMA) == []
+    elif fmt == "junit":
+        root = ET.fromstring(result.stdout)
+        assert [root.get(k) for k in ("tests", "failures", "errors")] == ["3", "0", "2"]
+    else:
+        assert summary in result.stdout
+
+
+def test_a_bug_while_checking_one_spec_is_that_specs_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception that is not a user error still leaves the other specs' report intact; it is
+    named as an internal error (exit 2), and SEPCALC_DEBUG=1 raises it for the traceback."""
+    import sepcalc.graph
+
+    build_graph = sepcalc.graph.build_graph
+
+    def buggy(loaded: Any, overrides: Any) -> Any:
+        if loaded.locator.file == "bug.yaml":
+            raise RecursionError("maximum recursion depth exceeded")
+        return build_graph(loaded, overrides)
+
+    monkeypatch.setattr(sepcalc.graph, "build_graph", buggy)
+    write_spec("ok.yaml")
+    write_spec("bug.yaml")
+    result = run("ok.yaml", "bug.yaml", "--max-macs", "600M", "-f", "github")
+    message = (
+        "internal error: RecursionError: maximum recursion depth exceeded; please report it "
+        "(SEPCALC_DEBUG=1 shows the traceback)"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"bug.yaml: {message}", "1 error in bug.yaml"]
+    assert result.stdout.splitlines() == [
+        f"::error file=bug.yaml::{message}",
+        "sepcalc check: 1 of 2 specs invalid; 1 check passed in the other spec",
+    ]
+    monkeypatch.setenv("SEPCALC_DEBUG", "1")
+    assert isinstance(run("ok.yaml", "bug.yaml").exception, RecursionError)
+
+
+REPORT_HINT = "expected the output of `sepcalc analyze SPEC --format json`"
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "stderr"),
+    [
+        ("--budgets", JUNK, "in.dat: cannot read budgets file: not UTF-8 text (byte 0xff at "
+         "offset 2)\n1 error in in.dat\n"),
+        ("--budgets", "net.yaml: {macs: 1M}\n".encode("utf-16"), "in.dat: cannot read budgets "
+         "file: it is UTF-16 text; save it as UTF-8\n1 error in in.dat\n"),
+        ("--budgets", b"\x00\x01", "in.dat: invalid YAML: ..."),  # libyaml's or PyYAML's words
+        ("--budgets", b"", "in.dat: a budgets file maps spec paths or globs to budgets, "
+         "e.g. 'models/*.yaml: {macs: 600M, params: 4.3M}'\n1 error in in.dat\n"),
+        ("--baseline", JUNK, "error: in.dat: cannot read report: not UTF-8 text (byte 0xff at "
+         "offset 2)\n"),
+        ("--baseline", b"[" * 100_000, f"error: in.dat: invalid JSON: nested too deeply; "
+         f"{REPORT_HINT}\n"),
+        ("--baseline", b"1" * 5_000, "error: in.dat: invalid JSON: Exceeds the limit (4300 "
+         "digits) for integer string conversion..."),
+        ("--baseline", b"", f"error: in.dat:1:1: invalid JSON: Expecting value; {REPORT_HINT}\n"),
+        ("--baseline", b"[1, 2]", "error: in.dat: not a sepcalc analyze report: expected a JSON "
+         "object; create one with `sepcalc analyze SPEC --format json > in.dat`\n"),
+        ("--baseline", b'{"schema_version": 1, "name": "x"}', "error: in.dat: not a sepcalc "
+         "analyze report: 'convention' should be an object; create one with `sepcalc analyze "
+         "SPEC --format json > in.dat`\n"),
+    ],
+    ids=["budgets-binary", "budgets-utf16", "budgets-nul", "budgets-empty", "baseline-binary",
+         "baseline-deep", "baseline-huge-int", "baseline-empty", "baseline-list",
+         "baseline-not-a-report"],
+)  # fmt: skip
+def test_unreadable_budgets_file_or_baseline(option: str, content: bytes, stderr: str) -> None:
+    write_spec("net.yaml")
+    Path("in.dat").write_bytes(content)
+    result = run("net.yaml", option, "in.dat")
+    assert (result.exit_code, result.stdout) == (2, "")
+    if stderr.endswith("..."):
+        assert result.stderr.startswith(stderr[:-3]), result.stderr
+    else:
+        assert result.stderr == stderr
+
+
+def test_budgets_file_with_a_byte_order_mark() -> None:
+    write_spec("net.yaml")
+    Path("budgets.yaml").write_bytes("net.yaml: {macs: 600M}\n".encode("utf-8-sig"))
+    result = run("net.yaml", "--budgets", "budgets.yaml")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "1 check passed in 1 spec" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "summary", "code"),
+    [
+        (("bad.yaml",), "1 spec invalid; 0 checks run", 2),
+        (("bad.yaml", "bad.yaml"), "2 specs invalid; 0 checks run", 2),
+        (("net.yaml", "bad.yaml"), "1 of 2 specs invalid; 1 check passed in the other spec", 2),
+        (("net.yaml", "net.yaml", "bad.yaml"),
+         "1 of 3 specs invalid; all 2 checks passed in the other 2 specs", 2),
+        (("net.yaml", "bad.yaml", "--max-macs", "500M"),
+         "1 of 2 specs invalid; 1 of 1 checks failed in the other spec", 2),
+        (("plain.yaml",), "0 checks run in 1 spec (1 without a budget)", 0),
+        (("net.yaml", "plain.yaml"), "1 check passed in 2 specs (1 without a budget)", 0),
+        (("net.yaml", "plain.yaml", "bad.yaml"),
+         "1 of 3 specs invalid; 1 check passed in the other 2 specs (1 without a budget)", 2),
+    ],
+    ids=["one-invalid", "all-invalid", "one-of-two", "one-of-three", "invalid-and-failed",
+         "unbudgeted", "passed-and-unbudgeted", "all-three"],
+)  # fmt: skip
+def test_summary_says_what_was_checked(args: tuple[str, ...], summary: str, code: int) -> None:
+    write_spec("net.yaml", "budget:\n  macs: 600M\n")  # 568,740,352 MACs: passes
+    write_spec("plain.yaml")
+    Path("bad.yaml").write_text("input: {channels: 3, size: 8}\nlayers:\n  - {kind: conv}\n")
+    result = run(*args, "-f", "github")
+    assert result.exit_code == code
+    assert result.stdout.splitlines()[-1] == f"sepcalc check: {summary}"
 
 
 def test_missing_spec_and_bad_set(two_specs: dict[str, int]) -> None:
@@ -441,6 +610,83 @@ def test_budgets_file_globs_and_absolute_paths(tmp_path: Path) -> None:
         data = json.loads(run(spec, "--budgets", "budgets.yaml", "-f", "json").stdout)
         assert data["specs"][0]["spec"] == "models/a.yaml"
         assert data["specs"][0]["status"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("entry", "spec"),
+    [
+        ('"{root}/models/*.yaml"', "models/a.yaml"),  # an absolute pattern
+        ('"{root}/models/*.yaml"', "{root}/models/../models/a.yaml"),
+        ("models/a.yaml", "models/../models/a.yaml"),  # '..' in the spec path
+        ("models/a.yaml", "./models/./a.yaml"),
+    ],
+    ids=["absolute-pattern", "absolute-both", "dotdot-spec", "dot-spec"],
+)
+def test_budgets_file_paths_are_normalized(tmp_path: Path, entry: str, spec: str) -> None:
+    Path("models").mkdir()
+    write_spec("models/a.yaml")
+    root = tmp_path.resolve().as_posix()
+    Path("budgets.yaml").write_text(entry.format(root=root) + ": {macs: 1M}\n")
+    result = run(spec.format(root=root), "--budgets", "budgets.yaml", "-f", "github")
+    assert (result.exit_code, result.stderr) == (1, "")
+    # 568,740,352 - 1,000,000 = 567,740,352 over, 56,774.04% of 1M.
+    assert result.stdout.splitlines() == [
+        "::error file=budgets.yaml,line=1::MobileNetV1: macs 568,740,352 exceeds the budget 1M "
+        "(1,000,000) by 567,740,352 (56774.04%25)",
+        "sepcalc check: 1 of 1 checks failed in 1 spec",
+    ]
+
+
+def test_invalid_glob_is_an_error_at_its_line() -> None:
+    write_spec("net.yaml")
+    Path("budgets.yaml").write_text('net.yaml: {macs: 600M}\n"[": {macs: 1M}\n')
+    result = run("net.yaml", "--budgets", "budgets.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "budgets.yaml:2:1: '[': a '[' opens a character class that no ']' closes; write [[] to "
+        "match a literal '['\n1 error in budgets.yaml\n"
+    )
+
+
+def test_pattern_matching_no_spec_is_a_warning() -> None:
+    write_spec("net.yaml")
+    Path("budgets.yaml").write_text(
+        'net.yaml: {macs: 600M}\n"models/*.yaml": {macs: 1M}\n"/nowhere/*.yaml": {macs: 1M}\n'
+    )
+    result = run("net.yaml", "--budgets", "budgets.yaml", "-f", "github")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: budgets.yaml:2: 'models/*.yaml' matches none of the specs given",
+        "warning: budgets.yaml:3: '/nowhere/*.yaml' matches none of the specs given",
+    ]
+    assert result.stdout == "sepcalc check: 1 check passed in 1 spec\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--max-macs", "1K", "--budget", "macs=2K"),
+         "error: --budget macs=2K: macs already has a budget (--max-macs 1K); give each metric "
+         "once\n"),
+        (("--budget", "by_kind.pointwise.macs=1M", "--budget", "by_kind.pointwise.macs=2M"),
+         "error: --budget by_kind.pointwise.macs=2M: by_kind.pointwise.macs already has a budget "
+         "(--budget by_kind.pointwise.macs=1M); give each metric once\n"),
+        (("--baseline", "base.json", "--max-increase", "macs=2%,macs=3%"),
+         "error: --max-increase macs=3%: macs already has an allowance (macs=2%); give each "
+         "metric once\n"),
+        (("--baseline", "base.json", "--max-increase", "macs=2%", "--max-increase", "macs=0"),
+         "error: --max-increase macs=0: macs already has an allowance (macs=2%); give each "
+         "metric once\n"),
+    ],
+    ids=["max-and-budget", "budget-twice", "increase-in-one", "increase-repeated"],
+)  # fmt: skip
+def test_a_metric_given_twice_on_the_command_line(args: tuple[str, ...], message: str) -> None:
+    write_spec("net.yaml")
+    Path("base.json").write_text(
+        CliRunner().invoke(app, ["analyze", "net.yaml", "--format", "json"]).stdout
+    )
+    result = run("net.yaml", *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
 
 
 # ---- baseline -----------------------------------------------------------------------------
@@ -527,8 +773,16 @@ def test_pre_commit_hook() -> None:
     assert hooks[0]["language"] == "python"
 
 
-def test_help_documents_exit_codes() -> None:
-    result = CliRunner().invoke(app, ["check", "--help"], env={"COLUMNS": "200"})
-    text = re.sub(r"\s+", " ", result.stdout)
-    assert "Exit codes: 0 every budget holds (or --exit-zero); 1 a budget is exceeded" in text
-    assert "2 invalid spec, budgets file, report or options" in text
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_help_documents_exit_codes(columns: str) -> None:
+    result = CliRunner().invoke(app, ["check", "--help"], env={"COLUMNS": columns})
+    # rich draws the options in a box: drop its borders before joining the wrapped lines.
+    text = re.sub(r"\s+", " ", re.sub(r"[│╭╮╰╯─]", " ", result.stdout))
+    assert (
+        "Exit codes: 0 every budget holds (or --exit-zero); 1 a budget is exceeded or a "
+        "baseline grew more than allowed; 2 invalid spec, budgets file, report or options."
+    ) in text
+    # Nothing is cut with "…" at 80 columns: the --budget example is whole.
+    assert "…" not in result.stdout
+    assert "e.g. macs=600M or by_kind.pointwise.macs=550M." in text
+    assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)

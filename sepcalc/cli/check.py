@@ -47,13 +47,14 @@ def _max(metric: str) -> object:
     "options; each overrides the one before, metric by metric. Metrics: params, params.weight, "
     "params.bias, params.norm, macs, flops, activations, and by_kind.<kind>.<metric> "
     "(see docs/ci.md). MACs are multiply-accumulates; FLOPs follow --convention.\n\n"
-    "Example: sepcalc check examples/mobilenet_v1.yaml --max-macs 600M --max-params 4.3M",
+    "Example: sepcalc check models/*.yaml --max-macs 600M --max-params 4.3M",
     epilog="Exit codes: 0 every budget holds (or --exit-zero); 1 a budget is exceeded or a "
     "baseline grew more than allowed; 2 invalid spec, budgets file, report or options.",
 )
 def check(
     specs: Annotated[
-        list[Path], typer.Argument(help="Network specs (YAML) to check.", show_default=False)
+        list[Path],
+        typer.Argument(metavar="SPEC", help="Network specs (YAML) to check.", show_default=False),
     ],
     budgets: Annotated[
         Path | None,
@@ -73,7 +74,8 @@ def check(
         typer.Option(
             "--budget",
             metavar="METRIC=N",
-            help="Budget for any metric, e.g. by_kind.pointwise.macs=550M (repeatable).",
+            help="Budget for any metric (repeatable), e.g. macs=600M or "
+            "by_kind.pointwise.macs=550M.",
         ),
     ] = [],  # noqa: B006  (typer reads the default; it is never mutated)
     baseline: Annotated[
@@ -96,20 +98,26 @@ def check(
     set_: SetOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+        CheckFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="Output format: text, json, junit, github or markdown.",
+        ),
     ] = CheckFormat.text,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when a budget is exceeded.")
     ] = False,
 ) -> None:
     """Check specs against budgets (the help text is in the decorator)."""
-    from sepcalc.budget import CheckReport, option_budget, parse_budget_option
+    from sepcalc.budget import CheckReport, cli_budgets, option_budget, parse_budget_option
     from sepcalc.graph import parse_overrides
 
     with user_errors():
         conv = get_convention(convention)
         overrides = parse_overrides(set_)
-        cli = [
+        options = [
             option_budget(metric, value, f"--max-{metric}")
             for metric, value in (
                 ("params", max_params),
@@ -119,11 +127,20 @@ def check(
             )
             if value is not None
         ]
-        cli += [parse_budget_option(text) for text in budget]
+        cli = cli_budgets([*options, *(parse_budget_option(text) for text in budget)])
         rules = _budget_file(budgets) if budgets is not None else None
         base, allowances = _baseline(baseline, max_increase, specs, conv)
+    names = [_names(path) for path in specs]
+    if rules is not None:
+        for rule in rules.unmatched(names):
+            stderr().print(
+                f"warning: {rules.file}:{rule.line}: '{rule.pattern}' matches none of the specs "
+                "given",
+                markup=False,
+            )
     results = tuple(
-        _check_one(path, conv, overrides, rules, cli, base, allowances) for path in specs
+        _check_one(path, label, absolute, conv, overrides, rules, cli, base, allowances)
+        for path, (label, absolute) in zip(specs, names, strict=True)
     )
     report = CheckReport(results, conv.name, conv.description)
     _diagnostics(report)
@@ -174,20 +191,26 @@ def _baseline(
     return base, allowances
 
 
-def _label(path: Path) -> str:
-    """The spec as budgets files name it: relative to the working directory when inside it."""
+def _names(path: Path) -> tuple[str, tuple[str, ...]]:
+    """The spec as budgets files name it, and its absolute paths.
+
+    The name is relative to the working directory when the spec is inside it, with ``.`` and
+    ``..`` resolved (``examples/../examples/a.yaml`` -> ``examples/a.yaml``); the absolute paths
+    (as written and with symlinks resolved) are what absolute patterns match.
+    """
     from sepcalc.budget import spec_key
 
-    if path.is_absolute():
-        try:
-            return spec_key(path.relative_to(Path.cwd()))
-        except ValueError:
-            pass
-    return spec_key(path)
+    cwd = Path.cwd()
+    absolute = Path(os.path.normpath(cwd / path))
+    label = spec_key(absolute.relative_to(cwd) if absolute.is_relative_to(cwd) else path)
+    forms = dict.fromkeys([absolute.as_posix(), Path(os.path.realpath(absolute)).as_posix()])
+    return label, tuple(forms)
 
 
 def _check_one(
     path: Path,
+    label: str,
+    absolute: tuple[str, ...],
     conv: Convention,
     overrides: dict[str, Number],
     rules: BudgetFile | None,
@@ -195,6 +218,7 @@ def _check_one(
     base: Snapshot | None,
     allowances: list[Allowance],
 ) -> SpecResult:
+    """One spec's result; any problem with the spec is that spec's invalid result."""
     from sepcalc.analysis import analyze
     from sepcalc.budget import check as run_check
     from sepcalc.budget import invalid, resolve, spec_budgets
@@ -202,7 +226,6 @@ def _check_one(
     from sepcalc.snapshot import Snapshot
     from sepcalc.spec import load_spec
 
-    label = _label(path)
     try:
         loaded = load_spec(path)
         problems: list[Diagnostic] = []
@@ -217,10 +240,23 @@ def _check_one(
             raise SpecError([*problems, *exc.diagnostics]) from None
         if problems:
             raise SpecError(problems)
-        from_file = rules.budgets_for(label) if rules is not None else []
+        from_file = rules.budgets_for(label, absolute) if rules is not None else []
         return run_check(label, snapshot, resolve(own, from_file, cli), allowances, base)
     except SepcalcError as exc:
         return invalid(label, exc)
+    except Exception as exc:
+        # NB: a bug in sepcalc, not in the spec; it still must not hide the other specs'
+        # results in a CI gate. It is reported as this spec's error, loudly (exit 2), and
+        # SEPCALC_DEBUG=1 raises it with its traceback.
+        if os.environ.get("SEPCALC_DEBUG"):
+            raise
+        return invalid(
+            label,
+            SepcalcError(
+                f"internal error: {type(exc).__name__}: {exc}; please report it "
+                "(SEPCALC_DEBUG=1 shows the traceback)"
+            ),
+        )
 
 
 def _diagnostics(report: CheckReport) -> None:

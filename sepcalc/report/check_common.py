@@ -62,20 +62,29 @@ def message(result: SpecResult, o: Outcome) -> str:
     )
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def summary(report: CheckReport) -> str:
-    """``1 of 4 checks failed in 2 specs`` plus invalid and unbudgeted specs."""
+    """``1 of 4 checks failed in 2 specs``, ``1 spec invalid; 0 checks run``, plus how many
+    specs were invalid or had no budget."""
     specs = len(report.results)
-    parts = [
-        f"{report.failed_checks} of {report.checks} checks failed"
-        if report.failed_checks
-        else f"all {report.checks} checks passed",
-        f"in {specs} spec{'s' if specs != 1 else ''}",
-    ]
     invalid = report.count(Status.ERROR)
     unbudgeted = report.count(Status.NO_BUDGET)
-    extra = []
-    if invalid:
-        extra.append(f"{invalid} invalid")
-    if unbudgeted:
-        extra.append(f"{unbudgeted} without a budget")
-    return " ".join(parts) + (f" ({', '.join(extra)})" if extra else "")
+    checks, failed = report.checks, report.failed_checks
+    if failed:
+        ran = f"{failed} of {checks} checks failed"
+    elif checks:
+        ran = "1 check passed" if checks == 1 else f"all {checks} checks passed"
+    else:
+        ran = "0 checks run"
+    if invalid == specs:
+        text = f"{plural(invalid, 'spec')} invalid; 0 checks run"
+    elif invalid:
+        others = specs - invalid
+        where = "the other spec" if others == 1 else f"the other {others} specs"
+        text = f"{invalid} of {specs} specs invalid; {ran} in {where}"
+    else:
+        text = f"{ran} in {plural(specs, 'spec')}"
+    return text + (f" ({unbudgeted} without a budget)" if unbudgeted else "")

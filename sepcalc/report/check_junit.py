@@ -6,10 +6,19 @@ is one ``<skipped>`` testcase, so every spec shows up in the CI system's test vi
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from sepcalc.budget import CheckReport, SpecResult, Status
 from sepcalc.report.check_common import check_name, message, origin
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 forbids anywhere, even escaped: most C0 controls, surrogates, U+FFFE/F."""
+
+
+def xml_text(text: str) -> str:
+    """``text`` with each character XML 1.0 forbids written as its escape: U+0001 -> ``\\x01``."""
+    return _NOT_XML.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _counts(element: ET.Element, tests: int, failures: int, errors: int, skipped: int) -> None:
@@ -60,5 +69,10 @@ def render_junit(report: CheckReport) -> str:
         sum(int(s.get(k, "0")) for s in suites) for k in ("tests", "failures", "errors", "skipped")
     )
     _counts(root, tests, failures, errors, skipped)
+    for element in root.iter():
+        if element.text:
+            element.text = xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

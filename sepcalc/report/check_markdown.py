@@ -10,7 +10,8 @@ _MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️", Status.
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """One table cell: a '|' escaped, line breaks (which would end the row) as spaces."""
+    return " ".join(text.replace("|", "\\|").splitlines())
 
 
 def render_check_markdown(report: CheckReport) -> str:
