@@ -31,8 +31,9 @@ from typing import Any, Literal
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import FUSED, buckets
-from sepcalc.snapshot import FIELDS, Snapshot, read_text
+from sepcalc.snapshot import FIELDS, Snapshot
 from sepcalc.spec.loader import LoadedSpec, Locator, parse_yaml
+from sepcalc.textfile import read_text
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 """0 every budget holds; 1 a budget is exceeded; 2 invalid spec, budgets file or options."""

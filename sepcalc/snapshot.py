@@ -8,7 +8,6 @@ A snapshot's counts are flat: ``params``, ``params.weight``, ``params.bias``, ``
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from sepcalc.analysis import ROLES, Analysis, Counts
 from sepcalc.errors import SepcalcError
+from sepcalc.textfile import read_text
 
 FIELDS = ("params", *(f"params.{role}" for role in ROLES), "macs", "flops", "activations")
 """Every count a snapshot holds for the network, each kind and each layer."""
@@ -95,26 +95,6 @@ class Snapshot:
         if kind is None:
             return self.totals[field]
         return self.by_kind[kind][field] if kind in self.by_kind else 0
-
-
-def read_text(path: str | Path, what: str) -> str:
-    """A UTF-8 text file (a leading byte-order mark is dropped).
-
-    Raises SepcalcError ``cannot read <what>: <why>``; the caller says which file.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SepcalcError(f"cannot read {what}: {exc.strerror or exc}") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SepcalcError(f"cannot read {what}: it is UTF-16 text; save it as UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SepcalcError(
-            f"cannot read {what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-            f"{exc.start})"
-        ) from None
 
 
 def read_report(path: str | Path) -> Snapshot:

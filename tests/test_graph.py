@@ -205,3 +205,9 @@ def test_consumers_of_a_failed_layer_are_skipped_silently(tmp_path: Path) -> Non
             tmp_path,
         )
     assert [d.message for d in info.value.diagnostics] == ["layers.0.out: must be positive, got 0"]
+
+
+def test_deep_flow_nesting_is_refused_before_the_c_parser(tmp_path: Path) -> None:
+    # libyaml recurses once per level: 100,000 '[' would overflow the C stack (a segfault).
+    with pytest.raises(SpecError, match="nested more than 1000 levels deep"):
+        graph_of("[" * 100_000, tmp_path)

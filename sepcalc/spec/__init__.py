@@ -6,7 +6,6 @@ from sepcalc.spec.loader import (
     SpecPath,
     load_spec,
     parse_yaml,
-    read_text,
     validate,
 )
 from sepcalc.spec.models import NetworkSpec
@@ -18,6 +17,5 @@ __all__ = [
     "SpecPath",
     "load_spec",
     "parse_yaml",
-    "read_text",
     "validate",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sepcalc.errors import Diagnostic, SpecError, did_you_mean
+from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
 from sepcalc.spec.models import MODEL_OF_KIND, LayerBase, NetworkSpec
+from sepcalc.textfile import read_text
 
 SpecPath = tuple[str | int, ...]
 
@@ -108,8 +110,24 @@ def _construct(
     return value
 
 
+MAX_DEPTH = 1000
+"""Deepest flow nesting accepted: libyaml recurses per level and would crash the process."""
+
+
+def _flow_depth(text: str) -> int:
+    """An upper bound of the nesting of ``[`` and ``{`` (brackets inside strings count too)."""
+    depth = deepest = 0
+    for bracket in re.finditer(r"[\[\]{}]", text):
+        depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
     """Safe-load YAML into plain values plus a locator for its positions."""
+    if _flow_depth(text) > MAX_DEPTH:
+        message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
+        raise SpecError([Diagnostic(file, 0, 0, message)])
     try:
         loader = _Loader(text)
         try:
@@ -310,22 +328,12 @@ def validate(data: Any, locator: Locator) -> NetworkSpec:
         raise SpecError(diagnostics) from None
 
 
-def read_text(path: str | Path, what: str = "spec") -> str:
-    """A file's text as UTF-8, or a SpecError that says why it cannot be read."""
-    file = str(path)
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise SpecError([Diagnostic(file, 0, 0, f"cannot read {what}: {reason}")]) from None
-    except UnicodeDecodeError as exc:
-        message = f"cannot read {what}: not UTF-8 text (byte {exc.start})"
-        raise SpecError([Diagnostic(file, 0, 0, message)]) from None
-
-
 def load_spec(path: str | Path) -> LoadedSpec:
     """Read, parse and validate a spec file; every problem found is raised at once."""
     file = str(path)
-    text = read_text(path)
+    try:
+        text = read_text(path, "spec")
+    except SepcalcError as exc:
+        raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     data, locator = parse_yaml(text, file)
     return LoadedSpec(validate(data, locator), locator)
