@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +100,74 @@ def test_python_dash_m_works() -> None:
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0
     assert done.stdout.startswith("sepcalc ")
+
+
+def run_spec(text: str, tmp_path: Path, *args: str) -> str:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(app, ["analyze", str(spec), *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+ZERO_COST = "input: {channels: 3, size: 8}\nlayers: [{kind: relu}]\n"
+"""No params and no MACs: every reduction is 0 / 0. The relu's FLOPs: 3*8*8 = 192."""
+
+
+def test_zero_cost_network_table_shows_undefined_reductions(tmp_path: Path) -> None:
+    out = run_spec(ZERO_COST, tmp_path, "--compare-standard")
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert "relu1  relu  3x8x8        0     0       -" in lines  # % MACs of 0 MACs: undefined
+    start = lines.index("Totals")
+    assert lines[start : start + 6] == [
+        "Totals",
+        "                          params  MACs  FLOPs  activations",
+        "this network                   0     0    192          192",
+        "                               0     0    192          192",
+        "standard-conv equivalent       0     0    192          192",
+        "reduction                      -     -  1.00x",
+    ]
+
+
+def test_zero_cost_network_markdown_shows_undefined_reductions(tmp_path: Path) -> None:
+    lines = run_spec(ZERO_COST, tmp_path, "--compare-standard", "-f", "markdown").splitlines()
+    assert "| reduction | - | - | 1.00x |  |" in lines
+    assert "| relu1 | relu | 3x8x8 | 0 | 0 | - |" in lines
+
+
+def test_csv_joins_inputs_with_a_semicolon(tmp_path: Path) -> None:
+    text = (
+        "input: {channels: 4, size: 2}\n"
+        "layers:\n"
+        "  - {kind: pointwise, out: 4, name: a}\n"
+        "  - {kind: relu, name: b, inputs: input}\n"
+        "  - {kind: add, inputs: [a, b], name: sum}\n"
+    )
+    rows = list(csv.DictReader(io.StringIO(run_spec(text, tmp_path, "-f", "csv"))))
+    assert [r["inputs"] for r in rows] == ["input", "input", "a;b"]
+
+
+def test_squeeze_excite_activations_count_its_intermediate_tensors(tmp_path: Path) -> None:
+    text = "input: {channels: 10, size: 3}\nlayers: [{kind: squeeze_excite, squeeze: 2}]\n"
+    (row,) = csv.DictReader(io.StringIO(run_spec(text, tmp_path, "-f", "csv")))
+    # docs/counting.md: output 10*3*3 = 90, pooled vector 10, FC1 2, hidden act 2, FC2 10.
+    assert int(row["activations"]) == 90 + 10 + 2 + 2 + 10
+
+
+def test_markdown_escapes_names_that_would_break_a_table(tmp_path: Path) -> None:
+    from sepcalc.analysis import analyze
+    from sepcalc.conventions import get_convention
+    from sepcalc.report.markdown import render_markdown
+    from tests.conftest import graph_of
+
+    g = graph_of("input: {channels: 3, size: 2}\nlayers: [{kind: relu}]\n", tmp_path)
+    # Set on the built graph, so the test holds whatever names the spec accepts.
+    node = dataclasses.replace(g.nodes[0], name="a|b\\|c\nd*e_")
+    hostile = dataclasses.replace(g, name="net | x\ny", nodes=(node,))
+    lines = render_markdown(analyze(hostile, get_convention("default"))).splitlines()
+    assert lines[0] == "# net \\| x<br>y"
+    assert "| a\\|b\\\\\\|c<br>d\\*e\\_ | relu | 3x2x2 | 0 | 0 | - |" in lines
+    # Every table row has as many unescaped cell separators as its header.
+    for line in lines:
+        if line.startswith("|"):
+            assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", line)) in (6, 7)

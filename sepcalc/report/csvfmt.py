@@ -1,4 +1,8 @@
-"""Per-layer CSV: one row a layer, the columns of the JSON layer objects."""
+"""Per-layer CSV: one row a layer, the columns of the JSON layer objects.
+
+A layer with several inputs lists them in one ``inputs`` cell joined by :data:`INPUTS_SEPARATOR`,
+which no layer name can contain.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import io
 
 from sepcalc.analysis import Analysis
 from sepcalc.report.numbers import shape
+
+INPUTS_SEPARATOR = ";"
 
 COLUMNS = (
     "name",
@@ -33,7 +39,7 @@ def render_csv(analysis: Analysis) -> str:
         cells = [
             row.name,
             row.kind,
-            " ".join(row.inputs),
+            INPUTS_SEPARATOR.join(row.inputs),
             shape(row.output_shape),
             c.params,
             *c.params_by_role.values(),

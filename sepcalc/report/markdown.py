@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from sepcalc.analysis import Analysis
-from sepcalc.report.numbers import grouped, shape, share, si, var
+from sepcalc.report.numbers import grouped, shape, share, si, times, var
+
+_SPECIAL = re.compile(r"[\\`*|<>\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+"""Characters that would end a table cell or start markup: backslash, backtick, *, |, <, >,
+brackets, and an underscore that is not inside a word (GFM does not emphasize those)."""
+
+
+def text(value: object) -> str:
+    """Text from the spec (names, vars) as literal Markdown on one line: special characters
+    backslash-escaped (so ``|`` cannot split a table cell), line breaks as ``<br>``."""
+    escaped = _SPECIAL.sub(lambda m: "\\" + m.group(), str(value))
+    return "<br>".join(escaped.splitlines()) if escaped else escaped
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
@@ -15,9 +28,9 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 
 def render_markdown(analysis: Analysis) -> str:
     t = analysis.totals
-    vars_ = ", ".join(f"{k}={var(v)}" for k, v in analysis.vars.items())
+    vars_ = ", ".join(f"{text(k)}={var(v)}" for k, v in analysis.vars.items())
     lines = [
-        f"# {analysis.name}",
+        f"# {text(analysis.name)}",
         "",
         f"Input {shape(analysis.input_shape)}" + (f"; vars: {vars_}" if vars_ else "") + ".",
         f"MACs are multiply-accumulates; FLOPs ({analysis.convention.name}): "
@@ -42,9 +55,9 @@ def render_markdown(analysis: Analysis) -> str:
         totals.append(
             [
                 "reduction",
-                f"{s.params / t.params:.2f}x",
-                f"{s.macs / t.macs:.2f}x",
-                f"{s.flops / t.flops:.2f}x",
+                times(s.params, t.params),
+                times(s.macs, t.macs),
+                times(s.flops, t.flops),
                 "",
             ]
         )
@@ -70,7 +83,7 @@ def render_markdown(analysis: Analysis) -> str:
         ["layer", "kind", "output", "params", "MACs", "% MACs"],
         [
             [
-                r.name,
+                text(r.name),
                 r.kind,
                 shape(r.output_shape),
                 grouped(r.counts.params),

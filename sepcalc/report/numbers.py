@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from sepcalc.expr import plain as plain  # re-exported for the renderers
 from sepcalc.expr import show
 
-_SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+_SI = ("", "K", "M", "G", "T", "P", "E")
+"""SI suffixes by power of 1000: K = 10**3 ... E = 10**18."""
+
+
+def fixed(value: Fraction | int, places: int = 2) -> str:
+    """An exact rational with ``places`` decimals, ties rounded away from zero: 1015/1000 ->
+    '1.02'. Computed with integers, so it neither overflows nor rounds like a float."""
+    scaled = abs(Fraction(value)) * 10**places
+    units = int(scaled) + (1 if scaled - int(scaled) >= Fraction(1, 2) else 0)
+    sign = "-" if value < 0 and units else ""
+    whole, frac = divmod(units, 10**places)
+    return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
 
 
 def si(n: int) -> str:
-    """A count with an SI suffix and 2 decimals: 568740352 -> '568.74M'."""
-    for scale, suffix in _SI:
-        if abs(n) >= scale:
-            return f"{n / scale:.2f}{suffix}"
-    return str(n)
+    """A count with an SI suffix (K, M, G, T, P, E) and 2 decimals: 568740352 -> '568.74M'.
+
+    Exact for any int: 10**400 -> '1' + 382 zeros + '.00E'. A count that rounds up to 1000 of
+    one suffix takes the next (999_999 -> '1.00M').
+    """
+    power = 0
+    while power + 1 < len(_SI) and abs(n) >= 1000 ** (power + 1):
+        power += 1
+    if power == 0:
+        return str(n)
+    text = fixed(Fraction(n, 1000**power))
+    if text.lstrip("-").startswith("1000.") and power + 1 < len(_SI):
+        power += 1
+        text = fixed(Fraction(n, 1000**power))
+    return text + _SI[power]
 
 
 def grouped(n: int) -> str:
@@ -23,7 +45,13 @@ def grouped(n: int) -> str:
 
 
 def share(part: int, total: int) -> str:
-    return f"{100 * part / total:.2f}%" if total else "-"
+    """part as a percentage of total, 2 decimals; '-' when total is 0."""
+    return f"{fixed(Fraction(100 * part, total))}%" if total else "-"
+
+
+def times(numerator: int, denominator: int) -> str:
+    """A reduction factor, 2 decimals: '32.00x'; '-' when undefined (a zero denominator)."""
+    return f"{fixed(Fraction(numerator, denominator))}x" if denominator else "-"
 
 
 def shape(dims: tuple[Any, ...]) -> str:

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.analysis import Analysis
-from sepcalc.report.numbers import grouped, shape, share, si, var
+from sepcalc.report.numbers import grouped, shape, share, si, times, var
 
 
 def _layers(analysis: Analysis) -> Table:
@@ -39,7 +39,7 @@ def _layers(analysis: Analysis) -> Table:
             s = std[row.name]
             original = sum(macs[name] for name in s.replaces)
             if s.replaces:
-                cells += [si(s.counts.macs), f"{s.counts.macs / original:.2f}x" if original else ""]
+                cells += [si(s.counts.macs), times(s.counts.macs, original)]
             else:
                 cells += ["fused" if s.note else "", ""]
         table.add_row(*cells)
@@ -74,9 +74,9 @@ def _totals(analysis: Analysis) -> Table:
         )
         table.add_row(
             "reduction",
-            f"{s.params / t.params:.2f}x",
-            f"{s.macs / t.macs:.2f}x",
-            f"{s.flops / t.flops:.2f}x",
+            times(s.params, t.params),
+            times(s.macs, t.macs),
+            times(s.flops, t.flops),
             "",
             style="magenta",
         )
