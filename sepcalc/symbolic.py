@@ -201,6 +201,14 @@ _VIEWS: list[LayerView] = [
         lambda c: ({}, [_MAP], (C_in, 1, 1)),
     ),
     LayerView(
+        "adaptive_avg_pool",
+        "adaptive average pooling to any output size, C_in channels",
+        "H, W: INPUT height and width (one add per input element whatever the output size; "
+        "exact when the output size divides the input size)",
+        # The output size changes only the activations, which no formula shows.
+        lambda c: ({"size": (1, 1)}, [_MAP], (C_in, 1, 1)),
+    ),
+    LayerView(
         "squeeze_excite",
         "squeeze-and-excitation: global pool, FC C_in -> C_se, act, FC C_se -> C_in, gate, scale",
         "H, W: the size of the tensor rescaled",
@@ -319,6 +327,11 @@ def parse_at(pairs: Iterable[str]) -> dict[str, int]:
             raise SepcalcError(f"--at {name}: {exc}") from None
         if not isinstance(number, int) or number < 1:
             raise SepcalcError(f"--at {name}: must be a positive integer, got {text.strip()}")
+        if name in values:
+            raise SepcalcError(
+                f"--at {name}: given twice ({name}={values[name]} and {name}={number}); "
+                "give each symbol once"
+            )
         values[name] = number
     return values
 
@@ -680,9 +693,16 @@ def formula_report(
     r = None
     if len(formulas) == 2:
         if formulas[1].exprs[metric_name] == 0:
+            other = formulas[1]
+            nonzero = [n for n in METRICS if other.exprs[n] != 0]
+            if not nonzero:
+                raise SepcalcError(
+                    f"{other.kind} has no {', '.join(METRICS[:-1])} or {METRICS[-1]} under the "
+                    f"{convention.name} convention: there is no ratio"
+                )
             raise SepcalcError(
-                f"{formulas[1].kind} has no {metric_name}: there is no ratio; "
-                "try --metric params, macs or flops"
+                f"{other.kind} has no {metric_name}: there is no ratio with --metric "
+                f"{metric_name}; try --metric {' or '.join(nonzero)}"
             )
         r = ratio(formulas[0], formulas[1], metric_name)
     at_r = None

@@ -3,7 +3,9 @@ parses back, exact values, user errors, and sympy staying off the plain `analyze
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,31 +143,140 @@ def test_network_json_parses_back_and_states_the_relaxation() -> None:
     assert "layers" not in data
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("formula", "sepparable"), "unknown layer kind 'sepparable'; did you mean 'separable'?"),
-        (("formula", "flatten"), "'flatten' has no closed form"),
-        (("formula",), "name a layer kind"),
-        (("formula", "conv", "--at", "C_ot=3"), "--at C_ot: no such symbol; did you mean 'C_out'?"),
-        (("formula", "conv", "--at", "k=1.5"), "--at k: must be a positive integer, got 1.5"),
-        (("formula", "conv", "--at", "k"), "expected NAME=NUMBER"),
-        (("formula", "conv", "--at", "m=2"), "--at m: the formulas of conv do not use m"),
-        (("formula", "conv", "--count", "bais"), "--count bais: unknown; did you mean 'bias'?"),
-        (("formula", "separable", "--vs", "relu"), "relu has no macs: there is no ratio"),
-        (("formula", "conv", "--convention", "nope"), "unknown convention 'nope'"),
-        (("analyze", SPEC, "--symbolic", "alph"), "did you mean 'alpha'?"),
-        (("analyze", SPEC, "--symbolic", ","), "name at least one var"),
-        (("analyze", SPEC, "--per-layer"), "--symbolic VARS (with --per-layer)"),
-        (("analyze", SPEC, "--symbolic", "alpha", "-f", "csv"), "table or json format"),
-    ],
-    ids=["kind", "no-formula", "no-kind", "at-name", "at-int", "at-form", "at-unused", "count",
-         "zero", "convention", "var", "empty", "per-layer", "csv"],
-)  # fmt: skip
+USER_ERRORS = {
+    "kind": (
+        ("formula", "sepparable"),
+        "unknown layer kind 'sepparable'; did you mean 'separable'?; run `sepcalc formula "
+        "--list` for the kinds that have a closed form",
+    ),
+    "no-formula": (
+        ("formula", "flatten"),
+        "'flatten' has no closed form: it has no parameters and does no arithmetic. Run "
+        "`sepcalc formula --list` for the kinds that have one",
+    ),
+    "no-kind": (("formula",), "name a layer kind, e.g. `sepcalc formula conv`, or use --list"),
+    "at-name": (
+        ("formula", "conv", "--at", "C_ot=3"),
+        "--at C_ot: no such symbol; did you mean 'C_out'?; symbols: C_in, C_out, k, k_h, k_w, "
+        "H, W, s, g, m, C_se",
+    ),
+    "at-int": (("formula", "conv", "--at", "k=1.5"), "--at k: must be a positive integer, got 1.5"),
+    "at-form": (
+        ("formula", "conv", "--at", "k"),
+        "--at 'k': expected NAME=NUMBER, e.g. --at C_out=128,k=3",
+    ),
+    "at-unused": (
+        ("formula", "conv", "--at", "m=2"),
+        "--at m: the formulas of conv do not use m (they use: C_in, C_out, k, H, W)",
+    ),
+    "at-twice": (
+        ("formula", "conv", "--at", "C_out=1,C_out=2"),
+        "--at C_out: given twice (C_out=1 and C_out=2); give each symbol once",
+    ),
+    "at-twice-repeated": (
+        ("formula", "conv", "--at", "C_out=1", "--at", "k=3", "--at", "C_out=1"),
+        "--at C_out: given twice (C_out=1 and C_out=1); give each symbol once",
+    ),
+    "count": (
+        ("formula", "conv", "--count", "bais"),
+        "--count bais: unknown; did you mean 'bias'?; choose from: bias, norm, act",
+    ),
+    # relu has no MACs and no params: the hint names only the metric that has a ratio.
+    "zero": (
+        ("formula", "add", "--vs", "relu"),
+        "relu has no macs: there is no ratio with --metric macs; try --metric flops",
+    ),
+    "zero-params": (
+        ("formula", "add", "--vs", "relu", "--metric", "params"),
+        "relu has no params: there is no ratio with --metric params; try --metric flops",
+    ),
+    "zero-two-left": (
+        ("formula", "conv", "--vs", "batchnorm"),
+        "batchnorm has no macs: there is no ratio with --metric macs; try --metric params or flops",
+    ),
+    "zero-all": (  # the paper convention counts no activation FLOPs
+        ("formula", "add", "--vs", "relu", "--convention", "paper"),
+        "relu has no params, macs or flops under the paper convention: there is no ratio",
+    ),
+    "convention": (
+        ("formula", "conv", "--convention", "nope"),
+        "unknown convention 'nope'; choose one of: default, paper, torch, fvcore, core",
+    ),
+    "var": (
+        ("analyze", SPEC, "--symbolic", "alph"),
+        "--symbolic alph: the spec has no var 'alph'; did you mean 'alpha'? (its vars: alpha, "
+        "resolution)",
+    ),
+    "var-twice": (
+        ("analyze", SPEC, "--symbolic", "alpha,resolution,alpha"),
+        "--symbolic alpha: named twice; name each var once",
+    ),
+    "empty": (
+        ("analyze", SPEC, "--symbolic", ","),
+        "--symbolic: name at least one var, e.g. --symbolic alpha,resolution",
+    ),
+    "per-layer": (
+        ("analyze", SPEC, "--per-layer"),
+        "--per-layer needs --symbolic VARS: it adds every layer's closed forms, e.g. --symbolic "
+        "alpha,resolution --per-layer",
+    ),
+    "csv": (
+        ("analyze", SPEC, "--symbolic", "alpha", "-f", "csv"),
+        "--symbolic gives table or json output, not --format csv",
+    ),
+    "compare": (
+        ("analyze", SPEC, "--symbolic", "alpha", "--compare-standard"),
+        "--symbolic cannot be combined with --compare-standard",
+    ),
+}
+
+
+@pytest.mark.parametrize(("args", "message"), list(USER_ERRORS.values()), ids=list(USER_ERRORS))
 def test_user_errors_exit_2(args: tuple[str, ...], message: str) -> None:
-    _, err = run(*args, code=2)
-    assert message in err
-    assert "Traceback" not in err
+    out, err = run(*args, code=2)
+    assert err == f"error: {message}\n"
+    assert out == ""
+
+
+def test_adaptive_avg_pool_counts_one_add_per_input_element() -> None:
+    # adaptive_pool_cost: gpool_ops = C_in*H*W (the INPUT size), 1 FLOP each by default.
+    out = run("formula", "adaptive_avg_pool", "--at", "C_in=512,H=14,W=14")[0]
+    assert "does no arithmetic" not in out
+    assert "FLOPs = 100,352\n" in out  # 512 * 14 * 14: VGG-16's pool to 7 x 7 at 224
+    assert "params = 0\n" in out
+    assert "MACs = 0\n" in out
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize(
+    ("command", "sentence"),
+    [
+        ("formula", "C_in input channels, C_out output channels, k kernel size (k x k),"),
+        ("crosscheck", "(fvcore: 1 per MAC plus BatchNorm and adaptive pooling; torch: 2 per"),
+    ],
+    ids=["formula", "crosscheck"],
+)
+def test_help_paragraphs_wrap_at_the_terminal_width(
+    command: str, sentence: str, width: int
+) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0
+    lines = [line.strip() for line in result.stdout.split("╭")[0].splitlines()]
+    assert sentence in " ".join(lines)
+    # Greedy wrapping: a prose line ends only where the next word would not fit (one space
+    # of margin each side), never at a line break of the source.
+    for line, following in itertools.pairwise(lines):
+        if line and following:
+            assert len(line) + 1 + len(following.split()[0]) > width - 2, (line, following)
+
+
+def test_help_shows_no_bool_type_beside_flags() -> None:
+    for args in (["--help"], ["formula", "--help"], ["analyze", "--help"]):
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "120"})
+        assert result.exit_code == 0
+        assert "<bool>" not in result.stdout
+    out = CliRunner().invoke(app, ["formula", "--help"], env={"COLUMNS": "120"}).stdout
+    assert re.search(r"│ --latex +Print LaTeX instead of unicode\. +│", out)
 
 
 def _modules_after(*argv: str) -> set[str]:

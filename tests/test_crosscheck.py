@@ -234,3 +234,17 @@ def test_render_module_refuses_what_is_not_an_identifier_or_a_literal() -> None:
     assert literal(float("nan")) == 'float("nan")'
     assert literal(-float("inf")) == 'float("-inf")'
     assert literal(("a'\"\n",)) == "('a\\'\"\\n',)"
+
+
+def test_cli_crosscheck_table_at_80_columns_keeps_numbers_whole() -> None:
+    args = ["crosscheck", str(EXAMPLES / "mobilenet_v2.yaml"), "-t", "fvcore", "--layers",
+            "--convention", "paper"]  # fmt: skip
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 1  # paper counts no BatchNorm: it differs from fvcore
+    out = result.stdout
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    (tool,) = json.loads(run(*args[:-3], "--convention", "paper", "-f", "json").stdout)["tools"]
+    for layer in tool["layers"]:
+        for key in ("flops", "tool_flops", "params", "tool_params"):
+            assert f" {layer[key]:,} " in out or f" {layer[key]:,}\n" in out, (layer["name"], key)

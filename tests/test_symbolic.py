@@ -214,6 +214,8 @@ def _one_layer(kind: str, v: dict[str, int], count: Count) -> tuple[dict[str, An
     elif kind in ("maxpool", "avgpool"):
         layer |= {"kernel": v["k"]}  # stride = kernel, no padding: output H x W
         size = [v["H"] * v["k"], v["W"] * v["k"]]
+    elif kind == "adaptive_avg_pool":
+        layer |= {"size": 1}  # the view's output size (only activations depend on it)
     elif kind == "squeeze_excite":
         layer |= {"squeeze": v["C_se"]}
     elif kind == "add":
@@ -254,6 +256,26 @@ def test_layer_view_substituted_equals_exact_count(
     for field in Cost._fields:
         expr = sympy.sympify(getattr(symbolic, field)).subs(subs)
         assert expr == getattr(concrete, field), (kind, field)
+
+
+def test_kinds_without_a_view_cost_nothing() -> None:
+    # `formula KIND` says these have "no parameters and no arithmetic": check it on each.
+    from sepcalc.formulas import REGISTRY
+
+    spec = spec_of({
+        "input": {"channels": 4, "size": 4},
+        "layers": [
+            {"kind": "concat", "inputs": ["input", "input"], "name": "cat"},
+            {"kind": "channel_shuffle", "groups": 2},
+            {"kind": "slice", "start": 0, "stop": 4},
+            {"kind": "dropout", "p": 0.5},
+            {"kind": "flatten"},
+        ],
+    })  # fmt: skip
+    nodes = build_graph(spec).nodes
+    assert {n.kind for n in nodes} == set(REGISTRY) - set(VIEWS)
+    for node in nodes:
+        assert node.cost._replace(activations=0) == Cost(), node.kind
 
 
 def test_every_view_is_a_registered_kind() -> None:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.protocol import is_renderable
+from rich.text import Text
 
 from sepcalc import __version__
 from sepcalc.errors import SepcalcError, SpecError
@@ -33,9 +37,114 @@ app = typer.Typer(
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def _hide_flag_types() -> None:
+    """Print no `<bool>` beside a flag (--latex, --help) in the help.
+
+    typer's rich help prints a value type for every option, flags included, which take no
+    value (its plain help leaves it out); there is no setting for it, so flags report none.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    setattr(TyperOption, "display_type_rich", display_type_rich)  # noqa: B010
+
+
+_hide_flag_types()
+
+
+MIN_TEXT_WIDTH = 6
+"""Narrowest a text column is folded to while the number columns are kept whole."""
+
+
+def fit_tables(renderable: object, console: Console, width: int) -> None:
+    """Make every table in ``renderable`` (and in its groups and cells) fit ``width`` without
+    cutting a cell.
+
+    rich shrinks a table wider than the terminal by cutting cells with "…" (or, with no_wrap,
+    without a mark): a cut number reads as a wrong number. Here every column folds instead, so
+    every character is printed. When the number columns (right-justified) fit with room to
+    spare, each is fixed at its widest cell so that only text columns (names, shapes) and
+    headers fold; otherwise rich shares the width evenly and long numbers fold too.
+    """
+    from rich.table import Table  # not at startup: analyze -f json prints no table
+
+    if isinstance(renderable, Group):
+        for child in renderable.renderables:
+            fit_tables(child, console, width)
+    if not isinstance(renderable, Table):
+        return
+    columns = renderable.columns
+    for column in columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+        for cell in column.cells:
+            fit_tables(cell, console, width)
+    options = console.options.update_width(max(width, 10**4))
+
+    def widest(cells: Iterable[RenderableType]) -> int:
+        return max((Measurement.get(console, options, c).maximum for c in cells), default=0)
+
+    boxed = renderable.box is not None
+    room = width - (len(columns) - 1 if boxed else 0) - (2 if boxed and renderable.show_edge else 0)
+
+    def pads() -> list[int]:
+        _, right, _, left = renderable.padding
+        widths = [left + right for _ in columns]
+        if columns and not renderable.pad_edge:
+            widths[0] -= left
+            widths[-1] -= right
+        return widths
+
+    natural = [widest([c.header, *c.cells]) for c in columns]
+    if sum(natural) + sum(pads()) <= room:
+        return
+    if not boxed and renderable.padding == (0, 1, 0, 1):
+        renderable.padding = (0, 1, 0, 0)  # one space between columns, not two
+    pad = pads()
+    natural = [n + p for n, p in zip(natural, pad, strict=True)]
+    numbers = {i for i, c in enumerate(columns) if c.justify == "right"}
+    fixed = {
+        i: max(widest(columns[i].cells), *(len(w) for w in str(columns[i].header).split()), 1)
+        for i in numbers
+    }
+    text_min = sum(
+        min(natural[i], MIN_TEXT_WIDTH + pad[i]) for i in range(len(columns)) if i not in numbers
+    )
+    if sum(fixed[i] + pad[i] for i in numbers) + text_min <= room:
+        for i, w in fixed.items():
+            columns[i].width = w  # rich shrinks only the other columns
+
+
+class _Fitted:
+    """``renderable`` with its tables fitted to the width it is rendered at."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        fit_tables(self.renderable, console, options.max_width)
+        yield self.renderable
+
+
+class _ResultsConsole(Console):
+    """A console that never cuts a table cell (see :func:`fit_tables`)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        # Text and str are left alone: rich joins adjacent ones on one line.
+        fitted = [
+            _Fitted(o) if is_renderable(o) and not isinstance(o, str | Text) else o for o in objects
+        ]
+        super().print(*fitted, **kwargs)
+
+
 def stdout() -> Console:
-    """Results console; when piped, wide enough that tables are never truncated."""
-    console = Console(highlight=False)
+    """Results console; when piped, wide enough that tables are never truncated; on a narrow
+    terminal table cells fold onto a second line rather than being cut."""
+    console = _ResultsConsole(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 200
     return console

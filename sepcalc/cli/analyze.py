@@ -37,6 +37,7 @@ ConventionOpt = Annotated[
     str,
     typer.Option(
         "--convention",
+        metavar="NAME",
         help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
     ),
 ]
@@ -46,7 +47,12 @@ ConventionOpt = Annotated[
 def analyze(
     spec: SpecArg,
     set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="Output format: table, json, csv or markdown."
+        ),
+    ] = Format.table,
     compare_standard: Annotated[
         bool,
         typer.Option(
@@ -79,11 +85,17 @@ def analyze(
         from sepcalc.cli.formula import symbolic_analysis
 
         with user_errors():
-            if symbolic is None or fmt not in (Format.table, Format.json) or compare_standard:
+            if symbolic is None:
                 raise SepcalcError(
-                    "--symbolic VARS (with --per-layer) gives closed forms in table or json "
-                    "format, without --compare-standard"
+                    "--per-layer needs --symbolic VARS: it adds every layer's closed forms, "
+                    "e.g. --symbolic alpha,resolution --per-layer"
                 )
+            if fmt not in (Format.table, Format.json):
+                raise SepcalcError(
+                    f"--symbolic gives table or json output, not --format {fmt.value}"
+                )
+            if compare_standard:
+                raise SepcalcError("--symbolic cannot be combined with --compare-standard")
         symbolic_analysis(
             spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
         )

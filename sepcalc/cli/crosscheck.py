@@ -102,7 +102,19 @@ def _render(check: ToolCheck, all_layers: bool) -> RenderableType:
     return Group(*parts, Text(""))
 
 
-@app.command()
+CROSSCHECK_HELP = (
+    "Build the spec as a torch.nn.Module, count it with fvcore and torch, compare with sepcalc."
+    "\n\n"
+    "FLOPs are compared under the convention that reproduces each tool (fvcore: 1 per MAC plus "
+    "BatchNorm and adaptive pooling; torch: 2 per MAC of conv and linear), with parameters and "
+    "output shapes, per layer and in total. Exit 0 when everything agrees, 1 when something "
+    "differs, 2 on bad input or when the torch extra is not installed."
+    "\n\n"
+    "Example: sepcalc crosscheck examples/mobilenet_v2.yaml --tool fvcore"
+)
+
+
+@app.command(help=CROSSCHECK_HELP)
 def crosscheck(
     spec: SpecArg,
     tool: Annotated[
@@ -114,6 +126,7 @@ def crosscheck(
         str | None,
         typer.Option(
             "--convention",
+            metavar="NAME",
             help="Compare under this convention instead of the one matching each tool "
             f"({', '.join(f'{t}: {c.name}' for t, c in TOOL_CONVENTIONS.items())}): "
             + ", ".join(PRESETS)
@@ -124,15 +137,7 @@ def crosscheck(
         bool, typer.Option("--layers", help="Table format: list every layer, not only differences.")
     ] = False,
 ) -> None:
-    """Build the spec as a torch.nn.Module, count it with fvcore and torch, compare with sepcalc.
-
-    FLOPs are compared under the convention that reproduces each tool (fvcore: 1 per MAC plus
-    BatchNorm and adaptive pooling; torch: 2 per MAC of conv and linear), with parameters and
-    output shapes, per layer and in total. Exit 0 when everything agrees, 1 when something
-    differs, 2 on bad input or when the torch extra is not installed.
-
-    Example: sepcalc crosscheck examples/mobilenet_v2.yaml --tool fvcore
-    """
+    """Compare with fvcore and torch (the help text is CROSSCHECK_HELP)."""
     from rich.console import Group
 
     from sepcalc.analysis import analyze

@@ -21,6 +21,7 @@ def export_torch(
     """A standalone Python file defining the network as a plain torch.nn.Module.
 
     The file needs only torch; it is the module `sepcalc crosscheck` counts.
+
     Example: sepcalc export torch examples/mobilenet_v2.yaml > mobilenet_v2.py
     """
     from sepcalc.cli.crosscheck import missing_extra

@@ -29,11 +29,25 @@ class Format(StrEnum):
     json = "json"
 
 
-@app.command()
+FORMULA_HELP = (
+    "Params, MACs and FLOPs of one layer kind in symbols, from the same formula as the counts."
+    "\n\n"
+    "Symbols (positive integers): C_in input channels, C_out output channels, k kernel size "
+    "(k x k), H and W the feature map height and width, m depth multiplier, C_se squeeze "
+    "channels. For conv, depthwise, pointwise and separable, H and W are the OUTPUT size at "
+    "stride 1 with 'same' padding (so also the input size: the MobileNet paper's D_F); each "
+    "kind states its sizes."
+    "\n\n"
+    "Example: sepcalc formula separable --vs conv --at C_out=128,k=3"
+)
+
+
+@app.command(help=FORMULA_HELP)
 def formula(
     kind: Annotated[
         str | None,
         typer.Argument(
+            metavar="KIND",
             help="Layer kind: conv, depthwise, pointwise, separable, linear, ... (see --list).",
             show_default=False,
         ),
@@ -72,6 +86,7 @@ def formula(
         str,
         typer.Option(
             "--convention",
+            metavar="NAME",
             help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
         ),
     ] = "default",
@@ -81,14 +96,7 @@ def formula(
         bool, typer.Option("--list", help="List every layer kind that has a closed form.")
     ] = False,
 ) -> None:
-    """Params, MACs and FLOPs of one layer kind in symbols, from the same formula as the counts.
-
-    Symbols (positive integers): C_in input channels, C_out output channels, k kernel size
-    (k x k), H and W the feature map height and width, m depth multiplier, C_se squeeze channels.
-    For conv, depthwise, pointwise and separable, H and W are the OUTPUT size at stride 1 with
-    'same' padding (so also the input size: the MobileNet paper's D_F); each kind states its
-    sizes. Example: sepcalc formula separable --vs conv --at C_out=128,k=3
-    """
+    """One layer kind in closed form (the help text is FORMULA_HELP)."""
     from sepcalc.report import symbolic as report
     from sepcalc.symbolic import formula_report, parse_at, parse_count
 
@@ -128,6 +136,9 @@ def symbolic_analysis(
         conv = get_convention(convention)
         overrides = parse_overrides(set_)
         vars_ = [n.strip() for n in names.split(",") if n.strip()]
+        twice = sorted({n for n in vars_ if vars_.count(n) > 1})
+        if twice:
+            raise SepcalcError(f"--symbolic {', '.join(twice)}: named twice; name each var once")
         net = symbolic_network(load_spec(spec), vars_, conv, overrides)
     if json_:
         typer.echo(json.dumps(report.network_to_dict(net, per_layer=per_layer), indent=2))

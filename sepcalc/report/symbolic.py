@@ -11,7 +11,8 @@ from fractions import Fraction
 from typing import Any
 
 import sympy
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -206,14 +207,47 @@ def formula_to_dict(report: FormulaReport, *, latex: bool = False) -> dict[str, 
     return data
 
 
+LIST_TEXT_WIDTH = 30
+"""The narrowest the `what` column of `formula --list` is wrapped to before the list is printed
+as one block a kind instead of a table."""
+
+
+class _KindList:
+    """`formula --list`: a table where the formulas fit whole beside a readable `what` column,
+    otherwise one block a kind (the kind and what it is, then one formula a line)."""
+
+    def __init__(self, rows: dict[str, dict[str, str]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        whole = [max(len("kind"), *map(len, self.rows))] + [
+            max(len(label), *(len(row[key]) for row in self.rows.values()))
+            for key, label in LABELS.items()
+        ]
+        if sum(whole) + LIST_TEXT_WIDTH + 2 * len(whole) <= options.max_width:
+            yield self._table()
+            return
+        for i, (kind, row) in enumerate(self.rows.items()):
+            grid = Table.grid(padding=(0, 2, 0, 0))
+            grid.add_column(no_wrap=True)
+            grid.add_column(overflow="fold")
+            for key, label in LABELS.items():
+                grid.add_row(label, row[key])
+            yield Text("" if i == 0 else "\n") + Text(kind, style="bold cyan")
+            yield Padding(Group(Text(row["summary"]), grid), (0, 0, 0, 2), expand=False)
+
+    def _table(self) -> Table:
+        table = Table(header_style="bold", box=None, pad_edge=False)
+        for name in ("kind", "what", *LABELS.values()):
+            table.add_column(name, no_wrap=name != "what", overflow="fold")
+        for kind, row in self.rows.items():
+            table.add_row(kind, row["summary"], *(row[k] for k in LABELS))
+        return table
+
+
 def render_list() -> RenderableType:
-    table = Table(header_style="bold", box=None, pad_edge=False)
-    for name in ("kind", "what", "params", "MACs", "FLOPs"):
-        table.add_column(name, no_wrap=name != "what")
-    for kind, row in _list_rows().items():
-        table.add_row(kind, row["summary"], row["params"], row["macs"], row["flops"])
     return Group(
-        table,
+        _KindList(_list_rows()),
         Text(),
         Text(f"{MACS_NOTE} {flops_note(DEFAULT)} Sizes: `sepcalc formula KIND`.", style="dim"),
     )
