@@ -5,9 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from sepcalc.cli import register
 from sepcalc.expr import Number
 from sepcalc.graph import Graph, build_graph
 from sepcalc.spec import load_spec
+
+register()  # the console script registers only the command it runs; tests use them all
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

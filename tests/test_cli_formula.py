@@ -282,7 +282,8 @@ def test_help_shows_no_bool_type_beside_flags() -> None:
 def _modules_after(*argv: str) -> set[str]:
     code = (
         "import sys\n"
-        "from sepcalc.cli import app\n"
+        "from sepcalc.cli import app, register\n"
+        "register()\n"
         "try:\n"
         f"    app({list(argv)!r})\n"
         "except SystemExit:\n"

@@ -208,7 +208,8 @@ def test_layer_search_does_not_need_a_spec_and_network_search_does_not_import_sy
     import sys
 
     code = (
-        "import sys; from typer.testing import CliRunner; from sepcalc.cli import app; "
+        "import sys; from typer.testing import CliRunner; from sepcalc.cli import app, register; "
+        "register(['search']); "
         "r = CliRunner().invoke(app, ['search', 'width', 'examples/mobilenet_v1.yaml', "
         "'--max-macs', '300M']); assert r.exit_code == 0, r.output; "
         "assert 'sympy' not in sys.modules, 'sympy imported'"

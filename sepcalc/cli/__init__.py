@@ -6,6 +6,7 @@ exceeded, infeasible search, cross-check mismatch), 2 invalid spec, options or i
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -190,17 +191,26 @@ def _root(
 
 # Every command module is imported on every run, so each imports the core (graph, spec, budget,
 # search, report, ...) inside its functions, never at the top: tests/test_startup.py.
-from sepcalc.cli import analyze as _analyze  # noqa: E402,F401  (registers its command)
-from sepcalc.cli import check as _check  # noqa: E402,F401
-from sepcalc.cli import crosscheck as _crosscheck  # noqa: E402,F401
-from sepcalc.cli import diff as _diff  # noqa: E402,F401
-from sepcalc.cli import export as _export  # noqa: E402,F401
-from sepcalc.cli import formula as _formula  # noqa: E402,F401
-from sepcalc.cli import search as _search  # noqa: E402,F401
+COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "search")
+"""Each command lives in the module of its name, which registers it on ``app`` when imported."""
+
+
+def register(names: Iterable[str] = COMMANDS) -> None:
+    """Import the modules of these commands (all by default), so ``app`` knows them."""
+    for name in names:
+        importlib.import_module(f"sepcalc.cli.{name}")
+
+
+def _invoked(argv: list[str]) -> list[str]:
+    """Just the command the arguments name, or every command (help, version, a typo)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return [first] if first in COMMANDS else list(COMMANDS)
 
 
 def main() -> None:
+    """The console script: typer builds only the command that runs (a faster start)."""
     try:
+        register(_invoked(sys.argv[1:]))
         app()
     except Exception as exc:
         if os.environ.get("SEPCALC_DEBUG"):
