@@ -29,6 +29,7 @@ from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.expr import ExprError, decimal
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import FUSED, buckets
 from sepcalc.snapshot import FIELDS, Snapshot
@@ -78,9 +79,9 @@ def parse_count(value: object) -> int:
 
 def _decimal(text: str) -> Fraction:
     try:
-        return Fraction(text.replace("_", ""))
-    except ValueError:
-        raise BudgetValueError(f"'{text}' is not a finite number") from None
+        return decimal(text)
+    except ExprError as exc:
+        raise BudgetValueError(str(exc)) from None
 
 
 @lru_cache(maxsize=1)

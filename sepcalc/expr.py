@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache
@@ -70,11 +71,28 @@ def exact(value: Any) -> Number:
     if isinstance(value, Fraction):
         return reduce(value)
     if isinstance(value, str):
-        try:
-            return reduce(Fraction(value.strip()))
-        except (ValueError, ZeroDivisionError):
-            raise ExprError(f"'{value}' is not a number") from None
+        return reduce(decimal(value))
     raise ExprError(f"{value!r} is not a number")
+
+
+def decimal(text: str) -> Fraction:
+    """``'0.1'``, ``'1e-3'``, ``'3/25'`` or ``'1_000'`` as an exact Fraction.
+
+    The exponent is checked first: ``1e100000000`` would otherwise build a 100-million-digit
+    integer before any other check could refuse it.
+    """
+    raw = text.strip().replace("_", "")
+    exponent = re.search(r"[eE]([+-]?\d+)$", raw)
+    if exponent and abs(int(exponent.group(1)[:6])) > MAX_EXPONENT:
+        raise ExprError(f"'{text.strip()}' is out of range (exponent over {MAX_EXPONENT})")
+    try:
+        return Fraction(raw)
+    except (ValueError, ZeroDivisionError):
+        raise ExprError(f"'{text.strip()}' is not a number") from None
+
+
+MAX_EXPONENT = 1000
+"""Largest decimal exponent accepted in a number typed on the command line or in a file."""
 
 
 def normalize(value: Any) -> Any:
@@ -330,9 +348,13 @@ def show(value: Any) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A number as JSON has it: ints stay exact, other rationals become floats."""
+    """A number as JSON has it, never rounded: an int, a float that reads back exactly (0.75),
+    or else the exact fraction as a string ("1/3")."""
     if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
+        if value.denominator == 1:
+            return value.numerator
+        as_float = float(value)
+        return as_float if Fraction(repr(as_float)) == value else str(value)
     return value
 
 

@@ -116,7 +116,7 @@ def test_parse_count_is_exact(text: object, expected: int) -> None:
         ("1.5", "is 1.5, not a whole number"),
         ("1.2345678M", "is 1234567.8, not a whole number"),
         (-5, "negative"),
-        (float("inf"), "not a finite number"),
+        (float("inf"), "'inf' is not a number"),
         (True, "not a count"),
         (None, "not a count"),
         ([1], "not a count"),

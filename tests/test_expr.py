@@ -117,3 +117,10 @@ def test_make_divisible_ties_round_up_exactly_where_floats_may_not() -> None:
 )
 def test_make_divisible_known_values(v: Fraction, divisor: int, expected: int) -> None:
     assert make_divisible(v, divisor) == expected
+
+
+def test_huge_exponents_are_refused_before_they_are_computed() -> None:
+    # Fraction("1e100000000") would build a 100-million-digit integer first (minutes).
+    with pytest.raises(ExprError, match=r"out of range \(exponent over 1000\)"):
+        exact("1e100000000")
+    assert exact("1e3") == 1000

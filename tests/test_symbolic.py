@@ -471,3 +471,17 @@ def test_boolean_var_is_refused() -> None:
     })  # fmt: skip
     with pytest.raises(SepcalcError, match="true/false var"):
         relaxed_graph(spec, ["wide"])
+
+
+@pytest.mark.parametrize(
+    "name", ["vgg16", "resnet50", "shufflenet_v2_x1_0", "mobilenet_v2"], ids=str
+)
+def test_padded_and_even_kernels_relax_exactly_at_224(name: str) -> None:
+    # 3x3/s2 with padding 1 (ResNet, ShuffleNet) and 2x2/s2 max pools (VGG): 224 halves exactly
+    # at every stride, so the relaxed sizes n/2 are the sizes and no layer rounds.
+    from sepcalc.spec import load_spec
+
+    loaded = load_spec(EXAMPLES / f"{name}.yaml")
+    net = symbolic_network(loaded, ["resolution"], DEFAULT)
+    assert list(net.rounded_layers) == []
+    assert net.totals.agrees(net.point)

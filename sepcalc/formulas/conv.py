@@ -52,6 +52,19 @@ def pointwise_cost(
     return conv_cost(c_in, c_out, [1] * len(out_size), out_size, groups=groups, bias=bias)
 
 
+def _windows(span: Num, stride: Num) -> Num:
+    """ceil(span / stride), written as the one of two equal integer forms whose continuous
+    relaxation is exact here: span / s when s divides span (odd kernels, padded: n / s), else
+    (span - 1) / s + 1 when s divides span - 1 (even kernels: a 2x2 stride-2 pool, n / 2).
+
+    NB: the test runs on exact values only (a relaxed number compares by its exact side), so the
+    integer result is the same either way; only the symbolic view depends on it.
+    """
+    if (span - 1) % stride == 0 and span % stride != 0:
+        return (span - 1) // stride + 1
+    return -(-span // stride)
+
+
 def conv_out_size(
     size: Sequence[Num],
     kernel: Sequence[Num],
@@ -73,7 +86,7 @@ def conv_out_size(
     pads = [0] * len(size) if padding == "valid" else padding
     rounding = int(ceil_mode)
     out = [
-        -(-(n + 2 * p - d * (k - 1) - rounding) // s) + rounding
+        _windows(n + 2 * p - d * (k - 1) - rounding, s) + rounding
         for n, k, s, p, d in zip(size, kernel, stride, pads, dilation, strict=True)
     ]
     if ceil_mode:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sepcalc.errors import SepcalcError
-from sepcalc.expr import Number
+from sepcalc.expr import ExprError, Number, decimal
 
 # --- layer targets -----------------------------------------------------------------------------
 
@@ -27,12 +27,14 @@ def parse_fraction(text: str, what: str = "value") -> Fraction:
     if percent:
         raw = raw[:-1].strip()
     try:
-        value = Fraction(raw)
-    except (ValueError, ZeroDivisionError):
+        value = decimal(raw)
+    except ExprError:
         raise SepcalcError(
             f"{what}: '{text}' is not a number; use a decimal (0.12), a fraction (3/25) "
             "or a percentage (12%)"
         ) from None
+    if value and not Fraction(1, 10**30) <= abs(value) <= 10**30:
+        raise SepcalcError(f"{what}: '{text}' is out of range (1e-30 to 1e30)")
     return value / 100 if percent else value
 
 

@@ -114,18 +114,20 @@ MAX_DEPTH = 1000
 """Deepest flow nesting accepted: libyaml recurses per level and would crash the process."""
 
 
-def _flow_depth(text: str) -> int:
-    """An upper bound of the nesting of ``[`` and ``{`` (brackets inside strings count too)."""
+def _nesting(text: str) -> int:
+    """An upper bound of the nesting depth: ``[``/``{`` levels (brackets inside strings count
+    too), or the longest run of indentation and block indicators (``- - - x``) opening a line."""
     depth = deepest = 0
     for bracket in re.finditer(r"[\[\]{}]", text):
         depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
         deepest = max(deepest, depth)
-    return deepest
+    block = max((len(m.group()) for m in re.finditer(r"(?m)^[ \t?:-]+", text)), default=0)
+    return max(deepest, block // 2)
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
     """Safe-load YAML into plain values plus a locator for its positions."""
-    if _flow_depth(text) > MAX_DEPTH:
+    if _nesting(text) > MAX_DEPTH:
         message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
         raise SpecError([Diagnostic(file, 0, 0, message)])
     try:
