@@ -564,7 +564,7 @@ def grid(
             "--pareto",
             metavar="A,B",
             help="The front's two keys: metrics or vars, larger is better unless prefixed "
-            "min: (default macs,params: the biggest configurations within budget).",
+            "min: (default min:macs,max:params: the most parameters for the MACs).",
             show_default=False,
         ),
     ] = None,

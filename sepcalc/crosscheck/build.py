@@ -360,7 +360,7 @@ def identifier(name: str, taken: set[str]) -> str:
     return ident
 
 
-RESERVED = frozenset({INPUT_VAR, "self", "torch", "nn", "forward", *CUSTOM})
+RESERVED = frozenset({INPUT_VAR, "self", "torch", "nn", "forward", "INPUT_SHAPE", "model", *CUSTOM})
 """Names a layer attribute must not take in the exported source."""
 
 
