@@ -157,17 +157,22 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def print_diagnostics(exc: SpecError, where: str = "spec") -> None:
+    """Every diagnostic on stderr, then how many there were and in what."""
+    err = stderr()
+    for d in exc.diagnostics:
+        err.print(str(d), markup=False)
+    n = len(exc.diagnostics)
+    err.print(f"{n} error{'s' if n != 1 else ''} in {where}", style="red", markup=False)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn our exceptions into messages on stderr and exit code 2, never a traceback."""
     try:
         yield
     except SpecError as exc:
-        err = stderr()
-        for d in exc.diagnostics:
-            err.print(str(d), markup=False)
-        n = len(exc.diagnostics)
-        err.print(f"{n} error{'s' if n != 1 else ''} in spec", style="red", markup=False)
+        print_diagnostics(exc)
         raise typer.Exit(EXIT_USAGE) from None
     except SepcalcError as exc:
         stderr().print(f"error: {exc}", markup=False)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli import app, print_diagnostics, stderr, stdout, user_errors
 from sepcalc.cli.analyze import ConventionOpt, SetOpt
 from sepcalc.conventions import Convention, get_convention
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError
@@ -163,11 +163,7 @@ def _budget_file(path: Path) -> BudgetFile:
     try:
         return read_budget_file(path)
     except SpecError as exc:
-        err = stderr()
-        for d in exc.diagnostics:
-            err.print(str(d), markup=False)
-        n = len(exc.diagnostics)
-        err.print(f"{n} error{'s' if n != 1 else ''} in {path}", style="red", markup=False)
+        print_diagnostics(exc, str(path))
         raise typer.Exit(EXIT_INVALID) from None
 
 
