@@ -82,6 +82,14 @@ class Graph:
     def total(self) -> Cost:
         return sum((n.cost for n in self.nodes), Cost())
 
+    def unused(self) -> list[str]:
+        """Layers whose output no other layer takes and that are not the network's output.
+
+        They are still counted, but a traced framework (fvcore's jit trace) drops them.
+        """
+        consumed = {source for node in self.nodes for source in node.inputs}
+        return [n.name for n in self.nodes[:-1] if n.name not in consumed]
+
 
 class _Skip(Exception):
     """This layer cannot be built; its diagnostic (if any) is already recorded."""

@@ -171,3 +171,20 @@ def test_markdown_escapes_names_that_would_break_a_table(tmp_path: Path) -> None
     for line in lines:
         if line.startswith("|"):
             assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", line)) in (6, 7)
+
+
+def test_warns_about_an_unused_layer(tmp_path: Path) -> None:
+    spec = tmp_path / "dead.yaml"
+    spec.write_text(
+        "input: {channels: 3, size: 8}\nlayers:\n"
+        "  - {kind: conv, name: a, out: 4, kernel: 3}\n"
+        "  - {kind: conv, name: dead, out: 4, kernel: 3}\n"
+        "  - {kind: relu, inputs: a}\n"
+    )
+    result = CliRunner().invoke(app, ["analyze", str(spec), "-f", "json"])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "warning: the output of layer 'dead' is never used (its cost is still counted)\n"
+    )
+    # a: 3x3x3 -> 4 at 8x8; dead: 3x3x4 -> 4 on a's output: still counted.
+    assert json.loads(result.stdout)["totals"]["macs"] == 27 * 4 * 64 + 36 * 4 * 64

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sepcalc.analysis import analyze, by_kind
 from sepcalc.cost import Cost
 from sepcalc.errors import SepcalcError, SpecError
-from tests.conftest import graph_of
+from tests.conftest import EXAMPLES, graph_of
 
 INVERTED_RESIDUAL = """
 name: ir
@@ -217,3 +217,22 @@ def test_deep_block_nesting_is_refused_too(tmp_path: Path) -> None:
     # "- - - ... x": one sequence per "- ", which libyaml also parses recursively.
     with pytest.raises(SpecError, match="nested more than 1000 levels deep"):
         graph_of("input: {channels: 3, size: 8}\nlayers:\n" + "- " * 30_000 + "x\n", tmp_path)
+
+
+def test_unused_outputs_are_listed(tmp_path: Path) -> None:
+    g = graph_of(
+        "input: {channels: 3, size: 8}\nlayers:\n"
+        "  - {kind: conv, name: a, out: 4, kernel: 3}\n"
+        "  - {kind: conv, name: dead, out: 4, kernel: 3}\n"
+        "  - {kind: relu, inputs: a}\n",
+        tmp_path,
+    )
+    assert g.unused() == ["dead"]
+
+
+@pytest.mark.parametrize("spec", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_examples_use_every_layer(spec: Path) -> None:
+    from sepcalc.graph import build_graph
+    from sepcalc.spec import load_spec
+
+    assert build_graph(load_spec(spec)).unused() == []

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.cli import app, stdout, user_errors
+from sepcalc.cli import app, stderr, stdout, user_errors
 from sepcalc.conventions import PRESETS, get_convention
 from sepcalc.errors import SepcalcError
 
@@ -109,6 +109,11 @@ def analyze(
         conv = get_convention(convention)
         graph = build_graph(load_spec(spec), parse_overrides(set_))
         result = run_analysis(graph, conv, compare_standard=compare_standard)
+    for name in graph.unused():
+        stderr().print(
+            f"warning: the output of layer '{name}' is never used (its cost is still counted)",
+            markup=False,
+        )
     if fmt is Format.json:
         from sepcalc.report.data import analysis_to_dict
 
