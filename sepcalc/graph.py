@@ -500,6 +500,8 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Number | bool]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise SepcalcError(f"--set '{pair}': expected NAME=VALUE, e.g. --set alpha=0.5")
+        if name.strip() in result:
+            raise SepcalcError(f"--set {name.strip()}: given twice; give each var once")
         flag = text.strip().lower()
         if flag in ("true", "false"):
             result[name.strip()] = flag == "true"

@@ -236,3 +236,10 @@ def test_examples_use_every_layer(spec: Path) -> None:
     from sepcalc.spec import load_spec
 
     assert build_graph(load_spec(spec)).unused() == []
+
+
+def test_a_var_set_twice_is_refused() -> None:
+    from sepcalc.graph import parse_overrides
+
+    with pytest.raises(SepcalcError, match="--set alpha: given twice"):
+        parse_overrides(["alpha=0.5", "alpha=0.75"])

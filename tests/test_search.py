@@ -8,6 +8,7 @@ derivation in tests/test_mobilenet_v1.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -712,3 +713,18 @@ def test_grid_rejects_unknown_vars_and_huge_grids(v1: Evaluator) -> None:
         grid_search(v1, [Axis("alpha2", (1,))])
     with pytest.raises(SepcalcError, match="combinations"):
         grid_search(v1, [Axis("alpha", tuple(range(1000))), Axis("resolution", tuple(range(1000)))])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"k": 5, "max_k": 3}, "--k 5 is over --max-k 3"),
+        ({"k": 4, "odd": True}, "--k 4 is even, but --odd asks for odd kernels"),
+    ],
+    ids=["k-over-max", "even-k-with-odd"],
+)
+def test_contradictory_layer_bounds_are_refused(args: dict[str, object], message: str) -> None:
+    from sepcalc.search import make_target, search_channels
+
+    with pytest.raises(SepcalcError, match=re.escape(message)):
+        search_channels(MACS, target=make_target(None, "8", None), **args)

@@ -689,7 +689,7 @@ def _print_grid(r: GridResult, convention: Convention) -> None:
     front = set(r.front)
     rows = range(len(r.points)) if len(r.points) <= TABLE_ROWS else r.front
     title = (
-        f"{len(r.points):,} combinations"
+        f"{len(r.points):,} combination{'s' if len(r.points) != 1 else ''}"
         if len(r.points) <= TABLE_ROWS
         else f"Pareto front of {len(r.points):,} combinations (--format csv lists every one)"
     )

@@ -339,6 +339,10 @@ def search_channels(
 
     ``max_k`` and ``odd`` only shape the suggestion when no C_out can do it.
     """
+    if max_k is not None and k > max_k:
+        raise SepcalcError(f"--k {k} is over --max-k {max_k}")
+    if odd and k % 2 == 0:
+        raise SepcalcError(f"--k {k} is even, but --odd asks for odd kernels")
     return _search(model, target, C_OUT, K, k, {"C_out": max_c_out, "k": max_k}, odd)
 
 
@@ -352,6 +356,8 @@ def search_kernel(
 ) -> LayerResult:
     """The smallest kernel size (odd with ``odd``) at which the separable layer with ``c_out``
     output channels meets the target. ``max_c_out`` only shapes the suggestion."""
+    if max_c_out is not None and c_out > max_c_out:
+        raise SepcalcError(f"--c-out {c_out} is over --max-c-out {max_c_out}")
     return _search(model, target, K, C_OUT, c_out, {"C_out": max_c_out, "k": max_k}, odd)
 
 
