@@ -26,7 +26,7 @@ from sepcalc.expr import (
     exact,
     show,
 )
-from sepcalc.formulas import REGISTRY, Shape, ShapeError
+from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
 from sepcalc.spec.models import Block, BlockCall, LayerBase, NetworkSpec
 
@@ -41,13 +41,11 @@ MAX_LAYERS = 100_000
 
 INPUT = "input"
 """The name of the network's input (and, inside a block, of the block's input)."""
+FAILED = ""
+"""The source of a layer whose input could not be built: its own entry is still checked."""
 
-PER_DIM = frozenset({"kernel", "stride", "padding", "dilation", "scale", "size"})
-INTS = frozenset({"out", "groups", "multiplier", "squeeze", "stop"})
-INDICES = frozenset({"start"})
-BOOLS = frozenset({"bias", "affine", "ceil_mode"})
-NUMBERS = frozenset({"p"})
-COMMON = frozenset(LayerBase.model_fields) | {"kind"}
+COUNT = Attr("repeat", "int", "how many times", low=0)
+"""A count that may be 0 (a repeat)."""
 
 
 @dataclass(frozen=True)
@@ -148,16 +146,21 @@ class _Builder:
             self.error(path, f"{_where(path)}: {exc}")
             raise _Skip from None
 
-    def integer(self, path: SpecPath, raw: Any, env: Mapping[str, Any], low: int = 1) -> int:
-        if type(raw) is int and raw >= low:
+    def integer(
+        self, path: SpecPath, raw: Any, env: Mapping[str, Any], decl: Attr | None = None
+    ) -> int:
+        """An integer of at least ``decl``'s lowest value (default: a positive one)."""
+        low = 1 if decl is None else decl.lowest or 0
+        high = None if decl is None else decl.high
+        if type(raw) is int and raw >= low and (high is None or raw <= high):
             return raw
         try:
             number = as_int(self.value(path, raw, env))
         except ExprError as exc:
             self.error(path, f"{_where(path)}: {exc}")
             raise _Skip from None
-        if number < low:
-            bound = "positive" if low == 1 else f"at least {low}"
+        if number < low or (high is not None and number > high):
+            bound = "positive" if low == 1 and high is None else _range(low, high)
             self.error(path, f"{_where(path)}: must be {bound}, got {number}")
             raise _Skip
         return number
@@ -233,15 +236,15 @@ class _Builder:
             if entry.name is not None and scope.later.get(entry.name) == path:
                 del scope.later[entry.name]
             try:
-                repeat = self.integer((*path, "repeat"), entry.repeat, scope.env, low=0)
+                repeat = self.integer((*path, "repeat"), entry.repeat, scope.env, COUNT)
             except _Skip:
-                scope.prev = ""
+                scope.prev = FAILED
                 continue
             if repeat > MAX_LAYERS:
                 self.error(
                     (*path, "repeat"), f"repeat {repeat} is over the {MAX_LAYERS:,}-layer limit"
                 )
-                scope.prev = ""
+                scope.prev = FAILED
                 continue
             for i in range(repeat):
                 if self.too_many:
@@ -256,7 +259,7 @@ class _Builder:
                     else:
                         self.layer(entry, path, scope, env, i if repeat > 1 else None)
                 except _Skip:
-                    scope.prev = ""
+                    scope.prev = FAILED
                     scope.failed.update(n for n in (scope.attempt, entry.name) if n)
 
     def inputs(self, entry: LayerBase, path: SpecPath, scope: _Scope, own: str) -> list[str]:
@@ -271,7 +274,7 @@ class _Builder:
             elif name in scope.names:
                 found.append(scope.names[name])
             elif name in scope.failed:
-                raise _Skip
+                found.append(FAILED)
             elif name == own:
                 self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
                 raise _Skip
@@ -290,46 +293,41 @@ class _Builder:
         return found
 
     def attrs(
-        self, entry: LayerBase, path: SpecPath, env: Mapping[str, Any], dims: int
+        self, kind: LayerKind, entry: LayerBase, path: SpecPath, env: Mapping[str, Any], dims: int
     ) -> dict[str, Any]:
+        """The layer's attributes as its kind declares them, every one checked."""
         attrs: dict[str, Any] = {}
         failed = False
-        for name in type(entry).model_fields:
-            if name in COMMON:
-                continue
-            raw, where = getattr(entry, name), (*path, name)
+        for decl in kind.attrs:
             try:
-                attrs[name] = self.attr(name, raw, where, env, dims)
+                attrs[decl.name] = self.attr(decl, getattr(entry, decl.name), path, env, dims)
             except _Skip:
                 failed = True
         if failed:
             raise _Skip
-        if "stride" in attrs and attrs["stride"] is None:
-            attrs["stride"] = attrs["kernel"]
+        for decl in kind.attrs:
+            if decl.default_from is not None and attrs[decl.name] is None:
+                attrs[decl.name] = attrs[decl.default_from]
         return attrs
 
-    def attr(self, name: str, raw: Any, where: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
-        if raw is None:
-            return None
-        if name in PER_DIM:
-            if name == "padding" and isinstance(raw, str) and raw.lower() in ("same", "valid"):
+    def attr(self, decl: Attr, raw: Any, path: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
+        if raw is None or decl.type == "choice":
+            return raw
+        where = (*path, decl.name)
+        if decl.type == "per_dim":
+            if isinstance(raw, str) and raw.lower() in decl.choices:
                 return raw.lower()
-            low = 0 if name == "padding" else 1
             if isinstance(raw, list):
                 if len(raw) != dims:
                     self.error(where, f"{_where(where)}: {len(raw)} values for a {dims}-D input")
                     raise _Skip
-                return tuple(self.integer((*where, j), r, env, low) for j, r in enumerate(raw))
-            return (self.integer(where, raw, env, low),) * dims
-        if name in INTS:
-            return self.integer(where, raw, env)
-        if name in INDICES:
-            return self.integer(where, raw, env, low=0)
-        if name in BOOLS:
+                return tuple(self.integer((*where, j), r, env, decl) for j, r in enumerate(raw))
+            return (self.integer(where, raw, env, decl),) * dims
+        if decl.type == "int":
+            return self.integer(where, raw, env, decl)
+        if decl.type == "bool":
             return self.flag(where, raw, env)
-        if name in NUMBERS:
-            return self.probability(where, raw, env)
-        return raw
+        return self.number(where, raw, env, decl)
 
     def flag(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
         value = self.value(path, raw, env)
@@ -338,11 +336,17 @@ class _Builder:
             raise _Skip
         return value
 
-    def probability(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
+    def number(self, path: SpecPath, raw: Any, env: Mapping[str, Any], decl: Attr) -> Any:
         value = self.value(path, raw, env)
-        if isinstance(value, bool) or not 0 <= value <= 1:
+        low, high = decl.lowest, decl.high
+        if (
+            isinstance(value, bool)
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
+            noun = "a probability" if (low, high) == (0, 1) else "a number"
             self.error(
-                path, f"{_where(path)}: expected a probability from 0 to 1, got {show(value)}"
+                path, f"{_where(path)}: expected {noun} {_range(low, high)}, got {show(value)}"
             )
             raise _Skip
         return value
@@ -380,7 +384,7 @@ class _Builder:
         known = [self.shapes.get(s) for s in sources]
         in_shapes = tuple(s for s in known if s is not None)
         dims = len(in_shapes[0]) - 1 if in_shapes else self.input_dims
-        attrs = self.attrs(entry, path, env, dims)
+        attrs = self.attrs(kind, entry, path, env, dims)
         if len(in_shapes) < len(known):
             raise _Skip
         if entry.name == INPUT:
@@ -397,7 +401,10 @@ class _Builder:
             out = kind.infer(attrs, in_shapes)
             parts = kind.cost(attrs, in_shapes, out)
         except ShapeError as exc:
-            self.error((*path, "kind"), f"layer '{name}' ({kind_name}): {exc}")
+            given = exc.attr in entry.model_fields_set
+            self.error(
+                (*path, exc.attr if given else "kind"), f"layer '{name}' ({kind_name}): {exc}"
+            )
             raise _Skip from None
         self.nodes.append(
             Node(name, kind_name, attrs, tuple(sources), in_shapes, out, tuple(parts), path)
@@ -491,6 +498,14 @@ INPUT_CHANNELS = "in_channels"
 
 def _where(path: SpecPath) -> str:
     return ".".join(str(p) for p in path)
+
+
+def _range(low: int | None, high: int | None) -> str:
+    if high is None:
+        return f"at least {low}"
+    if low is None:
+        return f"at most {high}"
+    return f"from {low} to {high}"
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Number | bool]:

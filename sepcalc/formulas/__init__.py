@@ -1,6 +1,6 @@
-"""One cost formula per layer kind, in one registry (:data:`REGISTRY`)."""
+"""Every layer kind, declared once, in one registry (:data:`REGISTRY`)."""
 
-from sepcalc.formulas import (  # noqa: F401  (importing a module registers its kinds)
+from sepcalc.formulas import (
     activation,
     conv,
     dense,
@@ -10,6 +10,18 @@ from sepcalc.formulas import (  # noqa: F401  (importing a module registers its 
     pooling,
     reshape,
 )
-from sepcalc.formulas.base import REGISTRY, LayerKind, Parts, Shape, ShapeError
+from sepcalc.formulas.base import REGISTRY, Attr, LayerKind, Parts, Shape, ShapeError
 
-__all__ = ["REGISTRY", "LayerKind", "Parts", "Shape", "ShapeError"]
+FAMILIES = (conv, dense, norm, activation, pooling, excite, merge, reshape)
+"""The modules that declare kinds, in the order kinds are listed (docs, ``formula --list``)."""
+
+
+def _in_family_order() -> None:
+    order = {module.__name__: i for i, module in enumerate(FAMILIES)}
+    for kind in sorted(REGISTRY.values(), key=lambda k: order[k.cost.__module__]):
+        REGISTRY[kind.name] = REGISTRY.pop(kind.name)
+
+
+_in_family_order()
+
+__all__ = ["FAMILIES", "REGISTRY", "Attr", "LayerKind", "Parts", "Shape", "ShapeError"]

@@ -1,4 +1,9 @@
-"""The registry of layer kinds: each kind has one shape rule and one cost formula.
+"""The registry of layer kinds: each kind is declared once, with everything sepcalc knows of it.
+
+A :class:`LayerKind` holds a kind's attributes (types, defaults, bounds), its shape rule, its
+cost formula, its breakdown buckets, its symbolic view, its torch counterpart (as plain data)
+and small examples. The spec models, the graph builder, the symbolic views, the exporter, the
+cross-check and the docs tables all read these declarations; none keeps a per-kind table.
 
 Formulas use arithmetic only (no ``if`` on a size), so the same function returns exact ints for a
 concrete layer and sympy expressions for symbolic arguments.
@@ -8,19 +13,193 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from sepcalc.cost import Cost, Num
+
+if TYPE_CHECKING:
+    from sepcalc.formulas.torchplan import Call
+    from sepcalc.formulas.view import View
 
 Shape: TypeAlias = tuple[Any, ...]
 """(channels, *spatial) of one sample; a flattened tensor is (features,)."""
 Attrs: TypeAlias = Mapping[str, Any]
 Parts: TypeAlias = list[tuple[str, Cost]]
 """A layer's cost split by the breakdown bucket each part belongs to (e.g. depthwise, pointwise)."""
+Infer: TypeAlias = Callable[[Attrs, Sequence[Shape]], Shape]
+Formula: TypeAlias = Callable[[Attrs, Sequence[Shape], Shape], Parts]
 
 
 class ShapeError(Exception):
-    """Input shapes that a layer cannot take; the graph adds the layer's name and position."""
+    """Input shapes that a layer cannot take; the graph adds the layer's name and position.
+
+    ``attr`` names the attribute that causes the problem (``stride``, ``groups``, ``inputs``),
+    so the error points at it in the spec.
+    """
+
+    def __init__(self, message: str, attr: str = "kind") -> None:
+        super().__init__(message)
+        self.attr = attr
+
+
+class Layer(Protocol):
+    """What a torch counterpart reads of a built layer (a graph node satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def attrs(self) -> Attrs: ...
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]: ...
+    @property
+    def output_shape(self) -> Shape: ...
+
+
+ToTorch: TypeAlias = Callable[[Layer], "Call"]
+
+
+AttrType: TypeAlias = Literal["int", "per_dim", "bool", "number", "choice"]
+"""``int``: an integer or expression; ``per_dim``: one such value for every spatial dimension
+(or one for all); ``bool``: true/false or an expression; ``number``: an exact number (int or
+decimal); ``choice``: one of ``choices`` (a name, never an expression)."""
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""The default of an attribute the spec must give."""
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute of a layer kind, as the spec writes it."""
+
+    name: str
+    type: AttrType
+    doc: str
+    default: Any = REQUIRED
+    low: int | None = None
+    """Smallest value (ints and per-dimension ints: default 1; numbers: none)."""
+    high: int | None = None
+    """Largest value (none by default)."""
+    choices: tuple[str, ...] = ()
+    """The names a ``choice`` accepts (or the words a ``per_dim`` accepts instead of numbers,
+    e.g. padding: same, valid)."""
+    default_from: str | None = None
+    """When not given, the value of this other attribute (a pool's stride: its kernel)."""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def lowest(self) -> int | None:
+        if self.low is not None:
+            return self.low
+        return 1 if self.type in ("int", "per_dim") else None
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small valid layer of a kind: the generic tests build, cost and cross-check it."""
+
+    layer: Mapping[str, Any]
+    """The layer entry as in a spec (``kind`` included)."""
+    channels: int = 8
+    size: tuple[int, ...] = (8, 8)
+    """The input's channels and spatial size (every input of a merge layer is the input)."""
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """Everything sepcalc knows of one layer kind."""
+
+    name: str
+    summary: str
+    attrs: tuple[Attr, ...]
+    infer: Infer
+    cost: Formula
+    buckets: tuple[str, ...]
+    """The breakdown buckets (``by_kind`` keys) its parts may go to."""
+    torch: ToTorch
+    """Its PyTorch counterpart as a constructor call (plain data, see :mod:`.torchplan`)."""
+    flops: str
+    """What it counts besides MACs, in words (the docs' table of kinds)."""
+    examples: tuple[Example, ...]
+    view: View | None = None
+    """Its symbolic view (``sepcalc formula``); None for a kind with no parameters and no
+    arithmetic."""
+    arity: int | None = 1
+    """How many inputs the layer takes (None: two or more)."""
+
+    def attr(self, name: str) -> Attr:
+        return next(a for a in self.attrs if a.name == name)
+
+    @property
+    def attr_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attrs)
+
+
+REGISTRY: dict[str, LayerKind] = {}
+
+FUSED = ("batchnorm", "activation")
+"""The buckets of a norm and activation fused after a layer (``norm:``/``act:`` keys)."""
+
+
+def declare(
+    *names: str,
+    attrs: Sequence[Attr],
+    infer: Infer,
+    buckets: Sequence[str],
+    torch: ToTorch,
+    flops: str,
+    examples: Sequence[Example],
+    view: View | Callable[[str], View | None] | None = None,
+    arity: int | None = 1,
+    summary: str | Callable[[str], str] | None = None,
+) -> Callable[[Formula], Formula]:
+    """Declare one or more layer kinds whose cost is the decorated formula.
+
+    The summary is the formula's docstring unless given (a function of the kind's name for a
+    declaration of several kinds, like ``view``). A name declared twice is a bug.
+    """
+
+    def deco(fn: Formula) -> Formula:
+        for name in names:
+            if name in REGISTRY:
+                raise RuntimeError(f"layer kind '{name}' is declared twice")
+            text = summary(name) if callable(summary) else summary
+            REGISTRY[name] = LayerKind(
+                name=name,
+                summary=text if text is not None else (fn.__doc__ or "").strip(),
+                attrs=tuple(attrs),
+                infer=infer,
+                cost=fn,
+                buckets=tuple(buckets),
+                torch=torch,
+                flops=flops,
+                examples=tuple(
+                    e
+                    if e.layer.get("kind") == name
+                    else Example({**e.layer, "kind": name}, e.channels, e.size)
+                    for e in examples
+                ),
+                view=view(name) if callable(view) else view,
+                arity=arity,
+            )
+        return fn
+
+    return deco
+
+
+def buckets() -> frozenset[str]:
+    """Every breakdown bucket any declared kind can report (the keys ``by_kind`` may have)."""
+    return frozenset(b for kind in REGISTRY.values() for b in kind.buckets)
 
 
 def prod(values: Iterable[Num]) -> Num:
@@ -44,56 +223,12 @@ def exact_div(a: Num, b: Num) -> Num:
     return a / b
 
 
-@dataclass(frozen=True)
-class LayerKind:
-    name: str
-    infer: Callable[[Attrs, Sequence[Shape]], Shape]
-    cost: Callable[[Attrs, Sequence[Shape], Shape], Parts]
-    arity: int | None = 1
-    """How many inputs the layer takes (None: two or more)."""
-    summary: str = ""
-    buckets: tuple[str, ...] = ()
-    """The breakdown buckets (``by_kind`` keys) its parts may go to."""
-
-
-REGISTRY: dict[str, LayerKind] = {}
-
-
-FUSED = ("batchnorm", "activation")
-"""The buckets of a norm and activation fused after a layer (``norm:``/``act:`` keys)."""
-
-
-def register(
-    *names: str,
-    infer: Callable[[Attrs, Sequence[Shape]], Shape],
-    buckets: Sequence[str],
-    arity: int | None = 1,
-) -> Callable[
-    [Callable[[Attrs, Sequence[Shape], Shape], Parts]],
-    Callable[[Attrs, Sequence[Shape], Shape], Parts],
-]:
-    """Register a cost adapter for one or more layer kinds; a name registered twice is a bug.
-
-    ``buckets`` declares where the adapter's parts may go in the breakdown by kind.
-    """
-
-    def deco(
-        fn: Callable[[Attrs, Sequence[Shape], Shape], Parts],
-    ) -> Callable[[Attrs, Sequence[Shape], Shape], Parts]:
-        for name in names:
-            if name in REGISTRY:
-                raise RuntimeError(f"layer kind '{name}' is registered twice")
-            summary = (fn.__doc__ or "").strip()
-            REGISTRY[name] = LayerKind(name, infer, fn, arity, summary, tuple(buckets))
-        return fn
-
-    return deco
-
-
-def buckets() -> frozenset[str]:
-    """Every breakdown bucket any registered kind can report (the keys ``by_kind`` may have)."""
-    return frozenset(b for kind in REGISTRY.values() for b in kind.buckets)
-
-
 def same_shape(attrs: Attrs, shapes: Sequence[Shape]) -> Shape:
     return shapes[0]
+
+
+def spatial(shape: Shape) -> Shape:
+    """The spatial size of an input, which must have one."""
+    if len(shape) < 2:
+        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(shape)}")
+    return shape[1:]

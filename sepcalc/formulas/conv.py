@@ -8,10 +8,36 @@ One formula, :func:`conv_cost`; depthwise, pointwise and separable are that form
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sepcalc.cost import Cost, Num
-from sepcalc.formulas.base import FUSED, Attrs, Parts, Shape, ShapeError, exact_div, prod, register
-from sepcalc.formulas.fused import norm_act
+from sepcalc.formulas.base import (
+    FUSED,
+    REQUIRED,
+    Attr,
+    Attrs,
+    Example,
+    Layer,
+    Parts,
+    Shape,
+    ShapeError,
+    declare,
+    exact_div,
+    prod,
+    spatial,
+)
+from sepcalc.formulas.fused import norm_act, norm_act_attrs
+from sepcalc.formulas.torchplan import (
+    Call,
+    call,
+    dims,
+    nd,
+    pad_call,
+    sequential,
+    window_padding,
+)
+from sepcalc.formulas.torchplan import norm_act as torch_norm_act
+from sepcalc.formulas.view import OUTPUT_SIZE, Count, Symbols, View, conv_attrs, feature_map
 
 
 def conv_cost(
@@ -100,9 +126,7 @@ def conv_out_size(
 
 def spatial_out(attrs: Attrs, shape: Shape) -> tuple[Num, ...]:
     """The output size of a windowed layer (conv or pooling), checked to be positive."""
-    size = shape[1:]
-    if not size:
-        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(shape)}")
+    size = spatial(shape)
     out = conv_out_size(
         size,
         attrs["kernel"],
@@ -114,16 +138,44 @@ def spatial_out(attrs: Attrs, shape: Shape) -> tuple[Num, ...]:
     if any(n < 1 for n in out):
         raise ShapeError(
             f"output size {list(out)} is not positive for input size {list(size)} "
-            f"(kernel {list(attrs['kernel'])}, stride {list(attrs['stride'])})"
+            f"(kernel {list(attrs['kernel'])}, stride {list(attrs['stride'])})",
+            "kernel",
         )
     return out
+
+
+def window_attrs(kernel: object = 3, padding: object = "same") -> tuple[Attr, ...]:
+    """kernel, stride, padding and dilation of a windowed layer (conv or pooling)."""
+    return (
+        Attr("kernel", "per_dim", "window size per spatial dimension", kernel),
+        Attr("stride", "per_dim", "step per spatial dimension", 1),
+        Attr(
+            "padding",
+            "per_dim",
+            "zero padding on each side per dimension, or 'same' (TensorFlow's: output "
+            "ceil(n / stride)) or 'valid' (none)",
+            padding,
+            low=0,
+            choices=("same", "valid"),
+        ),
+        Attr("dilation", "per_dim", "spacing of the window's taps", 1),
+    )
+
+
+OUT = Attr("out", "int", "output channels")
+BIAS = Attr("bias", "bool", "a learned bias per output channel", False)
+MULTIPLIER = Attr("multiplier", "int", "depth multiplier: filters per input channel", 1)
+
+
+GROUPS = Attr("groups", "int", "groups: C_in and out must be multiples of it", 1)
 
 
 def _check_groups(c_in: int, c_out: int, groups: int) -> None:
     if c_in % groups or c_out % groups:
         raise ShapeError(
             f"groups={groups} must divide both the input channels ({c_in}) "
-            f"and the output channels ({c_out})"
+            f"and the output channels ({c_out})",
+            "groups",
         )
 
 
@@ -134,13 +186,58 @@ def conv_bucket(c_in: int, kernel: Sequence[int], groups: int) -> str:
     return "pointwise" if prod(kernel) == 1 else "conv"
 
 
+def _conv_module(layer: Layer, c_out: int, groups: int, bias: bool) -> list[Call | None]:
+    """The (pad and) ``nn.ConvNd`` of a windowed conv layer, from its attributes."""
+    a, c_in = layer.attrs, layer.input_shapes[0][0]
+    pad, padding = window_padding(layer, a["kernel"], a["stride"], a["dilation"])
+    conv = call(
+        nd(layer, "Conv"),
+        c_in,
+        c_out,
+        tuple(a["kernel"]),
+        stride=tuple(a["stride"]),
+        padding=padding,
+        dilation=tuple(a["dilation"]),
+        groups=groups,
+        bias=bias,
+    )
+    return [pad_call(layer, pad), conv]
+
+
 def _infer_conv(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    (c_in, *_), c_out = inputs[0], attrs["out"]
-    _check_groups(c_in, c_out, attrs["groups"])
+    c_out = attrs["out"]
+    _check_groups(inputs[0][0], c_out, attrs["groups"])
     return (c_out, *spatial_out(attrs, inputs[0]))
 
 
-@register("conv", infer=_infer_conv, buckets=("conv", "pointwise", "depthwise", *FUSED))
+def _torch_conv(layer: Layer) -> Call:
+    a, c_out = layer.attrs, layer.output_shape[0]
+    return sequential(
+        *_conv_module(layer, c_out, a["groups"], a["bias"]),
+        *torch_norm_act(layer, a["norm"], a["act"], c_out),
+    )
+
+
+@declare(
+    "conv",
+    attrs=(OUT, *window_attrs(kernel=REQUIRED), GROUPS, BIAS, *norm_act_attrs()),
+    infer=_infer_conv,
+    buckets=("conv", "pointwise", "depthwise", *FUSED),
+    torch=_torch_conv,
+    flops="2 per MAC; a bias add per output element; fused norm and activation",
+    examples=(
+        Example({"out": 8, "kernel": 3, "bias": True, "norm": "batchnorm", "act": "relu"}),
+        Example({"out": 8, "kernel": 1}),
+        Example({"out": 8, "kernel": 3, "groups": 8}),
+        Example({"out": 4, "kernel": [3, 1], "stride": 2, "padding": 1, "dilation": [1, 2]}),
+    ),
+    view=View(
+        "standard k x k convolution, C_in -> C_out",
+        OUTPUT_SIZE,
+        lambda S, c: (conv_attrs(S, c, out=S.C_out), [feature_map(S)], (S.C_out, S.H, S.W)),
+        countable=True,
+    ),
+)
 def _conv(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Standard convolution (any kernel, stride, padding, dilation, groups, bias)."""
     c_in = inputs[0][0]
@@ -153,7 +250,36 @@ def _infer_depthwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0] * attrs["multiplier"], *spatial_out(attrs, inputs[0]))
 
 
-@register("depthwise", infer=_infer_depthwise, buckets=("depthwise", *FUSED))
+def _torch_depthwise(layer: Layer) -> Call:
+    a, c_in, c_out = layer.attrs, layer.input_shapes[0][0], layer.output_shape[0]
+    return sequential(
+        *_conv_module(layer, c_out, c_in, a["bias"]),
+        *torch_norm_act(layer, a["norm"], a["act"], c_out),
+    )
+
+
+@declare(
+    "depthwise",
+    attrs=(*window_attrs(), MULTIPLIER, BIAS, *norm_act_attrs()),
+    infer=_infer_depthwise,
+    buckets=("depthwise", *FUSED),
+    torch=_torch_depthwise,
+    flops="2 per MAC; a bias add per output element; fused norm and activation",
+    examples=(
+        Example({"norm": "batchnorm", "act": "relu6"}),
+        Example({"kernel": 5, "stride": 2, "multiplier": 2, "bias": True}),
+    ),
+    view=View(
+        "depthwise k x k convolution: m filters per input channel, C_in -> m*C_in",
+        OUTPUT_SIZE,
+        lambda S, c: (
+            conv_attrs(S, c, multiplier=S.m),
+            [feature_map(S)],
+            (S.m * S.C_in, S.H, S.W),
+        ),
+        countable=True,
+    ),
+)
 def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Depthwise convolution: one k x k filter per input channel (times the depth multiplier)."""
     cost = depthwise_cost(
@@ -163,13 +289,54 @@ def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_pointwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    (c_in, *size), c_out = inputs[0], attrs["out"]
+    (c_in, *_), c_out = inputs[0], attrs["out"]
     _check_groups(c_in, c_out, attrs["groups"])
     stride = attrs["stride"]
-    return (c_out, *(-(-n // s) for n, s in zip(size, stride, strict=True)))
+    return (c_out, *(-(-n // s) for n, s in zip(spatial(inputs[0]), stride, strict=True)))
 
 
-@register("pointwise", infer=_infer_pointwise, buckets=("pointwise", *FUSED))
+def _torch_pointwise(layer: Layer) -> Call:
+    a, c_in, c_out, n = layer.attrs, layer.input_shapes[0][0], layer.output_shape[0], dims(layer)
+    conv = call(
+        nd(layer, "Conv"),
+        c_in,
+        c_out,
+        (1,) * n,
+        stride=tuple(a["stride"]),
+        groups=a["groups"],
+        bias=a["bias"],
+    )
+    return sequential(conv, *torch_norm_act(layer, a["norm"], a["act"], c_out))
+
+
+@declare(
+    "pointwise",
+    attrs=(
+        OUT,
+        Attr("stride", "per_dim", "step per spatial dimension", 1),
+        GROUPS,
+        BIAS,
+        *norm_act_attrs(),
+    ),
+    infer=_infer_pointwise,
+    buckets=("pointwise", *FUSED),
+    torch=_torch_pointwise,
+    flops="2 per MAC; a bias add per output element; fused norm and activation",
+    examples=(
+        Example({"out": 8, "norm": "batchnorm", "act": "hardswish"}),
+        Example({"out": 4, "stride": 2, "groups": 2, "bias": True}, size=(7, 7)),
+    ),
+    view=View(
+        "pointwise 1 x 1 convolution, C_in -> C_out",
+        OUTPUT_SIZE,
+        lambda S, c: (
+            conv_attrs(S, c, out=S.C_out, kernel=(1, 1)),
+            [feature_map(S)],
+            (S.C_out, S.H, S.W),
+        ),
+        countable=True,
+    ),
+)
 def _pointwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Pointwise (1x1) convolution, optionally grouped or strided."""
     cost = pointwise_cost(inputs[0][0], out[0], out[1:], attrs["groups"], attrs["bias"])
@@ -180,7 +347,58 @@ def _infer_separable(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (attrs["out"], *spatial_out(attrs, inputs[0]))
 
 
-@register("separable", infer=_infer_separable, buckets=("depthwise", "pointwise", *FUSED))
+def _torch_separable(layer: Layer) -> Call:
+    a, c_in, c_out, n = layer.attrs, layer.input_shapes[0][0], layer.output_shape[0], dims(layer)
+    mid = c_in * a["multiplier"]
+    return sequential(
+        *_conv_module(layer, mid, c_in, False),
+        *torch_norm_act(layer, a["mid_norm"], a["mid_act"], mid),
+        call(nd(layer, "Conv"), mid, c_out, (1,) * n, bias=a["bias"]),
+        *torch_norm_act(layer, a["norm"], a["act"], c_out),
+    )
+
+
+def _separable_view(S: Symbols, c: Count) -> tuple[dict[str, Any], list[Shape], Shape]:
+    attrs = conv_attrs(S, c, out=S.C_out)
+    attrs |= {"mid_norm": attrs["norm"], "mid_act": attrs["act"]}
+    return attrs, [feature_map(S)], (S.C_out, S.H, S.W)
+
+
+@declare(
+    "separable",
+    attrs=(
+        OUT,
+        *window_attrs(),
+        MULTIPLIER,
+        Attr("bias", "bool", "a learned bias per output channel of the pointwise stage", False),
+        *norm_act_attrs(where="pointwise stage"),
+        *norm_act_attrs("mid_", "depthwise stage"),
+    ),
+    infer=_infer_separable,
+    buckets=("depthwise", "pointwise", *FUSED),
+    torch=_torch_separable,
+    flops="2 per MAC of both stages; a bias add per output element; fused norms and "
+    "activations after either stage",
+    examples=(
+        Example(
+            {
+                "out": 8,
+                "mid_norm": "batchnorm",
+                "mid_act": "relu",
+                "norm": "batchnorm",
+                "act": "silu",
+            }
+        ),
+        Example({"out": 6, "kernel": 5, "stride": 2, "multiplier": 2, "bias": True}),
+    ),
+    view=View(
+        "depthwise separable convolution: k x k depthwise then 1 x 1 pointwise, C_in -> C_out "
+        "(MobileNet; a counted norm and act follow both stages, a counted bias the pointwise)",
+        OUTPUT_SIZE,
+        _separable_view,
+        countable=True,
+    ),
+)
 def _separable(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Depthwise separable convolution: depthwise (+ optional norm/act) then pointwise."""
     c_in, size = inputs[0][0], out[1:]

@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost, Num
-from sepcalc.formulas.activation import activation_cost
-from sepcalc.formulas.base import Attrs, Parts, Shape, numel, register, same_shape
+from sepcalc.formulas.activation import ACTIVATIONS, activation_cost
+from sepcalc.formulas.base import (
+    Attr,
+    Attrs,
+    Example,
+    Layer,
+    Parts,
+    Shape,
+    declare,
+    numel,
+    same_shape,
+)
 from sepcalc.formulas.dense import linear_cost
 from sepcalc.formulas.pooling import global_pool_cost
+from sepcalc.formulas.torchplan import ACT_CLASSES, Call, call, dims, nd
+from sepcalc.formulas.view import View, feature_map
 
 
 def squeeze_excite_cost(shape: Shape, squeeze: Num) -> Cost:
@@ -27,7 +39,43 @@ def squeeze_excite_cost(shape: Shape, squeeze: Num) -> Cost:
     )
 
 
-@register("squeeze_excite", infer=same_shape, buckets=("squeeze_excite",))
+def _torch_squeeze_excite(layer: Layer) -> Call:
+    a = layer.attrs
+    nd(layer, "Conv")
+    return call(
+        "SqueezeExcite",
+        layer.output_shape[0],
+        a["squeeze"],
+        dims(layer),
+        call(ACT_CLASSES[a["act"]]),
+        call(ACT_CLASSES[a["gate"]]),
+    )
+
+
+@declare(
+    "squeeze_excite",
+    attrs=(
+        Attr(
+            "squeeze", "int", "hidden channels of the bottleneck (e.g. make_divisible(C // 4, 8))"
+        ),
+        Attr("act", "choice", "activation between the two FCs", "relu", choices=ACTIVATIONS),
+        Attr("gate", "choice", "activation of the gate", "sigmoid", choices=ACTIVATIONS),
+    ),
+    infer=same_shape,
+    buckets=("squeeze_excite",),
+    torch=_torch_squeeze_excite,
+    flops="2 per MAC of the FCs, their bias adds, the global pool (1 per input element), "
+    "both activations, and the scale (1 per element)",
+    examples=(
+        Example({"squeeze": 2}),
+        Example({"squeeze": 3, "act": "silu", "gate": "hardsigmoid"}, size=(3, 2, 2)),
+    ),
+    view=View(
+        "squeeze-and-excitation: global pool, FC C_in -> C_se, act, FC C_se -> C_in, gate, scale",
+        "H, W: the size of the tensor rescaled",
+        lambda S, c: ({"squeeze": S.C_se}, [feature_map(S)], feature_map(S)),
+    ),
+)
 def _squeeze_excite(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Squeeze-and-excitation with `squeeze` hidden channels (FCs written as 1x1 convs)."""
     return [("squeeze_excite", squeeze_excite_cost(out, attrs["squeeze"]))]

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost
-from sepcalc.formulas.base import Attrs, Parts, Shape, ShapeError, numel, register
+from sepcalc.formulas.base import (
+    Attr,
+    Attrs,
+    Example,
+    Parts,
+    Shape,
+    ShapeError,
+    declare,
+    numel,
+)
+from sepcalc.formulas.torchplan import call
+from sepcalc.formulas.view import View, feature_map
 
 
 def add_cost(n_inputs: int, out: Shape) -> Cost:
@@ -13,14 +24,31 @@ def add_cost(n_inputs: int, out: Shape) -> Cost:
     return Cost(elem_ops=(n_inputs - 1) * numel(out), activations=numel(out))
 
 
+def _shapes(inputs: Sequence[Shape]) -> str:
+    return ", ".join(str(list(s)) for s in inputs)
+
+
 def _infer_add(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if any(s != inputs[0] for s in inputs[1:]):
-        shapes = ", ".join(str(list(s)) for s in inputs)
-        raise ShapeError(f"cannot add tensors of different shapes: {shapes}")
+        raise ShapeError(f"cannot add tensors of different shapes: {_shapes(inputs)}", "inputs")
     return inputs[0]
 
 
-@register("add", infer=_infer_add, arity=None, buckets=("add",))
+@declare(
+    "add",
+    attrs=(),
+    infer=_infer_add,
+    buckets=("add",),
+    torch=lambda layer: call("Add"),
+    flops="n - 1 per output element for an n-way add",
+    examples=(Example({"inputs": ["input", "input"]}), Example({"inputs": ["input"] * 3})),
+    view=View(
+        "residual add of two tensors of C_in channels",
+        "H, W: the size of the tensors added",
+        lambda S, c: ({}, [feature_map(S), feature_map(S)], feature_map(S)),
+    ),
+    arity=None,
+)
 def _add(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Residual (element-wise) add of two or more equal shapes."""
     return [("add", add_cost(len(inputs), out))]
@@ -28,12 +56,22 @@ def _add(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 def _infer_concat(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if any(s[1:] != inputs[0][1:] for s in inputs[1:]):
-        shapes = ", ".join(str(list(s)) for s in inputs)
-        raise ShapeError(f"cannot concatenate channels of different spatial sizes: {shapes}")
+        raise ShapeError(
+            f"cannot concatenate channels of different spatial sizes: {_shapes(inputs)}", "inputs"
+        )
     return (sum(s[0] for s in inputs), *inputs[0][1:])
 
 
-@register("concat", infer=_infer_concat, arity=None, buckets=("concat",))
+@declare(
+    "concat",
+    attrs=(),
+    infer=_infer_concat,
+    buckets=("concat",),
+    torch=lambda layer: call("Concat"),
+    flops="0 (a copy)",
+    examples=(Example({"inputs": ["input", "input"]}),),
+    arity=None,
+)
 def _concat(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel concatenation: a copy, no arithmetic."""
     return [("concat", Cost(activations=numel(out)))]
@@ -41,11 +79,21 @@ def _concat(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 def _infer_shuffle(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if inputs[0][0] % attrs["groups"]:
-        raise ShapeError(f"groups={attrs['groups']} must divide the {inputs[0][0]} channels")
+        raise ShapeError(
+            f"groups={attrs['groups']} must divide the {inputs[0][0]} channels", "groups"
+        )
     return inputs[0]
 
 
-@register("channel_shuffle", infer=_infer_shuffle, buckets=("channel_shuffle",))
+@declare(
+    "channel_shuffle",
+    attrs=(Attr("groups", "int", "groups whose channels are interleaved"),),
+    infer=_infer_shuffle,
+    buckets=("channel_shuffle",),
+    torch=lambda layer: call("ChannelShuffle", layer.attrs["groups"]),
+    flops="0 (a permutation)",
+    examples=(Example({"groups": 2}), Example({"groups": 3}, channels=6, size=(4,))),
+)
 def _shuffle(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel shuffle (ShuffleNet): a permutation, no arithmetic."""
     return [("channel_shuffle", Cost(activations=numel(out)))]
@@ -56,12 +104,24 @@ def _infer_slice(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if not start < stop <= c:
         raise ShapeError(
             f"channels {start}:{stop} are not a non-empty range of the {c} input channels "
-            "(need 0 <= start < stop <= channels)"
+            "(need 0 <= start < stop <= channels)",
+            "stop",
         )
     return (stop - start, *size)
 
 
-@register("slice", infer=_infer_slice, buckets=("slice",))
+@declare(
+    "slice",
+    attrs=(
+        Attr("start", "int", "first channel taken", 0, low=0),
+        Attr("stop", "int", "channels start..stop-1 are taken (torch's x[:, start:stop])"),
+    ),
+    infer=_infer_slice,
+    buckets=("slice",),
+    torch=lambda layer: call("Slice", layer.attrs["start"], layer.attrs["stop"]),
+    flops="0 (a view)",
+    examples=(Example({"start": 0, "stop": 4}), Example({"start": 4, "stop": 8})),
+)
 def _slice(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel slice start:stop (ShuffleNetV2's channel split): a view, no cost."""
     return [("slice", Cost())]

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost, Num
-from sepcalc.formulas.base import Attrs, Parts, Shape, numel, register, same_shape
+from sepcalc.formulas.base import (
+    Attr,
+    Attrs,
+    Example,
+    Layer,
+    Parts,
+    Shape,
+    declare,
+    numel,
+    same_shape,
+)
+from sepcalc.formulas.torchplan import Call, call, dims, nd
+from sepcalc.formulas.view import View, feature_map
 
 
 def batchnorm_cost(shape: Shape, affine: bool = True) -> Cost:
@@ -17,7 +29,25 @@ def batchnorm_cost(shape: Shape, affine: bool = True) -> Cost:
     return Cost(norm=2 * shape[0] * int(affine), norm_ops=n * (1 + int(affine)), activations=n)
 
 
-@register("batchnorm", infer=same_shape, buckets=("batchnorm",))
+def _torch_batchnorm(layer: Layer) -> Call:
+    n = max(dims(layer), 1)
+    return call(nd(layer, "BatchNorm", n), layer.output_shape[0], affine=layer.attrs["affine"])
+
+
+@declare(
+    "batchnorm",
+    attrs=(Attr("affine", "bool", "learned scale and shift (gamma, beta)", True),),
+    infer=same_shape,
+    buckets=("batchnorm",),
+    torch=_torch_batchnorm,
+    flops="2 per element (scale and shift at inference); 1 if not affine",
+    examples=(Example({}), Example({"affine": False}, size=(5,))),
+    view=View(
+        "BatchNorm at inference (affine) on C_in channels",
+        "H, W: the size of the tensor normalized",
+        lambda S, c: ({"affine": True}, [feature_map(S)], feature_map(S)),
+    ),
+)
 def _batchnorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """BatchNorm (inference): 2*C parameters, 2 FLOPs per element."""
-    return [("batchnorm", batchnorm_cost(out, attrs.get("affine", True)))]
+    return [("batchnorm", batchnorm_cost(out, attrs["affine"]))]

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from sepcalc.cost import Cost
-from sepcalc.formulas.base import Attrs, Parts, Shape, ShapeError, numel, prod, register
-from sepcalc.formulas.conv import spatial_out
+from sepcalc.formulas.base import (
+    REQUIRED,
+    Attr,
+    Attrs,
+    Example,
+    Layer,
+    Parts,
+    Shape,
+    declare,
+    numel,
+    prod,
+    spatial,
+)
+from sepcalc.formulas.conv import spatial_out, window_attrs
+from sepcalc.formulas.torchplan import Call, Unsupported, call, dims, nd, pad_call, sequential
+from sepcalc.formulas.torchplan import window_padding as torch_window_padding
+from sepcalc.formulas.view import View
 
 
 def pool_cost(kernel: Sequence[int], out: Shape) -> Cost:
@@ -23,19 +39,107 @@ def _infer_pool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0], *spatial_out(attrs, inputs[0]))
 
 
-@register("maxpool", "avgpool", infer=_infer_pool, buckets=("pool",))
+def _torch_pool(layer: Layer) -> Call:
+    a, n = layer.attrs, dims(layer)
+    kernel, stride, dilation = tuple(a["kernel"]), tuple(a["stride"]), tuple(a["dilation"])
+    pad, padding = torch_window_padding(layer, kernel, stride, dilation)
+    # 'same' fixes the output size (ceil(n / s)) with floor rounding; ceil_mode is moot there.
+    ceil_mode = a["ceil_mode"] and a["padding"] != "same"
+    # Torch pools take at most half the kernel as padding; pad explicitly beyond that.
+    if pad is None and any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
+        if ceil_mode:
+            raise Unsupported(
+                f"layer '{layer.name}' ({layer.kind}): torch pools take at most half the kernel "
+                f"as padding, and padding {list(padding)} cannot move out with ceil_mode"
+            )
+        pad = tuple(p for q in reversed(padding) for p in (q, q))
+        padding = (0,) * n
+    if layer.kind == "maxpool":
+        module = call(
+            nd(layer, "MaxPool"),
+            kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            ceil_mode=ceil_mode,
+        )
+        return sequential(pad_call(layer, pad, -math.inf), module)
+    if set(dilation) != {1}:
+        raise Unsupported(
+            f"layer '{layer.name}' (avgpool): torch's average pooling has no dilation"
+        )
+    module = call(nd(layer, "AvgPool"), kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    return sequential(pad_call(layer, pad), module)
+
+
+POOL_STRIDE = Attr(
+    "stride", "per_dim", "step per spatial dimension (default: the kernel)", None,
+    default_from="kernel",
+)  # fmt: skip
+
+
+def _pool_view(kind: str) -> View:
+    return View(
+        f"{kind[:3]} pooling, k x k window, C_in channels",
+        "H, W: output height and width (any stride or padding)",
+        lambda S, c: (
+            {
+                "kernel": (S.k, S.k),
+                "stride": (S.k, S.k),
+                "padding": (0, 0),
+                "dilation": (1, 1),
+                "ceil_mode": False,
+            },
+            [(S.C_in, S.k * S.H, S.k * S.W)],
+            (S.C_in, S.H, S.W),
+        ),
+    )
+
+
+@declare(
+    "maxpool",
+    "avgpool",
+    attrs=(
+        *(a if a.name != "stride" else POOL_STRIDE for a in window_attrs(REQUIRED, padding=0)),
+        Attr("ceil_mode", "bool", "round the output size up, as torch's ceil_mode", False),
+    ),
+    infer=_infer_pool,
+    buckets=("pool",),
+    torch=_torch_pool,
+    flops="1 per window element per output element (prod(kernel) * outputs)",
+    examples=(
+        Example({"kernel": 2}),
+        Example({"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True}, size=(9, 8)),
+    ),
+    view=_pool_view,
+)
 def _pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Max/average pooling: k*k ops per output element."""
     return [("pool", pool_cost(attrs["kernel"], out))]
 
 
 def _infer_global(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    if len(inputs[0]) < 2:
-        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(inputs[0])}")
-    return (inputs[0][0], *(1 for _ in inputs[0][1:]))
+    return (inputs[0][0], *(1 for _ in spatial(inputs[0])))
 
 
-@register("global_avg_pool", infer=_infer_global, buckets=("pool",))
+def _torch_global(layer: Layer) -> Call:
+    return call(nd(layer, "AdaptiveAvgPool"), 1)
+
+
+@declare(
+    "global_avg_pool",
+    attrs=(),
+    infer=_infer_global,
+    buckets=("pool",),
+    torch=_torch_global,
+    flops="1 per input element (the divide is not counted)",
+    examples=(Example({}), Example({}, size=(4, 3, 2))),
+    view=View(
+        "global average pooling to 1 x 1, C_in channels",
+        "H, W: INPUT height and width (the output is 1 x 1)",
+        lambda S, c: ({}, [(S.C_in, S.H, S.W)], (S.C_in, 1, 1)),
+    ),
+)
 def _global_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Global average pooling to 1 x 1: one op per input element."""
     return [("pool", global_pool_cost(inputs[0]))]
@@ -51,12 +155,30 @@ def adaptive_pool_cost(inp: Shape, out: Shape) -> Cost:
 
 
 def _infer_adaptive(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    if len(inputs[0]) < 2:
-        raise ShapeError(f"needs an input with spatial dimensions, got shape {list(inputs[0])}")
+    spatial(inputs[0])
     return (inputs[0][0], *attrs["size"])
 
 
-@register("adaptive_avg_pool", infer=_infer_adaptive, buckets=("pool",))
+def _torch_adaptive(layer: Layer) -> Call:
+    return call(nd(layer, "AdaptiveAvgPool"), tuple(layer.attrs["size"]))
+
+
+@declare(
+    "adaptive_avg_pool",
+    attrs=(Attr("size", "per_dim", "output spatial size (torch's output_size)"),),
+    infer=_infer_adaptive,
+    buckets=("pool",),
+    torch=_torch_adaptive,
+    flops="1 per input element",
+    examples=(Example({"size": 2}), Example({"size": [3, 1]}, size=(6, 5))),
+    view=View(
+        "adaptive average pooling to any output size, C_in channels",
+        "H, W: INPUT height and width (one add per input element whatever the output size; "
+        "exact when the output size divides the input size)",
+        # The output size changes only the activations, which no formula shows.
+        lambda S, c: ({"size": (1, 1)}, [(S.C_in, S.H, S.W)], (S.C_in, 1, 1)),
+    ),
+)
 def _adaptive_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Adaptive average pooling to a given output size: one op per input element."""
     return [("pool", adaptive_pool_cost(inputs[0], out))]

@@ -6,6 +6,7 @@ are evaluated later, when the graph is built with the spec's vars.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
@@ -19,19 +20,15 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     Tag,
+    create_model,
 )
 
-from sepcalc.formulas.activation import ACTIVATIONS
+from sepcalc.formulas import REGISTRY, Attr, LayerKind
 
 IntExpr = StrictInt | StrictStr
 NumExpr = StrictInt | StrictFloat | StrictStr
 PerDim = IntExpr | list[IntExpr]
 BoolExpr = StrictBool | StrictStr
-if TYPE_CHECKING:
-    Activation = str
-else:
-    Activation = Literal[ACTIVATIONS]
-Norm = Literal["batchnorm"]
 
 
 class Strict(BaseModel):
@@ -53,131 +50,6 @@ class LayerBase(Strict):
     """Keep this layer only where the expression is true (e.g. a residual add)."""
 
 
-class FusedNormAct(Strict):
-    norm: Norm | None = None
-    act: Activation | None = None
-
-
-class Conv(LayerBase, FusedNormAct):
-    kind: Literal["conv"]
-    out: IntExpr
-    kernel: PerDim
-    stride: PerDim = 1
-    padding: PerDim = "same"
-    dilation: PerDim = 1
-    groups: IntExpr = 1
-    bias: BoolExpr = False
-
-
-class Depthwise(LayerBase, FusedNormAct):
-    kind: Literal["depthwise"]
-    kernel: PerDim = 3
-    stride: PerDim = 1
-    padding: PerDim = "same"
-    dilation: PerDim = 1
-    multiplier: IntExpr = 1
-    bias: BoolExpr = False
-
-
-class Pointwise(LayerBase, FusedNormAct):
-    kind: Literal["pointwise"]
-    out: IntExpr
-    stride: PerDim = 1
-    groups: IntExpr = 1
-    bias: BoolExpr = False
-
-
-class Separable(LayerBase, FusedNormAct):
-    kind: Literal["separable"]
-    out: IntExpr
-    kernel: PerDim = 3
-    stride: PerDim = 1
-    padding: PerDim = "same"
-    dilation: PerDim = 1
-    multiplier: IntExpr = 1
-    bias: BoolExpr = False
-    mid_norm: Norm | None = None
-    mid_act: Activation | None = None
-
-
-class Linear(LayerBase, FusedNormAct):
-    kind: Literal["linear"]
-    out: IntExpr
-    bias: BoolExpr = True
-
-
-class BatchNorm(LayerBase):
-    kind: Literal["batchnorm"]
-    affine: BoolExpr = True
-
-
-class ActivationLayer(LayerBase):
-    kind: Activation
-
-
-class Pool(LayerBase):
-    kind: Literal["maxpool", "avgpool"]
-    kernel: PerDim
-    stride: PerDim | None = None
-    """Default: the kernel size."""
-    padding: PerDim = 0
-    dilation: PerDim = 1
-    ceil_mode: BoolExpr = False
-
-
-class GlobalAvgPool(LayerBase):
-    kind: Literal["global_avg_pool"]
-
-
-class AdaptiveAvgPool(LayerBase):
-    kind: Literal["adaptive_avg_pool"]
-    size: PerDim
-    """Output spatial size (torch AdaptiveAvgPool's output_size)."""
-
-
-class Flatten(LayerBase):
-    kind: Literal["flatten"]
-
-
-class Dropout(LayerBase):
-    kind: Literal["dropout"]
-    p: NumExpr = 0.5
-
-
-class Add(LayerBase):
-    kind: Literal["add"]
-
-
-class Concat(LayerBase):
-    kind: Literal["concat"]
-
-
-class ChannelShuffle(LayerBase):
-    kind: Literal["channel_shuffle"]
-    groups: IntExpr
-
-
-class Slice(LayerBase):
-    kind: Literal["slice"]
-    start: IntExpr = 0
-    stop: IntExpr
-    """Channels start..stop-1 of the input (a view, as torch's x[:, start:stop])."""
-
-
-class Upsample(LayerBase):
-    kind: Literal["upsample"]
-    scale: PerDim = 2
-    mode: Literal["nearest", "linear", "bilinear", "trilinear"] = "nearest"
-
-
-class SqueezeExcite(LayerBase):
-    kind: Literal["squeeze_excite"]
-    squeeze: IntExpr
-    """Hidden channels of the bottleneck (e.g. make_divisible(C // 4, 8))."""
-    act: Activation = "relu"
-    gate: Activation = "sigmoid"
-
-
 class BlockCall(LayerBase):
     """``{block: name, arg: value, ...}``: the block's layers with its params bound."""
 
@@ -185,26 +57,37 @@ class BlockCall(LayerBase):
     block: StrictStr
 
 
-LAYER_MODELS: tuple[type[LayerBase], ...] = (
-    Conv,
-    Depthwise,
-    Pointwise,
-    Separable,
-    Linear,
-    BatchNorm,
-    ActivationLayer,
-    Pool,
-    GlobalAvgPool,
-    AdaptiveAvgPool,
-    Flatten,
-    Dropout,
-    Add,
-    Concat,
-    ChannelShuffle,
-    Slice,
-    Upsample,
-    SqueezeExcite,
-)
+def _annotation(attr: Attr) -> Any:
+    if attr.type == "choice":
+        choice: Any = Literal[attr.choices]
+        return choice | None if attr.default is None else choice
+    annotation = _TYPES[attr.type]
+    return annotation | None if attr.default is None else annotation
+
+
+_TYPES: dict[str, Any] = {"int": IntExpr, "per_dim": PerDim, "bool": BoolExpr, "number": NumExpr}
+
+
+def _layer_model(kinds: Sequence[LayerKind]) -> type[LayerBase]:
+    """The spec model of the kinds of one declaration (they share their attributes)."""
+    fields: dict[str, Any] = {"kind": (Literal[tuple(k.name for k in kinds)], ...)}
+    for attr in kinds[0].attrs:
+        default = ... if attr.required else attr.default
+        fields[attr.name] = (_annotation(attr), Field(default, description=attr.doc))
+    name = "".join(part.title() for part in kinds[0].name.split("_")) + "Layer"
+    model: type[LayerBase] = create_model(name, __base__=LayerBase, **fields)
+    return model
+
+
+def _declarations() -> list[list[LayerKind]]:
+    """The declared kinds, grouped by declaration (kinds that share a formula)."""
+    groups: dict[object, list[LayerKind]] = {}
+    for kind in REGISTRY.values():
+        groups.setdefault(kind.cost, []).append(kind)
+    return list(groups.values())
+
+
+LAYER_MODELS: tuple[type[LayerBase], ...] = tuple(_layer_model(g) for g in _declarations())
 MODEL_OF_KIND: dict[str, type[LayerBase]] = {
     kind: model
     for model in LAYER_MODELS
