@@ -22,6 +22,7 @@ from typing import Any, cast
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from sepcalc import symbols
 from sepcalc.conventions import Convention
 from sepcalc.cost import Cost
 from sepcalc.errors import SepcalcError, did_you_mean
@@ -36,10 +37,11 @@ from sepcalc.expr import (
     reduce,
 )
 from sepcalc.formulas import REGISTRY, Shape
-from sepcalc.formulas.activation import ACTIVATIONS
+from sepcalc.formulas.view import Count as Count
+from sepcalc.formulas.view import View
 from sepcalc.graph import Graph, build_graph
 from sepcalc.spec.loader import LoadedSpec
-from sepcalc.symbols import LAYER_SYMBOLS, C_in, C_out, C_se, H, W, k, m, var_symbol
+from sepcalc.symbols import LAYER_SYMBOLS, var_symbol
 
 METRICS = ("params", "macs", "flops")
 
@@ -58,10 +60,6 @@ SYMBOL_MEANINGS: dict[str, str] = {
 }
 """What each layer symbol means; every one is a positive integer."""
 
-OUTPUT_SIZE = (
-    "H, W: output height and width (stride 1, 'same' padding, so also the input's: the "
-    "MobileNet paper's D_F)"
-)
 RELAXATION = (
     "continuous relaxation (MobileNet eqs. 6-7): int(), round(), floor(), ceil() and "
     "make_divisible() are the identity, // is exact division and % is 0"
@@ -69,21 +67,6 @@ RELAXATION = (
 
 
 # --- one layer kind --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Count:
-    """What a layer view counts besides the layer's own weights and MACs."""
-
-    bias: bool = False
-    """A bias on every conv/linear stage: + C params, + 1 bias add per output element."""
-    norm: bool = False
-    """BatchNorm after every conv/linear stage: + 2*C params, + 2 ops per element."""
-    act: bool = False
-    """An activation after every conv/linear stage: + 1 op per element, no params."""
-
-    def names(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
 
 
 def parse_count(text: str) -> Count:
@@ -101,133 +84,32 @@ def parse_count(text: str) -> Count:
 
 @dataclass(frozen=True)
 class LayerView:
-    """How one registered kind is costed in symbols: its attrs, input shapes and output shape."""
+    """How one declared kind is costed in symbols (its declaration's :class:`View`)."""
 
     kind: str
-    summary: str
-    sizes: str
-    build: Callable[[Count], tuple[dict[str, Any], list[Shape], Shape]]
-    countable: bool = False
-    """Whether --count (bias, norm, act) applies."""
+    declared: View
+
+    @property
+    def summary(self) -> str:
+        return self.declared.summary
+
+    @property
+    def sizes(self) -> str:
+        return self.declared.sizes
+
+    @property
+    def countable(self) -> bool:
+        """Whether a :class:`Count` (bias, norm, act) applies."""
+        return self.declared.countable
+
+    def build(self, count: Count) -> tuple[dict[str, Any], list[Shape], Shape]:
+        """The attributes, input shapes and output shape of the layer, in symbols."""
+        return self.declared.build(symbols, count)
 
 
-def _conv_attrs(count: Count, **extra: Any) -> dict[str, Any]:
-    return {
-        "kernel": (k, k),
-        "stride": (1, 1),
-        "padding": "same",
-        "dilation": (1, 1),
-        "groups": 1,
-        "multiplier": 1,
-        "bias": count.bias,
-        "norm": "batchnorm" if count.norm else None,
-        "act": "relu" if count.act else None,
-        **extra,
-    }
-
-
-_MAP = (C_in, H, W)
-_VIEWS: list[LayerView] = [
-    LayerView(
-        "conv",
-        "standard k x k convolution, C_in -> C_out",
-        OUTPUT_SIZE,
-        lambda c: (_conv_attrs(c, out=C_out), [_MAP], (C_out, H, W)),
-        countable=True,
-    ),
-    LayerView(
-        "depthwise",
-        "depthwise k x k convolution: m filters per input channel, C_in -> m*C_in",
-        OUTPUT_SIZE,
-        lambda c: (_conv_attrs(c, multiplier=m), [_MAP], (m * C_in, H, W)),
-        countable=True,
-    ),
-    LayerView(
-        "pointwise",
-        "pointwise 1 x 1 convolution, C_in -> C_out",
-        OUTPUT_SIZE,
-        lambda c: (_conv_attrs(c, out=C_out, kernel=(1, 1)), [_MAP], (C_out, H, W)),
-        countable=True,
-    ),
-    LayerView(
-        "separable",
-        "depthwise separable convolution: k x k depthwise then 1 x 1 pointwise, C_in -> C_out "
-        "(MobileNet; with --count: norm and act after both stages, the bias on the pointwise)",
-        OUTPUT_SIZE,
-        lambda c: (
-            _conv_attrs(
-                c, out=C_out, mid_norm=_conv_attrs(c)["norm"], mid_act=_conv_attrs(c)["act"]
-            ),
-            [_MAP],
-            (C_out, H, W),
-        ),
-        countable=True,
-    ),
-    LayerView(
-        "linear",
-        "fully connected layer, C_in -> C_out features",
-        "no spatial size",
-        lambda c: (_conv_attrs(c, out=C_out), [(C_in,)], (C_out,)),
-        countable=True,
-    ),
-    LayerView(
-        "batchnorm",
-        "BatchNorm at inference (affine) on C_in channels",
-        "H, W: the size of the tensor normalized",
-        lambda c: ({"affine": True}, [_MAP], _MAP),
-    ),
-    *(
-        LayerView(
-            act,
-            f"{act} activation on C_in channels",
-            "H, W: the size of the tensor activated",
-            lambda c: ({}, [_MAP], _MAP),
-        )
-        for act in ACTIVATIONS
-    ),
-    *(
-        LayerView(
-            pool,
-            f"{pool[:3]} pooling, k x k window, C_in channels",
-            "H, W: output height and width (any stride or padding)",
-            lambda c: (_conv_attrs(c, stride=(k, k), padding=(0, 0)), [_MAP], _MAP),
-        )
-        for pool in ("maxpool", "avgpool")
-    ),
-    LayerView(
-        "global_avg_pool",
-        "global average pooling to 1 x 1, C_in channels",
-        "H, W: INPUT height and width (the output is 1 x 1)",
-        lambda c: ({}, [_MAP], (C_in, 1, 1)),
-    ),
-    LayerView(
-        "adaptive_avg_pool",
-        "adaptive average pooling to any output size, C_in channels",
-        "H, W: INPUT height and width (one add per input element whatever the output size; "
-        "exact when the output size divides the input size)",
-        # The output size changes only the activations, which no formula shows.
-        lambda c: ({"size": (1, 1)}, [_MAP], (C_in, 1, 1)),
-    ),
-    LayerView(
-        "squeeze_excite",
-        "squeeze-and-excitation: global pool, FC C_in -> C_se, act, FC C_se -> C_in, gate, scale",
-        "H, W: the size of the tensor rescaled",
-        lambda c: ({"squeeze": C_se}, [_MAP], _MAP),
-    ),
-    LayerView(
-        "add",
-        "residual add of two tensors of C_in channels",
-        "H, W: the size of the tensors added",
-        lambda c: ({}, [_MAP, _MAP], _MAP),
-    ),
-    LayerView(
-        "upsample",
-        "bilinear upsampling of C_in channels (nearest costs no arithmetic)",
-        "H, W: output height and width",
-        lambda c: ({"mode": "bilinear", "scale": (2, 2)}, [_MAP], _MAP),
-    ),
-]
-VIEWS: dict[str, LayerView] = {v.kind: v for v in _VIEWS if v.kind in REGISTRY}
+VIEWS: dict[str, LayerView] = {
+    name: LayerView(name, kind.view) for name, kind in REGISTRY.items() if kind.view is not None
+}
 """Every layer kind with a closed form. Kinds without one (flatten, dropout, concat, ...) move
 or copy tensors but have no parameters and no arithmetic."""
 
