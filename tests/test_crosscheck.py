@@ -221,14 +221,15 @@ def test_exported_module_escapes_hostile_network_and_layer_names(
 
 
 def test_render_module_refuses_what_is_not_an_identifier_or_a_literal() -> None:
-    from sepcalc.crosscheck.build import Call, LayerPlan, Plan
     from sepcalc.crosscheck.export import literal
+    from sepcalc.crosscheck.plan import LayerPlan, ModulePlan
+    from sepcalc.formulas.torchplan import Call
 
     bad_attr = LayerPlan("n", "relu", "a; print(1)", Call("ReLU"), ("x",))
     with pytest.raises(ValueError, match="not a Python identifier: 'a; print\\(1\\)'"):
-        render_module(Plan("Net", (3, 8, 8), (bad_attr,)), "spec.yaml")
+        render_module(ModulePlan("Net", (3, 8, 8), (bad_attr,)), "spec.yaml")
     with pytest.raises(ValueError, match="not a Python identifier: 'class'"):
-        render_module(Plan("class", (3, 8, 8)), "spec.yaml")
+        render_module(ModulePlan("class", (3, 8, 8)), "spec.yaml")
     with pytest.raises(TypeError, match="cannot write a object as a Python literal"):
         literal(object())
     assert literal(float("nan")) == 'float("nan")'

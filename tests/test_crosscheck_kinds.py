@@ -1,8 +1,9 @@
-"""Every layer kind against fvcore and torch's FlopCounterMode on small random layers.
+"""Every layer kind against fvcore and torch's FlopCounterMode.
 
-Each case is a one-layer spec (1-D, 2-D or 3-D; groups, dilation, stride, padding drawn at
-random) built as a torch module; sepcalc's FLOPs under the matching preset, its parameters and
-its output shape must equal what each tool counts on that module, layer by layer.
+Every kind's declared examples, and for the kinds below small random layers (1-D, 2-D or 3-D;
+groups, dilation, stride, padding drawn at random), are built as torch modules; sepcalc's FLOPs
+under the matching preset, its parameters and its output shape must equal what each tool counts
+on that module, layer by layer.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 
 from sepcalc.analysis import analyze
-from sepcalc.crosscheck.build import ACT_CLASSES, MAPPINGS
 from sepcalc.crosscheck.compare import TOOL_CONVENTIONS, ToolCheck, compare
 from sepcalc.crosscheck.count import COUNTERS
-from sepcalc.formulas import REGISTRY
+from sepcalc.formulas.base import Example
+from sepcalc.formulas.torchplan import ACT_CLASSES
 from sepcalc.graph import Graph, build_graph
 from sepcalc.spec import LoadedSpec, parse_yaml, validate
+from tests.kinds import EXAMPLE_IDS, EXAMPLES, example_graph
 
 pytestmark = pytest.mark.torch
 
@@ -280,21 +282,6 @@ CASES: dict[str, Callable[[], st.SearchStrategy[Spec]]] = {
     "upsample": upsample,
     "squeeze_excite": squeeze_excite,
 }
-COVERS = {
-    "activation": set(ACT_CLASSES),
-    "pool": {"maxpool", "avgpool"},
-    "merge": {"add", "concat"},
-}
-"""Cases that draw one of several kinds; every other case is named after its kind."""
-
-
-def covered() -> set[str]:
-    return set().union(*(COVERS.get(case, {case}) for case in CASES))
-
-
-def test_every_registered_kind_has_a_torch_mapping_and_a_case() -> None:
-    assert set(REGISTRY) - set(MAPPINGS) == set(), "add the kind to crosscheck/build.py MAPPINGS"
-    assert set(REGISTRY) - covered() == set(), "add a strategy for the kind to CASES here"
 
 
 def explain(check: ToolCheck) -> str:
@@ -311,9 +298,17 @@ def explain(check: ToolCheck) -> str:
 @given(data=st.data())
 def test_kind_matches_fvcore_and_torch(case: str, data: st.DataObject) -> None:
     spec = data.draw(CASES[case](), label="spec")
-    graph = graph_of(spec)
+    _agrees_with_both_tools(graph_of(spec), spec["layers"])
+
+
+def _agrees_with_both_tools(graph: Graph, what: object) -> None:
     for tool, count in COUNTERS.items():
         check = compare(analyze(graph, TOOL_CONVENTIONS[tool]), count(graph))
-        assert check.agrees, f"{tool} differs on {spec['layers']}:\n{explain(check)}"
+        assert check.agrees, f"{tool} differs on {what}:\n{explain(check)}"
         assert check.flops == check.tool_flops
         assert check.unattributed == 0
+
+
+@pytest.mark.parametrize(("kind", "index", "example"), EXAMPLES, ids=EXAMPLE_IDS)
+def test_declared_example_matches_fvcore_and_torch(kind: str, index: int, example: Example) -> None:
+    _agrees_with_both_tools(example_graph(example), example.layer)

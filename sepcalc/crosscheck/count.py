@@ -17,8 +17,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from sepcalc.crosscheck.build import Plan, build_module
+from sepcalc.crosscheck.build import build_module
 from sepcalc.crosscheck.compare import ToolCount
+from sepcalc.crosscheck.plan import ModulePlan
 from sepcalc.errors import SepcalcError
 from sepcalc.graph import Graph
 
@@ -76,7 +77,7 @@ def _params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _input(plan: Plan, device: str) -> torch.Tensor:
+def _input(plan: ModulePlan, device: str) -> torch.Tensor:
     return torch.zeros(1, *plan.input_shape, device=device)
 
 

@@ -12,8 +12,9 @@ import math
 from typing import Any
 
 from sepcalc import __version__
-from sepcalc.crosscheck.build import INPUT_VAR, Call, Plan
 from sepcalc.crosscheck.layers import CUSTOM
+from sepcalc.crosscheck.plan import INPUT_VAR, ModulePlan
+from sepcalc.formulas.torchplan import Call
 
 INDENT = "    "
 
@@ -47,8 +48,8 @@ def docstring_text(text: str) -> str:
     return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
 
 
-def identifier(name: str) -> str:
-    """``name`` if it is a plain Python identifier (as :func:`.build.plan` makes them)."""
+def checked_identifier(name: str) -> str:
+    """``name`` if it is a plain Python identifier (as :func:`.plan.attribute_name` makes them)."""
     if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
         raise ValueError(f"not a Python identifier: {name!r}")
     return name
@@ -63,32 +64,26 @@ def _is_default(cls: str, name: str, value: Any) -> bool:
 
 def render_call(c: Call, depth: int = 0) -> str:
     """``nn.Conv2d(3, 32, (3, 3), stride=(2, 2), bias=False)``; a Sequential one call a line."""
-    prefix = "" if identifier(c.cls) in CUSTOM else "nn."
+    prefix = "" if checked_identifier(c.cls) in CUSTOM else "nn."
     if c.cls == "Sequential":
         inner = INDENT * (depth + 1)
         lines = [f"{inner}{render_call(a, depth + 1)}," for a in c.args]
         return "nn.Sequential(\n" + "\n".join(lines) + f"\n{INDENT * depth})"
     args = [render_call(a, depth) if isinstance(a, Call) else literal(a) for a in c.args]
-    args += [f"{identifier(k)}={literal(v)}" for k, v in c.kwargs if not _is_default(c.cls, k, v)]
+    args += [
+        f"{checked_identifier(k)}={literal(v)}" for k, v in c.kwargs if not _is_default(c.cls, k, v)
+    ]
     return f"{prefix}{c.cls}({', '.join(args)})"
 
 
-def _used(c: Call) -> set[str]:
-    found = {c.cls} & set(CUSTOM)
-    for a in c.args:
-        if isinstance(a, Call):
-            found |= _used(a)
-    return found
-
-
-def render_module(plan: Plan, source: str) -> str:
+def render_module(plan: ModulePlan, source: str) -> str:
     """A complete Python file defining ``class <plan.name>(nn.Module)``.
 
     Every string that comes from the spec is checked or escaped on its way in: the class and
     attribute names must be identifiers, constructor arguments literals, and ``source`` (the
     spec's file name) is escaped for the docstring.
     """
-    class_name = identifier(plan.name)
+    class_name = checked_identifier(plan.name)
     shape = ", ".join(str(int(n)) for n in plan.input_shape)
     lines = [
         f'"""{class_name} as a plain torch.nn.Module.',
@@ -102,14 +97,15 @@ def render_module(plan: Plan, source: str) -> str:
         f"INPUT_SHAPE = {literal(plan.input_shape)}",
         '"""One sample\'s (channels, *spatial) size."""',
     ]
-    used = set().union(*(_used(layer.module) for layer in plan.layers)) if plan.layers else set()
+    used = set(CUSTOM) & {cls for layer in plan.layers for cls in layer.module.classes()}
     for name in sorted(used):
         lines += ["", "", inspect.getsource(CUSTOM[name]).rstrip()]
     body = [
-        f"self.{identifier(layer.attr)} = {render_call(layer.module, 2)}" for layer in plan.layers
+        f"self.{checked_identifier(layer.attr)} = {render_call(layer.module, 2)}"
+        for layer in plan.layers
     ]
     forward = [
-        f"{layer.attr} = self.{layer.attr}({', '.join(map(identifier, layer.inputs))})"
+        f"{layer.attr} = self.{layer.attr}({', '.join(map(checked_identifier, layer.inputs))})"
         for layer in plan.layers
     ]
     lines += [
@@ -122,7 +118,7 @@ def render_module(plan: Plan, source: str) -> str:
         "",
         f"{INDENT}def forward(self, {INPUT_VAR}: torch.Tensor) -> torch.Tensor:",
         *(f"{INDENT * 2}{line}" for line in forward),
-        f"{INDENT * 2}return {identifier(plan.output)}",
+        f"{INDENT * 2}return {checked_identifier(plan.output)}",
         "",
         "",
         'if __name__ == "__main__":',
