@@ -26,6 +26,11 @@ class Convention:
     per_upsample: int = 1
     per_nearest: int = 0
 
+    def weight(self, operation: str) -> int:
+        """The FLOPs of one operation of a :data:`~sepcalc.cost.OPERATIONS` count."""
+        weight: int = getattr(self, WEIGHTS[operation])
+        return weight
+
     def flops(self, cost: Cost) -> Num:
         return (
             self.per_mac * cost.macs
@@ -39,6 +44,19 @@ class Convention:
             + self.per_nearest * cost.nearest_ops
         )
 
+
+WEIGHTS = {
+    "macs": "per_mac",
+    "bias_ops": "per_bias",
+    "norm_ops": "per_norm",
+    "act_ops": "per_act",
+    "pool_ops": "per_pool",
+    "gpool_ops": "per_gpool",
+    "elem_ops": "per_elem",
+    "upsample_ops": "per_upsample",
+    "nearest_ops": "per_nearest",
+}
+"""Each operation count of a cost and the convention field that weighs it."""
 
 DEFAULT = Convention(
     "default",

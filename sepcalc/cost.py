@@ -60,3 +60,19 @@ class Cost(NamedTuple):
     def without_activations(self) -> Cost:
         """The same cost with no tensor of its own (for a norm or activation fused in place)."""
         return self._replace(activations=0)
+
+
+OPERATIONS: dict[str, str] = {
+    "macs": "multiply-accumulate (conv, linear)",
+    "bias_ops": "bias add: 1 per output element of a biased layer",
+    "norm_ops": "normalization at inference: 2 per element (scale and shift), 1 if not affine",
+    "act_ops": "activation: 1 function evaluation per element",
+    "pool_ops": "windowed pooling: 1 per window element per output element",
+    "gpool_ops": "global or adaptive average pooling: 1 per input element",
+    "elem_ops": "element-wise arithmetic between tensors: n - 1 per element of an n-way add; "
+    "1 per element for a scale",
+    "upsample_ops": "interpolation: 2**dims neighbours per output element ((bi/tri)linear)",
+    "nearest_ops": "nearest upsampling: 1 copy per output element (no arithmetic)",
+}
+"""Each primitive operation count of a :class:`Cost`, in words: what one operation is. A
+:class:`~sepcalc.conventions.Convention` gives each a weight in FLOPs."""

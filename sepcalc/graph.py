@@ -27,6 +27,7 @@ from sepcalc.expr import (
     show,
 )
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
+from sepcalc.formulas.base import Example
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
 from sepcalc.spec.models import Block, BlockCall, LayerBase, NetworkSpec
 
@@ -540,3 +541,20 @@ def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | Non
         raise SpecError(builder.diagnostics)
     assert shape is not None
     return Graph(spec.name, shape, dict(builder.globals), tuple(builder.nodes))
+
+
+def example_graph(example: Example) -> Graph:
+    """The graph of a kind's declared example: its input (flattened for a flat example), then
+    the layer."""
+    import json
+
+    from sepcalc.spec.loader import parse_yaml, validate
+
+    flat = [] if example.size else [{"kind": "flatten"}]
+    spec = {
+        "name": "example",
+        "input": {"channels": example.channels, "size": list(example.size) or [1]},
+        "layers": [*flat, dict(example.layer)],
+    }
+    data, locator = parse_yaml(json.dumps(spec), f"<{example.layer.get('kind')} example>")
+    return build_graph(LoadedSpec(validate(data, locator), locator))

@@ -24,9 +24,9 @@ from sepcalc.crosscheck.compare import TOOL_CONVENTIONS, ToolCheck, compare
 from sepcalc.crosscheck.count import COUNTERS
 from sepcalc.formulas.base import Example
 from sepcalc.formulas.torchplan import ACT_CLASSES
-from sepcalc.graph import Graph, build_graph
+from sepcalc.graph import Graph, build_graph, example_graph
 from sepcalc.spec import LoadedSpec, parse_yaml, validate
-from tests.kinds import EXAMPLE_IDS, EXAMPLES, example_graph
+from tests.kinds import EXAMPLE_IDS, EXAMPLES
 
 pytestmark = pytest.mark.torch
 

@@ -14,8 +14,9 @@ from sepcalc.cost import Cost
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import Example, buckets
 from sepcalc.formulas.torchplan import Call
+from sepcalc.graph import example_graph
 from sepcalc.spec.models import MODEL_OF_KIND, LayerBase
-from tests.kinds import EXAMPLE_IDS, EXAMPLES, example_graph
+from tests.kinds import EXAMPLE_IDS, EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -112,7 +112,8 @@ class Example:
     """The layer entry as in a spec (``kind`` included)."""
     channels: int = 8
     size: tuple[int, ...] = (8, 8)
-    """The input's channels and spatial size (every input of a merge layer is the input)."""
+    """The input's channels and spatial size (every input of a merge layer is the input);
+    ``()`` for a flat vector of ``channels`` features."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ def exact_div(a: Num, b: Num) -> Num:
 
 
 def same_shape(attrs: Attrs, shapes: Sequence[Shape]) -> Shape:
+    """The input's shape."""
     return shapes[0]
 
 

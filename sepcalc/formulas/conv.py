@@ -205,6 +205,7 @@ def _conv_module(layer: Layer, c_out: int, groups: int, bias: bool) -> list[Call
 
 
 def _infer_conv(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`out` x the window's output size."""
     c_out = attrs["out"]
     _check_groups(inputs[0][0], c_out, attrs["groups"])
     return (c_out, *spatial_out(attrs, inputs[0]))
@@ -247,6 +248,7 @@ def _conv(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_depthwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C * multiplier` x the window's output size."""
     return (inputs[0][0] * attrs["multiplier"], *spatial_out(attrs, inputs[0]))
 
 
@@ -289,6 +291,7 @@ def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_pointwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`out` x `ceil(n / stride)`."""
     (c_in, *_), c_out = inputs[0], attrs["out"]
     _check_groups(c_in, c_out, attrs["groups"])
     stride = attrs["stride"]
@@ -344,6 +347,7 @@ def _pointwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_separable(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`out` x the window's output size."""
     return (attrs["out"], *spatial_out(attrs, inputs[0]))
 
 

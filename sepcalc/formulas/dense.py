@@ -24,6 +24,7 @@ def linear_cost(c_in: Num, c_out: Num, positions: Num = 1, bias: bool = True) ->
 
 
 def _infer_linear(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`out` (over the channel axis; spatial positions pass through: flatten or pool first)."""
     return (attrs["out"], *inputs[0][1:])
 
 
@@ -47,7 +48,7 @@ def _torch_linear(layer: Layer) -> Call:
     torch=_torch_linear,
     flops="2 per MAC; a bias add per output element; fused norm and activation",
     examples=(
-        Example({"out": 10, "act": "relu"}, size=(1,)),
+        Example({"out": 10, "act": "relu"}, size=()),
         Example({"out": 6, "bias": False, "norm": "batchnorm"}, size=(3, 3)),
     ),
     view=View(

@@ -29,6 +29,7 @@ def _shapes(inputs: Sequence[Shape]) -> str:
 
 
 def _infer_add(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """The inputs' shape (they must be equal)."""
     if any(s != inputs[0] for s in inputs[1:]):
         raise ShapeError(f"cannot add tensors of different shapes: {_shapes(inputs)}", "inputs")
     return inputs[0]
@@ -55,6 +56,7 @@ def _add(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_concat(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """Channels summed (the inputs' spatial sizes must be equal)."""
     if any(s[1:] != inputs[0][1:] for s in inputs[1:]):
         raise ShapeError(
             f"cannot concatenate channels of different spatial sizes: {_shapes(inputs)}", "inputs"
@@ -78,6 +80,7 @@ def _concat(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_shuffle(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """The input's shape."""
     if inputs[0][0] % attrs["groups"]:
         raise ShapeError(
             f"groups={attrs['groups']} must divide the {inputs[0][0]} channels", "groups"
@@ -100,6 +103,7 @@ def _shuffle(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_slice(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`stop - start` channels."""
     (c, *size), start, stop = inputs[0], attrs["start"], attrs["stop"]
     if not start < stop <= c:
         raise ShapeError(

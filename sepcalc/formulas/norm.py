@@ -41,7 +41,7 @@ def _torch_batchnorm(layer: Layer) -> Call:
     buckets=("batchnorm",),
     torch=_torch_batchnorm,
     flops="2 per element (scale and shift at inference); 1 if not affine",
-    examples=(Example({}), Example({"affine": False}, size=(5,))),
+    examples=(Example({}), Example({"affine": False}, size=(5,)), Example({}, size=())),
     view=View(
         "BatchNorm at inference (affine) on C_in channels",
         "H, W: the size of the tensor normalized",

@@ -36,6 +36,7 @@ def global_pool_cost(inp: Shape) -> Cost:
 
 
 def _infer_pool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C` x the window's output size."""
     return (inputs[0][0], *spatial_out(attrs, inputs[0]))
 
 
@@ -119,6 +120,7 @@ def _pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 
 
 def _infer_global(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C x 1 x 1`."""
     return (inputs[0][0], *(1 for _ in spatial(inputs[0])))
 
 
@@ -155,6 +157,7 @@ def adaptive_pool_cost(inp: Shape, out: Shape) -> Cost:
 
 
 def _infer_adaptive(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C x size`."""
     spatial(inputs[0])
     return (inputs[0][0], *attrs["size"])
 

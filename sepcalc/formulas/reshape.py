@@ -23,6 +23,7 @@ from sepcalc.formulas.view import View, feature_map
 
 
 def _infer_flatten(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C*H*W` (one vector)."""
     return (numel(inputs[0]),)
 
 
@@ -72,6 +73,7 @@ def upsample_cost(out: Shape, mode: str) -> Cost:
 
 
 def _infer_upsample(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C` x size x scale."""
     c, size = inputs[0][0], spatial(inputs[0])
     mode = attrs["mode"]
     if mode != "nearest" and len(size) != LINEAR_MODES[mode]:
