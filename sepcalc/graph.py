@@ -29,7 +29,7 @@ from sepcalc.expr import (
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.formulas.base import Example
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
-from sepcalc.spec.models import Block, BlockCall, LayerBase, NetworkSpec
+from sepcalc.spec.models import Block, BlockCall, InvalidEntry, LayerBase, NetworkSpec
 
 RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS})
 """Names that expressions already give a meaning: the repeat index, the block's input
@@ -255,6 +255,8 @@ class _Builder:
                 try:
                     if entry.when is not None and not self.flag((*path, "when"), entry.when, env):
                         continue
+                    if isinstance(entry, InvalidEntry):
+                        raise _Skip
                     if isinstance(entry, BlockCall):
                         self.call_block(entry, path, scope, env, i if repeat > 1 else None)
                     else:
@@ -537,6 +539,7 @@ def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | Non
     shape = builder.input_shape(builder.globals)
     builder.shapes[INPUT] = shape
     builder.expand(spec.layers, ("layers",), _Scope(dict(builder.globals), "", INPUT, INPUT))
+    builder.diagnostics += loaded.problems
     if builder.diagnostics:
         raise SpecError(builder.diagnostics)
     assert shape is not None

@@ -13,7 +13,13 @@ import yaml
 from pydantic import ValidationError
 
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
-from sepcalc.spec.models import MODEL_OF_KIND, LayerBase, NetworkSpec
+from sepcalc.spec.models import (
+    MODEL_OF_KIND,
+    NAME_PATTERN,
+    InvalidEntry,
+    LayerBase,
+    NetworkSpec,
+)
 from sepcalc.textfile import read_text
 
 SpecPath = tuple[str | int, ...]
@@ -61,6 +67,9 @@ class Locator:
 class LoadedSpec:
     spec: NetworkSpec
     locator: Locator
+    problems: tuple[Diagnostic, ...] = ()
+    """Errors in layer entries, each replaced by an :class:`InvalidEntry` in ``spec`` so that
+    the rest of the spec is still built and checked; building the graph reports them."""
 
 
 def _repeated_keys(node: yaml.MappingNode) -> list[yaml.Node]:
@@ -301,33 +310,98 @@ def _expected_any(types: set[str]) -> str:
     return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
 
 
-def validate(data: Any, locator: Locator) -> NetworkSpec:
+def _diagnostics(exc: ValidationError, data: Any, locator: Locator) -> list[Diagnostic]:
+    by_path: dict[SpecPath, list[dict[str, Any]]] = {}
+    for error in exc.errors():
+        path = _data_path(data, error["loc"])
+        if error["type"] == "union_tag_invalid":
+            path = (*path, "kind")
+        by_path.setdefault(path, []).append(dict(error))
+    diagnostics = []
+    for path, errors in by_path.items():
+        if len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
+            where = ".".join(str(p) for p in path)
+            expected = _expected_any({e["type"] for e in errors})
+            message, key = (
+                f"{where}: expected {expected} (got {_short(_value_at(data, path))})",
+                False,
+            )
+        else:
+            message, key = _message(errors[0], data, path)
+        diagnostics.append(locator.diagnostic(path, message, key=key))
+    return diagnostics
+
+
+def _entry(loc: Sequence[str | int]) -> SpecPath | None:
+    """The layer entry an error location lies in: ('layers', 3) or ('blocks', b, 'layers', 0)."""
+    if len(loc) >= 3 and loc[0] == "layers" and isinstance(loc[1], int):
+        return tuple(loc[:2])
+    if len(loc) >= 5 and loc[0] == "blocks" and loc[2] == "layers" and isinstance(loc[3], int):
+        return tuple(loc[:4])
+    return None
+
+
+def _placeholder(entry: Any) -> dict[str, Any]:
+    """A valid stand-in for a broken entry, keeping its name if that is valid."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    valid = isinstance(name, str) and re.fullmatch(NAME_PATTERN, name) is not None
+    return {"kind": "flatten", **({"name": name} if valid else {})}
+
+
+def _swap_entries(data: Any, broken: set[SpecPath]) -> Any:
+    """``data`` with every broken entry replaced by a placeholder (a shallow copy per level)."""
+    data = {**data, "layers": list(data["layers"])}
+    if any(p[0] == "blocks" for p in broken):
+        data["blocks"] = {
+            name: {**block, "layers": list(block["layers"])}
+            for name, block in data["blocks"].items()
+        }
+    for path in broken:
+        layers = data["layers"] if path[0] == "layers" else data["blocks"][path[1]]["layers"]
+        layers[path[-1]] = _placeholder(layers[path[-1]])
+    return data
+
+
+def _invalid_entries(spec: NetworkSpec, broken: set[SpecPath]) -> None:
+    for path in broken:
+        layers = spec.layers if path[0] == "layers" else spec.blocks[str(path[1])].layers
+        layers[int(path[-1])] = InvalidEntry(name=layers[int(path[-1])].name)
+
+
+def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
+    """Validate a parsed spec; errors confined to layer entries do not stop the rest.
+
+    A layer entry that is not valid is replaced by an :class:`InvalidEntry` (which keeps its
+    name, so the layers that take it are skipped without errors of their own) and its errors
+    are kept in ``problems``: building the graph then reports them together with every error
+    of the other layers. Any error outside the layer entries is raised at once.
+    """
     if not isinstance(data, dict):
         raise SpecError(
             [locator.diagnostic((), "a spec must be a mapping with 'input' and 'layers'")]
         )
     try:
-        return NetworkSpec.model_validate(data)
+        return LoadedSpec(NetworkSpec.model_validate(data), locator)
     except ValidationError as exc:
-        by_path: dict[SpecPath, list[dict[str, Any]]] = {}
-        for error in exc.errors():
-            path = _data_path(data, error["loc"])
-            if error["type"] == "union_tag_invalid":
-                path = (*path, "kind")
-            by_path.setdefault(path, []).append(dict(error))
-        diagnostics = []
-        for path, errors in by_path.items():
-            if len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
-                where = ".".join(str(p) for p in path)
-                expected = _expected_any({e["type"] for e in errors})
-                message, key = (
-                    f"{where}: expected {expected} (got {_short(_value_at(data, path))})",
-                    False,
-                )
-            else:
-                message, key = _message(errors[0], data, path)
-            diagnostics.append(locator.diagnostic(path, message, key=key))
+        diagnostics = _diagnostics(exc, data, locator)
+        broken = {_entry(e["loc"]) for e in exc.errors()}
+        if None in broken:
+            raise SpecError(diagnostics) from None
+        entries = {p for p in broken if p is not None}
+    try:
+        spec = NetworkSpec.model_validate(_swap_entries(data, entries))
+    except ValidationError:
         raise SpecError(diagnostics) from None
+    _invalid_entries(spec, entries)
+    return LoadedSpec(spec, locator, tuple(diagnostics))
+
+
+def validate(data: Any, locator: Locator) -> NetworkSpec:
+    """Validate a parsed spec; every problem is raised at once."""
+    loaded = validate_entries(data, locator)
+    if loaded.problems:
+        raise SpecError(loaded.problems)
+    return loaded.spec
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
@@ -338,4 +412,4 @@ def load_spec(path: str | Path) -> LoadedSpec:
     except SepcalcError as exc:
         raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     data, locator = parse_yaml(text, file)
-    return LoadedSpec(validate(data, locator), locator)
+    return validate_entries(data, locator)

@@ -57,6 +57,11 @@ class BlockCall(LayerBase):
     block: StrictStr
 
 
+class InvalidEntry(LayerBase):
+    """A layer entry that failed validation (its errors are already reported): the graph
+    builds nothing for it and skips, silently, the layers that need its output."""
+
+
 def _annotation(attr: Attr) -> Any:
     if attr.type == "choice":
         choice: Any = Literal[attr.choices]
