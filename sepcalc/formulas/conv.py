@@ -413,3 +413,155 @@ def _separable(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
         ("pointwise", pointwise_cost(mid[0], out[0], size, bias=attrs["bias"])),
         *norm_act(attrs["norm"], attrs["act"], out),
     ]
+
+
+def conv_transpose_cost(
+    c_in: Num,
+    c_out: Num,
+    kernel: Sequence[Num],
+    in_size: Sequence[Num],
+    out_size: Sequence[Num],
+    groups: Num = 1,
+    bias: bool = False,
+) -> Cost:
+    """Transposed convolution. weight = C_in * C_out/g * prod(k); MACs = weight * prod(in).
+
+    Each input element is multiplied by a whole filter, so the MACs scale with the input size,
+    as torch's FlopCounterMode and fvcore count them; bias = C_out.
+    """
+    weight = c_in * exact_div(c_out, groups) * prod(kernel)
+    out_elems = c_out * prod(out_size)
+    return Cost(
+        weight=weight,
+        bias=c_out * int(bias),
+        macs=weight * prod(in_size),
+        bias_ops=out_elems * int(bias),
+        activations=out_elems,
+    )
+
+
+def _infer_conv_transpose(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`out` x `(n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1`."""
+    c_out, size = attrs["out"], spatial(inputs[0])
+    _check_groups(inputs[0][0], c_out, attrs["groups"])
+    a = attrs
+    if any(
+        op >= max(s, d)
+        for op, s, d in zip(a["output_padding"], a["stride"], a["dilation"], strict=True)
+    ):
+        raise ShapeError(
+            f"output_padding {list(a['output_padding'])} must be smaller than the stride or the "
+            f"dilation ({list(a['stride'])}, {list(a['dilation'])}) in every dimension",
+            "output_padding",
+        )
+    windows = zip(
+        size,
+        a["kernel"],
+        a["stride"],
+        a["padding"],
+        a["dilation"],
+        a["output_padding"],
+        strict=True,
+    )
+    out = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, k, s, p, d, op in windows)
+    if any(n < 1 for n in out):
+        raise ShapeError(
+            f"output size {list(out)} is not positive for input size {list(size)} "
+            f"(padding {list(a['padding'])})",
+            "padding",
+        )
+    return (c_out, *out)
+
+
+def _torch_conv_transpose(layer: Layer) -> Call:
+    a, c_in, c_out = layer.attrs, layer.input_shapes[0][0], layer.output_shape[0]
+    extra = {"output_padding": tuple(a["output_padding"])} if any(a["output_padding"]) else {}
+    module = call(
+        nd(layer, "ConvTranspose"),
+        c_in,
+        c_out,
+        tuple(a["kernel"]),
+        stride=tuple(a["stride"]),
+        padding=tuple(a["padding"]),
+        **extra,
+        groups=a["groups"],
+        bias=a["bias"],
+        dilation=tuple(a["dilation"]),
+    )
+    return sequential(module, *torch_norm_act(layer, a["norm"], a["act"], c_out))
+
+
+@declare(
+    "conv_transpose",
+    attrs=(
+        OUT,
+        Attr("kernel", "per_dim", "window size per spatial dimension"),
+        Attr("stride", "per_dim", "upsampling step per spatial dimension", 1),
+        Attr("padding", "per_dim", "rows and columns removed from each side (torch's)", 0, low=0),
+        Attr(
+            "output_padding",
+            "per_dim",
+            "rows and columns added on one side, below the stride or dilation (torch's)",
+            0,
+            low=0,
+        ),
+        Attr("dilation", "per_dim", "spacing of the window's taps", 1),
+        GROUPS,
+        BIAS,
+        *norm_act_attrs(),
+    ),
+    infer=_infer_conv_transpose,
+    buckets=("conv_transpose", *FUSED),
+    torch=_torch_conv_transpose,
+    flops="2 per MAC (per input position); a bias add per output element; fused norm and "
+    "activation",
+    examples=(
+        Example({"out": 4, "kernel": 2, "stride": 2}),
+        Example(
+            {
+                "out": 6,
+                "kernel": 3,
+                "stride": 2,
+                "padding": 1,
+                "output_padding": 1,
+                "groups": 2,
+                "bias": True,
+                "norm": "batchnorm",
+                "act": "relu",
+            },
+            size=(5, 4),
+        ),
+        Example(
+            {"out": 4, "kernel": [3, 2, 1], "stride": [1, 2, 3], "dilation": [2, 1, 1]},
+            channels=2,
+            size=(3, 2, 2),
+        ),
+    ),
+    view=View(
+        "transposed k x k convolution (stride 1, no padding), C_in -> C_out",
+        "H, W: INPUT height and width (the MACs are per input position; the output is "
+        "(H + k - 1) x (W + k - 1))",
+        lambda S, c: (
+            {
+                **conv_attrs(S, c, out=S.C_out),
+                "padding": (0, 0),
+                "output_padding": (0, 0),
+            },
+            [feature_map(S)],
+            (S.C_out, S.H + S.k - 1, S.W + S.k - 1),
+        ),
+        countable=True,
+    ),
+)
+def _conv_transpose(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Transposed convolution (decoders, segmentation heads, GAN generators)."""
+    cost = conv_transpose_cost(
+        inputs[0][0],
+        out[0],
+        attrs["kernel"],
+        spatial(inputs[0]),
+        out[1:],
+        attrs["groups"],
+        attrs["bias"],
+    )
+    return [("conv_transpose", cost), *norm_act(attrs["norm"], attrs["act"], out)]
