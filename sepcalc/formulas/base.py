@@ -138,9 +138,6 @@ class LayerKind:
     arity: int | None = 1
     """How many inputs the layer takes (None: two or more)."""
 
-    def attr(self, name: str) -> Attr:
-        return next(a for a in self.attrs if a.name == name)
-
     @property
     def attr_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attrs)
