@@ -20,7 +20,8 @@ from rich.protocol import is_renderable
 from rich.text import Text
 
 from sepcalc import __version__
-from sepcalc.errors import SepcalcError, SpecError
+from sepcalc.cli.options import worded
+from sepcalc.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, SepcalcError, SpecError
 
 app = typer.Typer(
     name="sepcalc",
@@ -35,7 +36,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_USAGE = EXIT_INVALID
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app"]
 
 
 def _hide_flag_types() -> None:
@@ -175,7 +177,7 @@ def user_errors() -> Iterator[None]:
         print_diagnostics(exc)
         raise typer.Exit(EXIT_USAGE) from None
     except SepcalcError as exc:
-        stderr().print(f"error: {exc}", markup=False)
+        stderr().print(f"error: {worded(exc)}", markup=False)
         raise typer.Exit(EXIT_USAGE) from None
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sepcalc.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, app, stderr, stdout, user_errors
-from sepcalc.cli.analyze import SetOpt, SpecArg
+from sepcalc.cli.options import SetOpt, SpecArg, parse_set
 from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, get_convention
 
 if TYPE_CHECKING:
@@ -142,12 +142,12 @@ def crosscheck(
 
     from sepcalc.analysis import analyze
     from sepcalc.crosscheck.compare import check_to_dict, compare
-    from sepcalc.graph import build_graph, parse_overrides
+    from sepcalc.graph import build_graph
     from sepcalc.spec import load_spec
 
     with user_errors():
         chosen = get_convention(convention) if convention is not None else None
-        graph = build_graph(load_spec(spec), parse_overrides(set_))
+        graph = build_graph(load_spec(spec), parse_set(set_))
         try:
             from sepcalc.crosscheck.count import COUNTERS
 
