@@ -279,9 +279,9 @@ def _diagnostics(report: CheckReport) -> None:
 
 def _render(report: CheckReport, fmt: CheckFormat) -> None:
     if fmt is CheckFormat.json:
-        from sepcalc.report.check_json import check_to_dict
+        from sepcalc.report.check_json import check_report_to_dict
 
-        typer.echo(json.dumps(check_to_dict(report), indent=2))
+        typer.echo(json.dumps(check_report_to_dict(report), indent=2))
     elif fmt is CheckFormat.junit:
         from sepcalc.report.check_junit import render_junit
 
