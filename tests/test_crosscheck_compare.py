@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sepcalc.analysis import analyze
 from sepcalc.cli import app
 from sepcalc.conventions import DEFAULT, FVCORE, TORCH
-from sepcalc.crosscheck.compare import ToolCount, compare
+from sepcalc.crosscheck.compare import ToolCount, compare, cross_check
 from sepcalc.formulas.conv import conv_out_size
 from sepcalc.report.crosscheck import tool_check_to_dict
 from tests.conftest import EXAMPLES, graph_of
@@ -152,3 +152,14 @@ def test_json_schema_keys(tmp_path: Path) -> None:
     assert json.loads(json.dumps(data)) == data
     assert list(data) == ["tool", "counter", "convention", "agrees", "totals", "layers"]
     assert [layer["name"] for layer in data["layers"]] == ["c", "up", "pool"]
+
+
+def test_the_cross_check_exits_1_when_a_tool_differs(tmp_path: Path) -> None:
+    graph = graph_of(SPEC, tmp_path)
+    agreeing = tool_count(c=7_424, up=1_024, pool=1_024)
+    differing = tool_count(c=7_424, up=0, pool=1_024)  # the nearest copies not counted
+    assert cross_check(graph, [agreeing]).exit_code == 0
+    result = cross_check(graph, [agreeing, differing])
+    assert (result.agrees, result.exit_code) == (False, 1)
+    assert [c.convention.name for c in result.checks] == ["fvcore", "fvcore"]
+    assert cross_check(graph, [agreeing], TORCH).checks[0].convention is TORCH

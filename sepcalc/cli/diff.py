@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import EXIT_FAILED, EXIT_OK, app, stderr, stdout, user_errors
+from sepcalc.cli import app, stderr, stdout, user_errors
 from sepcalc.cli.options import ConventionOpt, SetOpt, parse_set
 from sepcalc.conventions import Convention, get_convention
 from sepcalc.errors import SepcalcError
@@ -107,8 +107,7 @@ def diff(
         from sepcalc.report.diff_text import render_diff_text
 
         stdout().print(render_diff_text(result, all_layers=all_layers))
-    grew = result.increased()
-    if fail_on_increase and grew:
-        stderr().print(f"increased: {', '.join(grew)}", markup=False)
-        raise typer.Exit(EXIT_FAILED)
-    raise typer.Exit(EXIT_OK)
+    code = result.exit_code(fail_on_increase=fail_on_increase)
+    if code:
+        stderr().print(f"increased: {', '.join(result.increased())}", markup=False)
+    raise typer.Exit(code)
