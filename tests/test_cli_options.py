@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
 from sepcalc.cli.options import (
+    check_layer_bounds,
     parse_at,
     parse_axes,
     parse_axis,
@@ -21,6 +23,7 @@ from sepcalc.errors import (
     InputError,
     NeedsCIn,
     NoRatioError,
+    NotAReport,
     SepcalcError,
     SymbolicRepeatError,
     TooManyValues,
@@ -62,6 +65,19 @@ def test_bad_symbolic_vars(text: str, message: str) -> None:
         parse_symbolic(text)
 
 
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [({"k": 5, "max_k": 3, "max_c_out": None}, "--k 5 is over --max-k 3"),
+     ({"k": 4, "max_k": None, "max_c_out": None, "odd": True},
+      "--k 4 is even, but --odd asks for odd kernels"),
+     ({"c_out": 64, "max_k": None, "max_c_out": 32}, "--c-out 64 is over --max-c-out 32")],
+    ids=["k-over-max", "even-k-with-odd", "c-out-over-max"],
+)  # fmt: skip
+def test_contradictory_layer_bounds(bounds: dict[str, Any], message: str) -> None:
+    with pytest.raises(SepcalcError, match=message):
+        check_layer_bounds(**bounds)
+
+
 def test_a_grid_var_twice_is_refused() -> None:
     with pytest.raises(SepcalcError, match="each --var may be given once"):
         parse_axes(["alpha=0.5", "alpha=1"])
@@ -87,8 +103,15 @@ def test_a_grid_var_twice_is_refused() -> None:
          "counting bias in params, the ratio 1/C_out depends on C_in; give it with --c-in N"),
         (TooManyValues(200_001, "0", "2000"),
          "200,001 values from 0 to 2000: use a larger step, or --precision to bisect"),
+        (NotAReport("a.json", "a.json:1:2", "Expecting value", json=True),
+         "a.json:1:2: invalid JSON: Expecting value; expected the output of `sepcalc analyze "
+         "SPEC --format json`"),
+        (NotAReport("a.json", "a.json", "no totals", json=False),
+         "a.json: not a sepcalc analyze report: no totals; create one with `sepcalc analyze "
+         "SPEC --format json > a.json`"),
     ],
-    ids=["set", "symbolic", "at", "no-ratio", "repeat", "convention", "c-in", "too-many"],
+    ids=["set", "symbolic", "at", "no-ratio", "repeat", "convention", "c-in", "too-many",
+         "invalid-json", "not-a-report"],
 )  # fmt: skip
 def test_core_errors_are_worded_with_the_option(error: SepcalcError, message: str) -> None:
     assert message in str(worded(error))

@@ -32,7 +32,7 @@ from sepcalc.errors import (
 )
 
 if TYPE_CHECKING:
-    from sepcalc.budget import Allowance, Budget
+    from sepcalc.budget import Allowance, Budget, BudgetMetric
     from sepcalc.expr import Number
     from sepcalc.search import Axis, Limit, Target
     from sepcalc.symbolic import Count
@@ -194,7 +194,7 @@ def parse_budget_option(text: str) -> Budget:
 
 def once_each(budgets: Iterable[Budget]) -> list[Budget]:
     """The budgets of the command-line options; a metric bounded twice is an error."""
-    seen: dict[object, Budget] = {}
+    seen: dict[BudgetMetric, Budget] = {}
     for b in budgets:
         if b.metric in seen:
             first = seen[b.metric].source.label
@@ -309,12 +309,19 @@ def parse_target(
 
 
 def check_layer_bounds(
-    *, k: int | None = None, c_out: int | None = None, max_k: int | None, max_c_out: int | None
+    *,
+    k: int | None = None,
+    c_out: int | None = None,
+    max_k: int | None,
+    max_c_out: int | None,
+    odd: bool = False,
 ) -> None:
-    """``--k``/``--c-out`` within ``--max-k``/``--max-c-out`` (an odd ``--k`` is checked by the
-    caller)."""
+    """The given ``--k``/``--c-out`` within ``--max-k``/``--max-c-out``, and ``--k`` odd with
+    ``--odd``."""
     if k is not None and max_k is not None and k > max_k:
         raise SepcalcError(f"--k {k} is over --max-k {max_k}")
+    if k is not None and odd and k % 2 == 0:
+        raise SepcalcError(f"--k {k} is even, but --odd asks for odd kernels")
     if c_out is not None and max_c_out is not None and c_out > max_c_out:
         raise SepcalcError(f"--c-out {c_out} is over --max-c-out {max_c_out}")
 

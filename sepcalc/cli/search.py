@@ -152,9 +152,7 @@ def channels(
     from sepcalc.search import search_channels
 
     with user_errors():
-        check_layer_bounds(k=k, max_k=max_k, max_c_out=max_c_out)
-        if odd and k % 2 == 0:
-            raise SepcalcError(f"--k {k} is even, but --odd asks for odd kernels")
+        check_layer_bounds(k=k, max_k=max_k, max_c_out=max_c_out, odd=odd)
         model = _model(metric, convention, count, c_in)
         target = parse_target(max_ratio, min_factor, min_savings)
         result = search_channels(model, k, target, max_c_out, max_k, odd)
