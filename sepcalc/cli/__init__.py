@@ -21,7 +21,7 @@ from rich.text import Text
 
 from sepcalc import __version__
 from sepcalc.cli.options import worded
-from sepcalc.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, SepcalcError, SpecError
+from sepcalc.errors import EXIT_INVALID, SepcalcError, SpecError
 
 app = typer.Typer(
     name="sepcalc",
@@ -35,9 +35,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-
-EXIT_USAGE = EXIT_INVALID
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app"]
 
 
 def _hide_flag_types() -> None:
@@ -175,10 +172,10 @@ def user_errors() -> Iterator[None]:
         yield
     except SpecError as exc:
         print_diagnostics(exc)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_INVALID) from None
     except SepcalcError as exc:
         stderr().print(f"error: {worded(exc)}", markup=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def _version(value: bool) -> None:
@@ -227,4 +224,4 @@ def main() -> None:
             "Please report it; set SEPCALC_DEBUG=1 for the traceback.",
             file=sys.stderr,
         )
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_INVALID)

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.cli import EXIT_USAGE, app, stderr, stdout, user_errors
+from sepcalc.cli import app, stderr, stdout, user_errors
 from sepcalc.cli.options import SetOpt, SpecArg, parse_set
 from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, get_convention
+from sepcalc.errors import EXIT_INVALID
 
 
 class Tool(StrEnum):
@@ -34,7 +35,7 @@ def missing_extra(exc: ImportError) -> typer.Exit:
         f"install it with: {INSTALL_HINT}",
         markup=False,
     )
-    return typer.Exit(EXIT_USAGE)
+    return typer.Exit(EXIT_INVALID)
 
 
 CROSSCHECK_HELP = (
