@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sepcalc.search import Evaluator, Limit, grid_search, parse_axis  # noqa: E402
+from sepcalc.cli.options import parse_axis  # noqa: E402
+from sepcalc.search import Evaluator, Limit, grid_search  # noqa: E402
 from sepcalc.spec import load_spec  # noqa: E402
 
 SPECS = ("mobilenet_v2", "mobilenet_v1")

@@ -28,16 +28,22 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.errors import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    ConventionMismatch,
+    Diagnostic,
+    SepcalcError,
+    SpecError,
+    did_you_mean,
+)
 from sepcalc.expr import ExprError, decimal
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import FUSED, buckets
 from sepcalc.snapshot import FIELDS, Snapshot
 from sepcalc.spec.loader import LoadedSpec, Locator, parse_yaml
 from sepcalc.textfile import read_text
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-"""0 every budget holds; 1 a budget is exceeded; 2 invalid spec, budgets file or options."""
 
 SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _COUNT = re.compile(
@@ -51,7 +57,7 @@ class BudgetValueError(Exception):
     """A budget name or value that cannot be used; the caller adds where it was written."""
 
 
-def parse_count(value: object) -> int:
+def parse_si_count(value: object) -> int:
     """A budget value as an exact int: ``600M`` -> 600_000_000, ``4.2M`` -> 4_200_000."""
     if isinstance(value, bool):
         raise BudgetValueError(f"{value!r} is not a count; write a number such as 600M")
@@ -104,7 +110,7 @@ def _unknown_kind(kind: str) -> str:
 
 
 @dataclass(frozen=True)
-class Metric:
+class BudgetMetric:
     """A network total (``kind`` None) or a breakdown kind's total."""
 
     field: str
@@ -121,11 +127,11 @@ class Metric:
         return snapshot.count(self.field, self.kind)
 
 
-def parse_metric(text: str) -> Metric:
+def parse_metric(text: str) -> BudgetMetric:
     """``macs`` or ``params.weight`` (totals), ``by_kind.pointwise.macs`` (one kind)."""
     name = text.strip()
     if name in FIELDS:
-        return Metric(name)
+        return BudgetMetric(name)
     head, _, rest = name.partition(".")
     if head == "by_kind":
         kind, _, field = rest.partition(".")
@@ -136,7 +142,7 @@ def parse_metric(text: str) -> Metric:
             )
         if kind not in known_kinds():
             raise BudgetValueError(f"'{name}': {_unknown_kind(kind)}")
-        return Metric(field, kind)
+        return BudgetMetric(field, kind)
     if head in known_kinds() and rest in FIELDS:
         raise BudgetValueError(f"unknown metric '{name}'; did you mean 'by_kind.{name}'?")
     hint = did_you_mean(name, FIELDS) or (
@@ -162,7 +168,7 @@ class Source:
 
 @dataclass(frozen=True)
 class Budget:
-    metric: Metric
+    metric: BudgetMetric
     limit: int
     text: str
     """The bound as written (``600M``)."""
@@ -173,10 +179,13 @@ class Budget:
 class Allowance:
     """How much a metric may grow over the baseline: a fraction of it, or an absolute count."""
 
-    metric: Metric
+    metric: BudgetMetric
     amount: Fraction
     relative: bool
     text: str
+    """The allowance as written: ``macs=2%``."""
+    label: str = ""
+    """How a person refers to it, as :attr:`Source.label`."""
 
     def limit(self, base: int) -> int:
         """The largest value that stays within the allowance (floor: counts are whole)."""
@@ -188,71 +197,17 @@ def _as_text(value: object) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def _budget(metric: str, value: object, source: Source) -> Budget:
-    return Budget(parse_metric(metric), parse_count(value), _as_text(value), source)
+def make_budget(metric: str, value: object, source: Source) -> Budget:
+    """A budget from its metric name and value as written; BudgetValueError if either is bad."""
+    return Budget(parse_metric(metric), parse_si_count(value), _as_text(value), source)
 
 
-def parse_budget_option(text: str) -> Budget:
-    """``--budget by_kind.pointwise.macs=550M``."""
-    metric, sep, value = text.partition("=")
-    if not sep:
-        raise SepcalcError(f"--budget '{text}': expected METRIC=VALUE, e.g. macs=600M")
-    try:
-        return _budget(metric, value.strip(), Source("cli", label=f"--budget {text.strip()}"))
-    except BudgetValueError as exc:
-        raise SepcalcError(f"--budget {text}: {exc}") from None
-
-
-def option_budget(metric: str, value: str, flag: str) -> Budget:
-    """``--max-macs 600M`` and the other ``--max-<metric>`` options."""
-    try:
-        return _budget(metric, value, Source("cli", label=f"{flag} {value}"))
-    except BudgetValueError as exc:
-        raise SepcalcError(f"{flag} {value}: {exc}") from None
-
-
-def cli_budgets(budgets: Iterable[Budget]) -> list[Budget]:
-    """The budgets of the command-line options; a metric bounded twice is an error."""
-    seen: dict[Metric, Budget] = {}
-    for b in budgets:
-        if b.metric in seen:
-            first = seen[b.metric].source.label
-            raise SepcalcError(
-                f"{b.source.label}: {b.metric} already has a budget ({first}); give each metric "
-                "once"
-            )
-        seen[b.metric] = b
-    return list(seen.values())
-
-
-def parse_increase(text: str) -> list[Allowance]:
-    """``macs=2%,params=0``: relative (``%``) or absolute (``10K``) growth allowed per metric."""
-    allowances: list[Allowance] = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        metric, sep, amount = item.partition("=")
-        try:
-            if not sep:
-                raise BudgetValueError("expected METRIC=AMOUNT, e.g. macs=2%,params=0")
-            percent = _PERCENT.fullmatch(amount.strip())
-            if percent:
-                allowances.append(
-                    Allowance(parse_metric(metric), _decimal(percent["number"]) / 100, True, item)
-                )
-            else:
-                allowances.append(
-                    Allowance(parse_metric(metric), Fraction(parse_count(amount)), False, item)
-                )
-        except BudgetValueError as exc:
-            raise SepcalcError(f"--max-increase {item}: {exc}") from None
-        first = next(a for a in allowances if a.metric == allowances[-1].metric)
-        if first is not allowances[-1]:
-            raise SepcalcError(
-                f"--max-increase {item}: {first.metric} already has an allowance ({first.text});"
-                " give each metric once"
-            )
-    if not allowances:
-        raise SepcalcError(f"--max-increase '{text}': expected METRIC=AMOUNT, e.g. macs=2%")
-    return allowances
+def make_allowance(metric: str, amount: str, text: str, label: str) -> Allowance:
+    """``macs`` and ``2%`` (relative growth) or ``10K`` (absolute); BudgetValueError if bad."""
+    percent = _PERCENT.fullmatch(amount.strip())
+    if percent:
+        return Allowance(parse_metric(metric), _decimal(percent["number"]) / 100, True, text, label)
+    return Allowance(parse_metric(metric), Fraction(parse_si_count(amount)), False, text, label)
 
 
 def spec_budgets(loaded: LoadedSpec) -> list[Budget]:
@@ -271,7 +226,7 @@ def _read_budgets(
 ) -> tuple[list[Budget], list[Diagnostic]]:
     budgets: list[Budget] = []
     problems: list[Diagnostic] = []
-    seen: dict[Metric, int] = {}
+    seen: dict[BudgetMetric, int] = {}
     for name, value in data.items():
         where = (*path, name)
         line, col = locator.position(where, key=True)
@@ -292,7 +247,7 @@ def _read_budgets(
             continue
         seen[metric] = line
         try:
-            limit = parse_count(value)
+            limit = parse_si_count(value)
         except BudgetValueError as exc:
             problems.append(locator.diagnostic(where, f"{label}{name}: {exc}"))
             continue
@@ -457,7 +412,7 @@ def _class_body(body: str) -> str:
 def resolve(*sources: Iterable[Budget]) -> tuple[Budget, ...]:
     """Merge budget sources in increasing precedence: a later budget replaces an earlier one
     of the same metric. Sorted totals first, then kinds."""
-    merged: dict[Metric, Budget] = {}
+    merged: dict[BudgetMetric, Budget] = {}
     for budgets in sources:
         for budget in budgets:
             merged[budget.metric] = budget
@@ -475,7 +430,7 @@ class Status(StrEnum):
 class Outcome:
     """One metric of one network against one bound (a budget, or a baseline plus allowance)."""
 
-    metric: Metric
+    metric: BudgetMetric
     value: int
     limit: int
     text: str
@@ -519,14 +474,10 @@ def invalid(spec: str, error: SepcalcError) -> SpecResult:
 
 
 def check_baseline(allowances: Sequence[Allowance], baseline: Snapshot, convention: str) -> None:
-    """FLOPs compare only under one convention; raises SepcalcError otherwise."""
+    """FLOPs compare only under one convention; raises ConventionMismatch otherwise."""
     flops = [str(a.metric) for a in allowances if a.metric.field == "flops"]
     if flops and baseline.convention != convention:
-        raise SepcalcError(
-            f"{baseline.source} counts FLOPs with the '{baseline.convention}' convention, this "
-            f"run with '{convention}': pass --convention {baseline.convention} to compare "
-            f"{', '.join(flops)}"
-        )
+        raise ConventionMismatch(baseline.source, baseline.convention, convention, flops)
 
 
 def check(
@@ -544,7 +495,7 @@ def check(
         check_baseline(allowances, baseline, snapshot.convention)
         for a in allowances:
             base = a.metric.value(baseline)
-            source = Source("baseline", baseline.source, label=f"--max-increase {a.text}")
+            source = Source("baseline", baseline.source, label=a.label)
             outcomes.append(
                 Outcome(a.metric, a.metric.value(snapshot), a.limit(base), a.text, source, base)
             )

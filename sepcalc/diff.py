@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from sepcalc.errors import EXIT_FAILED, EXIT_OK
 from sepcalc.snapshot import FIELDS, LayerCounts, Snapshot
 
 
@@ -66,6 +67,10 @@ class Diff:
 
     def count(self, status: LayerStatus) -> int:
         return sum(row.status is status for row in self.layers)
+
+    def exit_code(self, *, fail_on_increase: bool = False) -> int:
+        """1 when a total grew and that is to fail, else 0 (a diff shown is a success)."""
+        return EXIT_FAILED if fail_on_increase and self.increased() else EXIT_OK
 
 
 def compared_fields(old: Snapshot, new: Snapshot) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """The docs' per-kind tables, generated from the declarations (and checked by a test).
 
-``python -m sepcalc.docgen`` rewrites the generated parts of ``docs/*.md``: each sits
+``python docs/generate.py`` rewrites the generated parts of ``docs/*.md``: each sits
 between ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->``. The closed forms come from
 the symbolic views, so this module imports sympy; nothing on a counting path imports it.
 """
@@ -8,7 +8,6 @@ the symbolic views, so this module imports sympy; nothing on a counting path imp
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -154,20 +153,17 @@ def regenerate(text: str) -> str:
     return _BLOCK.sub(table, text)
 
 
-def main(paths: Iterable[Path]) -> int:
-    """Rewrite the generated tables of ``paths``; the number of files changed."""
-    changed = 0
+def update(paths: Iterable[Path]) -> list[Path]:
+    """Rewrite the generated tables of ``paths``; the files that changed."""
+    changed = []
     for path in paths:
         old = path.read_text()
         new = regenerate(old)
         if new != old:
             path.write_text(new)
-            changed += 1
+            changed.append(path)
     return changed
 
 
 DOCS = ("docs/spec.md", "docs/counting.md")
 """The files with generated tables, relative to the project root."""
-
-if __name__ == "__main__":
-    main(Path(p) for p in (sys.argv[1:] or DOCS))

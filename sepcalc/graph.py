@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from sepcalc.cost import Cost
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.errors import Diagnostic, InputError, SpecError, did_you_mean
 from sepcalc.expr import (
     FUNCTIONS,
     ExprError,
@@ -23,7 +23,6 @@ from sepcalc.expr import (
     UndefinedName,
     as_int,
     evaluate,
-    exact,
     show,
 )
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
@@ -170,9 +169,11 @@ class _Builder:
         unknown = [name for name in overrides if name not in self.spec.vars]
         if unknown:
             name = unknown[0]
-            raise SepcalcError(
-                f"--set {name}: the spec has no var '{name}'{did_you_mean(name, self.spec.vars)}"
-                f" (its vars: {', '.join(self.spec.vars) or 'none'})"
+            raise InputError(
+                "overrides",
+                name,
+                f"the spec has no var '{name}'{did_you_mean(name, self.spec.vars)}"
+                f" (its vars: {', '.join(self.spec.vars) or 'none'})",
             )
         env: dict[str, Any] = {}
         for name, raw in self.spec.vars.items():
@@ -509,26 +510,6 @@ def _range(low: int | None, high: int | None) -> str:
     if low is None:
         return f"at most {high}"
     return f"from {low} to {high}"
-
-
-def parse_overrides(pairs: Sequence[str]) -> dict[str, Number | bool]:
-    """``["alpha=0.5", "resolution=160", "v1_5=false"]`` -> exact numbers and booleans."""
-    result: dict[str, Number | bool] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name.strip():
-            raise SepcalcError(f"--set '{pair}': expected NAME=VALUE, e.g. --set alpha=0.5")
-        if name.strip() in result:
-            raise SepcalcError(f"--set {name.strip()}: given twice; give each var once")
-        flag = text.strip().lower()
-        if flag in ("true", "false"):
-            result[name.strip()] = flag == "true"
-            continue
-        try:
-            result[name.strip()] = exact(text)
-        except ExprError as exc:
-            raise SepcalcError(f"--set {name.strip()}: {exc}") from None
-    return result
 
 
 def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | None = None) -> Graph:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sepcalc.analysis import ROLES, Analysis, Counts
-from sepcalc.errors import SepcalcError
+from sepcalc.errors import NotAReport, SepcalcError
 from sepcalc.textfile import read_text
 
 FIELDS = ("params", *(f"params.{role}" for role in ROLES), "macs", "flops", "activations")
@@ -104,18 +104,16 @@ def read_report(path: str | Path) -> Snapshot:
         text = read_text(path, "report")
     except SepcalcError as exc:
         raise SepcalcError(f"{source}: {exc}") from None
-    expected = "expected the output of `sepcalc analyze SPEC --format json`"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SepcalcError(
-            f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; {expected}"
-        ) from None
+        where = f"{source}:{exc.lineno}:{exc.colno}"
+        raise NotAReport(source, where, exc.msg, json=True) from None
     except (ValueError, RecursionError) as exc:
         # NB: json raises ValueError for an integer of more than 4,300 digits and RecursionError
         # for arrays nested thousands deep; neither is a report.
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise SepcalcError(f"{source}: invalid JSON: {problem}; {expected}") from None
+        raise NotAReport(source, source, problem, json=True) from None
     return Snapshot.from_report(data, source)
 
 
@@ -134,10 +132,7 @@ class _Reader:
     source: str
 
     def fail(self, problem: str) -> Any:
-        raise SepcalcError(
-            f"{self.source}: not a sepcalc analyze report: {problem}; create one with "
-            f"`sepcalc analyze SPEC --format json > {self.source}`"
-        )
+        raise NotAReport(self.source, self.source, problem, json=False)
 
     def get(self, data: Any, key: str, kind: type[Any], where: str = "") -> Any:
         value = data.get(key) if isinstance(data, dict) else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
@@ -25,13 +25,18 @@ from sympy.printing.pycode import PythonCodePrinter
 from sepcalc import symbols
 from sepcalc.conventions import Convention
 from sepcalc.cost import Cost
-from sepcalc.errors import SepcalcError, did_you_mean
+from sepcalc.errors import (
+    InputError,
+    NoClosedForm,
+    NoRatioError,
+    SepcalcError,
+    SymbolicRepeatError,
+    did_you_mean,
+)
 from sepcalc.expr import (
     CustomNumber,
-    ExprError,
     Number,
     as_int,
-    exact,
     make_divisible,
     normalize,
     reduce,
@@ -69,19 +74,6 @@ RELAXATION = (
 # --- one layer kind --------------------------------------------------------------------------
 
 
-def parse_count(text: str) -> Count:
-    """``"bias,norm"`` -> Count(bias=True, norm=True)."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    options = [f.name for f in fields(Count)]
-    for name in names:
-        if name not in options:
-            raise SepcalcError(
-                f"--count {name}: unknown{did_you_mean(name, options)}; "
-                f"choose from: {', '.join(options)}"
-            )
-    return Count(**dict.fromkeys(names, True))
-
-
 @dataclass(frozen=True)
 class LayerView:
     """How one declared kind is costed in symbols (its declaration's :class:`View`)."""
@@ -116,15 +108,7 @@ or copy tensors but have no parameters and no arithmetic."""
 
 def view(kind: str) -> LayerView:
     if kind not in VIEWS:
-        if kind in REGISTRY:
-            raise SepcalcError(
-                f"'{kind}' has no closed form: it has no parameters and does no arithmetic. "
-                "Run `sepcalc formula --list` for the kinds that have one"
-            )
-        raise SepcalcError(
-            f"unknown layer kind '{kind}'{did_you_mean(kind, VIEWS)}; "
-            "run `sepcalc formula --list` for the kinds that have a closed form"
-        )
+        raise NoClosedForm(kind, kind in REGISTRY, did_you_mean(kind, VIEWS))
     return VIEWS[kind]
 
 
@@ -188,34 +172,6 @@ class Ratio:
 def ratio(a: LayerFormula, b: LayerFormula, metric_name: str) -> Ratio:
     r = tidy(a.exprs[metric_name] / b.exprs[metric_name])
     return Ratio(metric_name, r, tidy(1 / r), tidy(1 - r))
-
-
-def parse_at(pairs: Iterable[str]) -> dict[str, int]:
-    """``["C_out=128,k=3"]`` -> {"C_out": 128, "k": 3}; every layer symbol is a positive int."""
-    values: dict[str, int] = {}
-    for item in (p for pair in pairs for p in pair.split(",") if p.strip()):
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise SepcalcError(f"--at '{item}': expected NAME=NUMBER, e.g. --at C_out=128,k=3")
-        if name not in LAYER_SYMBOLS:
-            raise SepcalcError(
-                f"--at {name}: no such symbol{did_you_mean(name, LAYER_SYMBOLS)}; "
-                f"symbols: {', '.join(LAYER_SYMBOLS)}"
-            )
-        try:
-            number = exact(text)
-        except ExprError as exc:
-            raise SepcalcError(f"--at {name}: {exc}") from None
-        if not isinstance(number, int) or number < 1:
-            raise SepcalcError(f"--at {name}: must be a positive integer, got {text.strip()}")
-        if name in values:
-            raise SepcalcError(
-                f"--at {name}: given twice ({name}={values[name]} and {name}={number}); "
-                "give each symbol once"
-            )
-        values[name] = number
-    return values
 
 
 def substitute(expr: sympy.Expr, values: Mapping[str, Number]) -> sympy.Expr:
@@ -392,11 +348,7 @@ class Relaxed(CustomNumber):
 
     def __index__(self) -> int:
         if self.expr.free_symbols:
-            names = ", ".join(sorted(s.name for s in self.expr.free_symbols))
-            raise SepcalcError(
-                f"a count of layers (repeat) depends on {names}; the number of layers cannot "
-                f"be a closed form: leave {names} out of --symbolic and give it with --set"
-            )
+            raise SymbolicRepeatError(sorted(s.name for s in self.expr.free_symbols))
         return int(self.value)
 
     __int__ = __index__
@@ -469,18 +421,20 @@ def relaxed_graph(
     overrides = dict(overrides or {})
     spec_vars = loaded.spec.vars
     if not names:
-        raise SepcalcError("--symbolic: name at least one var, e.g. --symbolic alpha,resolution")
+        raise InputError("names", "", "name at least one var")
     for name in names:
         if name not in spec_vars:
-            raise SepcalcError(
-                f"--symbolic {name}: the spec has no var '{name}'{did_you_mean(name, spec_vars)}"
-                f" (its vars: {', '.join(spec_vars) or 'none'})"
+            raise InputError(
+                "names",
+                name,
+                f"the spec has no var '{name}'{did_you_mean(name, spec_vars)}"
+                f" (its vars: {', '.join(spec_vars) or 'none'})",
             )
     concrete = build_graph(loaded, overrides)  # every spec error, reported as usual
     point = {name: concrete.vars[name] for name in names}
     for name, value in point.items():
         if isinstance(value, bool):
-            raise SepcalcError(f"--symbolic {name}: a true/false var has no closed form")
+            raise InputError("names", name, "a true/false var has no closed form")
     relaxed = {n: Relaxed(v, var_symbol(n)) for n, v in point.items()}
     try:
         # A Relaxed stands in for an exact number wherever the builder takes one.
@@ -562,15 +516,16 @@ def formula_report(
 ) -> FormulaReport:
     at = dict(at or {})
     if metric_name not in METRICS:
-        raise SepcalcError(f"--metric {metric_name}: choose one of {', '.join(METRICS)}")
+        raise InputError("metric_name", metric_name, f"choose one of {', '.join(METRICS)}")
     formulas = tuple(layer_formula(k_, count, convention) for k_ in (kind, vs) if k_ is not None)
     used = symbols_of(e for f in formulas for e in f.exprs.values())
     for name in at:
         if name not in used:
             kinds = " and ".join(f.kind for f in formulas)
-            raise SepcalcError(
-                f"--at {name}: the formulas of {kinds} do not use {name} "
-                f"(they use: {', '.join(used)})"
+            raise InputError(
+                "at",
+                name,
+                f"the formulas of {kinds} do not use {name} (they use: {', '.join(used)})",
             )
     r = None
     if len(formulas) == 2:
@@ -582,10 +537,7 @@ def formula_report(
                     f"{other.kind} has no {', '.join(METRICS[:-1])} or {METRICS[-1]} under the "
                     f"{convention.name} convention: there is no ratio"
                 )
-            raise SepcalcError(
-                f"{other.kind} has no {metric_name}: there is no ratio with --metric "
-                f"{metric_name}; try --metric {' or '.join(nonzero)}"
-            )
+            raise NoRatioError(other.kind, metric_name, nonzero)
         r = ratio(formulas[0], formulas[1], metric_name)
     at_r = None
     if r is not None and at:

@@ -12,6 +12,18 @@ from sepcalc.spec import load_spec
 
 register()  # the console script registers only the command it runs; tests use them all
 
+
+@pytest.fixture(autouse=True)
+def _terminal_independent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render as when piped, whatever terminal runs the tests, so goldens do not depend on it.
+
+    The results console is 200 columns wide unless COLUMNS says otherwise (sepcalc.cli.stdout);
+    a test that wants a narrow terminal passes COLUMNS to its CliRunner.
+    """
+    for name in ("COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 

@@ -22,14 +22,11 @@ from hypothesis import strategies as st
 
 from sepcalc.analysis import analyze
 from sepcalc.budget import (
-    EXIT_FAILED,
-    EXIT_INVALID,
-    EXIT_OK,
     Allowance,
     Budget,
+    BudgetMetric,
     BudgetValueError,
     CheckReport,
-    Metric,
     Outcome,
     Source,
     SpecResult,
@@ -39,16 +36,23 @@ from sepcalc.budget import (
     invalid,
     matches,
     parse_budget_file,
-    parse_budget_option,
-    parse_count,
-    parse_increase,
     parse_metric,
+    parse_si_count,
     resolve,
     spec_budgets,
     spec_key,
 )
+from sepcalc.cli.options import parse_budget_option, parse_max_increase, worded
 from sepcalc.conventions import get_convention
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError
+from sepcalc.errors import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    ConventionMismatch,
+    Diagnostic,
+    SepcalcError,
+    SpecError,
+)
 from sepcalc.graph import Graph
 from sepcalc.report.data import SCHEMA_VERSION, analysis_to_dict
 from sepcalc.snapshot import REPORT_SCHEMA_VERSION, Snapshot, read_report
@@ -100,8 +104,8 @@ def test_mobilenet_snapshot_numbers(mobilenet: Snapshot) -> None:
     ],
     ids=lambda v: repr(v),
 )
-def test_parse_count_is_exact(text: object, expected: int) -> None:
-    value = parse_count(text)
+def test_parse_si_count_is_exact(text: object, expected: int) -> None:
+    value = parse_si_count(text)
     assert value == expected
     assert type(value) is int
 
@@ -123,37 +127,37 @@ def test_parse_count_is_exact(text: object, expected: int) -> None:
     ],
     ids=lambda v: repr(v),
 )
-def test_parse_count_rejects(text: object, problem: str) -> None:
+def test_parse_si_count_rejects(text: object, problem: str) -> None:
     with pytest.raises(BudgetValueError, match=problem):
-        parse_count(text)
+        parse_si_count(text)
 
 
 @given(
     n=st.integers(min_value=0, max_value=10**15),
     suffix=st.sampled_from(["", "K", "M", "G", "T"]),
 )
-def test_parse_count_reads_every_exact_decimal(n: int, suffix: str) -> None:
+def test_parse_si_count_reads_every_exact_decimal(n: int, suffix: str) -> None:
     """Any count written as a decimal with a suffix (4231976 -> 4.231976M) reads back exactly."""
     digits = {"": 0, "K": 3, "M": 6, "G": 9, "T": 12}[suffix]
     whole, frac = divmod(n, 10**digits)
     text = f"{whole}.{frac:0{digits}d}{suffix}" if digits else str(n)
-    assert parse_count(text) == n
+    assert parse_si_count(text) == n
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("macs", Metric("macs")),
-        ("params", Metric("params")),
-        ("params.weight", Metric("params.weight")),
-        ("activations", Metric("activations")),
-        ("by_kind.pointwise.macs", Metric("macs", "pointwise")),
-        ("by_kind.depthwise.params.weight", Metric("params.weight", "depthwise")),
-        ("by_kind.activation.flops", Metric("flops", "activation")),
+        ("macs", BudgetMetric("macs")),
+        ("params", BudgetMetric("params")),
+        ("params.weight", BudgetMetric("params.weight")),
+        ("activations", BudgetMetric("activations")),
+        ("by_kind.pointwise.macs", BudgetMetric("macs", "pointwise")),
+        ("by_kind.depthwise.params.weight", BudgetMetric("params.weight", "depthwise")),
+        ("by_kind.activation.flops", BudgetMetric("flops", "activation")),
     ],
     ids=lambda v: str(v),
 )
-def test_parse_metric(name: str, expected: Metric) -> None:
+def test_parse_metric(name: str, expected: BudgetMetric) -> None:
     assert parse_metric(name) == expected
     assert str(expected) == name
 
@@ -356,7 +360,7 @@ def test_precedence_cli_over_file_over_spec() -> None:
 def test_budget_option() -> None:
     b = parse_budget_option("by_kind.pointwise.macs=550M")
     assert (b.metric, b.limit, b.source.label) == (
-        Metric("macs", "pointwise"),
+        BudgetMetric("macs", "pointwise"),
         550_000_000,
         "--budget by_kind.pointwise.macs=550M",
     )
@@ -383,7 +387,7 @@ def test_check_budgets_on_mobilenet(mobilenet: Snapshot) -> None:
 
 
 def test_allowance_limits() -> None:
-    macs = Metric("macs")
+    macs = BudgetMetric("macs")
     # 2% of 568,740,352 = 11,374,807.04: the largest whole count within it is 580,115,159.
     assert Allowance(macs, Fraction(2, 100), True, "macs=2%").limit(MACS) == 580_115_159
     assert Allowance(macs, Fraction(0), True, "macs=0%").limit(MACS) == MACS
@@ -391,8 +395,8 @@ def test_allowance_limits() -> None:
     assert Allowance(macs, Fraction(5, 100), True, "macs=5%").limit(0) == 0
 
 
-def test_parse_increase() -> None:
-    got = parse_increase("macs=2%,params=0, by_kind.pointwise.macs=1.5M")
+def test_parse_max_increase() -> None:
+    got = parse_max_increase("macs=2%,params=0, by_kind.pointwise.macs=1.5M")
     assert [(str(a.metric), a.amount, a.relative) for a in got] == [
         ("macs", Fraction(1, 50), True),
         ("params", 0, False),
@@ -405,13 +409,13 @@ def test_parse_increase() -> None:
         (",", "expected METRIC=AMOUNT"),
     ]:
         with pytest.raises(SepcalcError, match=problem):
-            parse_increase(bad)  # fmt: skip
+            parse_max_increase(bad)  # fmt: skip
 
 
 def test_baseline_growth(mobilenet: Snapshot, example: Callable[..., Graph]) -> None:
     # Resolution 160 (Table 7): 290,675,200 MACs; the weights do not change.
     small = Snapshot.of(analyze(example("mobilenet_v1", resolution=160)), "base.json")
-    allowances = parse_increase("macs=2%,params=0")
+    allowances = parse_max_increase("macs=2%,params=0")
     result = check("net.yaml", mobilenet, [], allowances, small)
     macs, params = result.outcomes
     assert (macs.baseline, macs.value, macs.limit, macs.passed) == (
@@ -427,15 +431,17 @@ def test_baseline_growth(mobilenet: Snapshot, example: Callable[..., Graph]) -> 
 
 
 def test_baseline_flops_need_the_same_convention(mobilenet: Snapshot) -> None:
-    allowances = parse_increase("flops=1%")
+    allowances = parse_max_increase("flops=1%")
     check_baseline(allowances, mobilenet, "default")
-    with pytest.raises(SepcalcError, match="pass --convention default to compare flops"):
+    with pytest.raises(ConventionMismatch, match="count under 'default' to compare flops"):
         check_baseline(allowances, mobilenet, "fvcore")
-    check_baseline(parse_increase("macs=1%"), mobilenet, "fvcore")  # MACs do not depend on it
+    check_baseline(parse_max_increase("macs=1%"), mobilenet, "fvcore")  # MACs do not depend on it
 
 
 def _result(status: Status) -> SpecResult:
-    outcome = Outcome(Metric("macs"), 1, 1 if status is Status.PASS else 0, "1", Source("cli"))
+    outcome = Outcome(
+        BudgetMetric("macs"), 1, 1 if status is Status.PASS else 0, "1", Source("cli")
+    )
     if status is Status.ERROR:
         return invalid("x.yaml", SpecError([Diagnostic("x.yaml", 1, 1, "bad")]))
     return SpecResult("x.yaml", "X", () if status is Status.NO_BUDGET else (outcome,))
@@ -502,7 +508,7 @@ def test_saved_report_problems(tmp_path: Path, content: str, problem: str) -> No
     with pytest.raises(SepcalcError) as err:
         read_report(path)
     assert problem in str(err.value)
-    assert "sepcalc analyze SPEC --format json" in str(err.value)
+    assert "sepcalc analyze SPEC --format json" in str(worded(err.value))
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from sepcalc.analysis import analyze
 from sepcalc.cli import app
 from sepcalc.conventions import DEFAULT, FVCORE, TORCH
-from sepcalc.crosscheck.compare import ToolCount, check_to_dict, compare
+from sepcalc.crosscheck.compare import ToolCount, compare, cross_check
 from sepcalc.formulas.conv import conv_out_size
+from sepcalc.report.crosscheck import tool_check_to_dict
 from tests.conftest import EXAMPLES, graph_of
 
 SPEC = """
@@ -56,7 +57,7 @@ def test_compare_agrees_layer_by_layer(tmp_path: Path) -> None:
     assert check.agrees
     assert check.differing == ()
     assert check.unattributed == 0
-    data = check_to_dict(check)
+    data = tool_check_to_dict(check)
     assert data["agrees"] is True
     assert data["totals"]["tool_flops"] == 9_472 == data["totals"]["flops"]
 
@@ -147,7 +148,18 @@ def test_cli_rejects_an_unknown_convention() -> None:
 
 def test_json_schema_keys(tmp_path: Path) -> None:
     analysis = analyze(graph_of(SPEC, tmp_path), DEFAULT)
-    data = check_to_dict(compare(analysis, tool_count(c=1, up=2, pool=3)))
+    data = tool_check_to_dict(compare(analysis, tool_count(c=1, up=2, pool=3)))
     assert json.loads(json.dumps(data)) == data
     assert list(data) == ["tool", "counter", "convention", "agrees", "totals", "layers"]
     assert [layer["name"] for layer in data["layers"]] == ["c", "up", "pool"]
+
+
+def test_the_cross_check_exits_1_when_a_tool_differs(tmp_path: Path) -> None:
+    graph = graph_of(SPEC, tmp_path)
+    agreeing = tool_count(c=7_424, up=1_024, pool=1_024)
+    differing = tool_count(c=7_424, up=0, pool=1_024)  # the nearest copies not counted
+    assert cross_check(graph, [agreeing]).exit_code == 0
+    result = cross_check(graph, [agreeing, differing])
+    assert (result.agrees, result.exit_code) == (False, 1)
+    assert [c.convention.name for c in result.checks] == ["fvcore", "fvcore"]
+    assert cross_check(graph, [agreeing], TORCH).checks[0].convention is TORCH

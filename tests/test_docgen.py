@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("doc", DOCS)
 def test_committed_docs_equal_the_generated_tables(doc: str) -> None:
     text = (ROOT / doc).read_text()
-    assert regenerate(text) == text, f"run: python -m sepcalc.docgen  (then commit {doc})"
+    assert regenerate(text) == text, f"run: python docs/generate.py  (then commit {doc})"
 
 
 def test_every_table_is_in_some_doc() -> None:

@@ -165,18 +165,6 @@ def test_boolean_vars_and_block_defaults(tmp_path: Path) -> None:
     assert [n.name for n in off.nodes] == ["b1.conv1", "b2.conv1"]
 
 
-def test_override_parsing() -> None:
-    from fractions import Fraction
-
-    from sepcalc.graph import parse_overrides
-
-    assert parse_overrides(["alpha=0.35", "resolution=160", "v1_5=False"]) == {
-        "alpha": Fraction(7, 20),
-        "resolution": 160,
-        "v1_5": False,
-    }
-
-
 def test_standard_equivalent_keeps_the_pointwise_bias(tmp_path: Path) -> None:
     # depthwise 3x3 on 8 channels then pointwise 8 -> 16 with bias: the standard conv it
     # replaces is 3x3, 8 -> 16, with the pointwise layer's 16 biases; same as `separable`.
@@ -236,10 +224,3 @@ def test_examples_use_every_layer(spec: Path) -> None:
     from sepcalc.spec import load_spec
 
     assert build_graph(load_spec(spec)).unused() == []
-
-
-def test_a_var_set_twice_is_refused() -> None:
-    from sepcalc.graph import parse_overrides
-
-    with pytest.raises(SepcalcError, match="--set alpha: given twice"):
-        parse_overrides(["alpha=0.5", "alpha=0.75"])

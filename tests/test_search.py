@@ -17,27 +17,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sepcalc.cli.options import parse_axis, parse_count_option
 from sepcalc.conventions import DEFAULT, FVCORE
-from sepcalc.errors import SepcalcError
+from sepcalc.errors import NeedsCIn, SepcalcError
 from sepcalc.search import (
     Axis,
     Evaluator,
+    Fix,
     GridResult,
     LayerModel,
     Limit,
+    Target,
     check_budgets,
+    factor_target,
     grid_search,
-    make_target,
     pareto_front,
-    parse_axis,
-    parse_fraction,
+    ratio_target,
+    savings_target,
     search_channels,
     search_kernel,
     search_var,
 )
 from sepcalc.search.replay import names_in, plan
 from sepcalc.spec import load_spec
-from sepcalc.symbolic import parse_count
 from tests.test_mobilenet_v1 import table1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,48 +54,6 @@ def mobilenet_ratio(c_out: int, k: int) -> Fraction:
 
 
 # --- targets ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("0.12", Fraction(3, 25)), ("3/25", Fraction(3, 25)), ("12%", Fraction(3, 25)),
-     ("1e-1", Fraction(1, 10)), (" 0.3 ", Fraction(3, 10))],
-    ids=["decimal", "fraction", "percent", "exponent", "spaces"],
-)  # fmt: skip
-def test_parse_fraction_is_exact(text: str, expected: Fraction) -> None:
-    assert parse_fraction(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "max_ratio"),
-    [
-        ({"max_ratio": "0.12"}, Fraction(3, 25)),
-        ({"min_factor": "10"}, Fraction(1, 10)),
-        ({"min_factor": "8.5"}, Fraction(2, 17)),
-        ({"min_savings": "88%"}, Fraction(3, 25)),  # 1 - 22/25
-        ({"min_savings": "0.88"}, Fraction(3, 25)),
-    ],
-    ids=["ratio", "factor", "factor-decimal", "savings-percent", "savings-fraction"],
-)
-def test_targets_become_an_exact_max_ratio(kwargs: dict[str, str], max_ratio: Fraction) -> None:
-    assert make_target(**kwargs).max_ratio == max_ratio
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [({}, "give exactly one target"),
-     ({"max_ratio": "0.1", "min_factor": "10"}, "give exactly one target"),
-     ({"max_ratio": "0"}, "--max-ratio must be positive, got 0"),
-     ({"min_factor": "-2"}, "--min-factor must be positive, got -2"),
-     ({"min_savings": "100%"}, "--min-savings must be at least 0 and below 100%"),
-     ({"min_savings": "88"}, "below 100% .* got 88$"),
-     ({"max_ratio": "abc"}, "--max-ratio: 'abc' is not a number")],
-    ids=["none", "two", "zero-ratio", "negative-factor", "all-savings", "savings-not-fraction",
-         "not-a-number"],
-)  # fmt: skip
-def test_bad_targets_are_user_errors(kwargs: dict[str, str], message: str) -> None:
-    with pytest.raises(SepcalcError, match=message):
-        make_target(**kwargs)
 
 
 # --- layer level: closed form ------------------------------------------------------------------
@@ -113,14 +73,14 @@ def test_ratio_is_1_over_c_out_plus_1_over_k_squared(metric: str) -> None:
 
 @pytest.mark.parametrize("metric", ["params", "flops"])
 def test_counting_bias_or_norm_makes_the_ratio_depend_on_c_in(metric: str) -> None:
-    with pytest.raises(SepcalcError, match="depends on C_in; give it with --c-in"):
-        LayerModel(metric, count=parse_count("bias")).closed_form()
+    with pytest.raises(NeedsCIn, match="depends on C_in; give C_in"):
+        LayerModel(metric, count=parse_count_option("bias")).closed_form()
     # MACs never count a bias or a norm.
     import sympy
 
     from sepcalc import symbols as S
 
-    macs = LayerModel("macs", count=parse_count("bias,norm,act")).closed_form()
+    macs = LayerModel("macs", count=parse_count_option("bias,norm,act")).closed_form()
     assert sympy.simplify(macs - (1 / S.C_out + 1 / S.k**2)) == 0
 
 
@@ -131,45 +91,43 @@ def test_counting_bias_or_norm_makes_the_ratio_depend_on_c_in(metric: str) -> No
     ("k", "target", "answer", "ratio"),
     [
         # 1/113 + 1/9 = 122/1017 <= 3/25 < 1/112 + 1/9 = 121/1008
-        (3, {"max_ratio": "0.12"}, 113, Fraction(122, 1017)),
+        (3, ratio_target(Fraction(3, 25)), 113, Fraction(122, 1017)),
         # 1/72 + 1/9 = 1/8 exactly: a boundary met exactly counts as met
-        (3, {"min_factor": "8"}, 72, Fraction(1, 8)),
+        (3, factor_target(Fraction(8)), 72, Fraction(1, 8)),
         # 1/27 + 1/16 = 43/432 <= 1/10 < 1/26 + 1/16 = 21/208
-        (4, {"min_factor": "10"}, 27, Fraction(43, 432)),
+        (4, factor_target(Fraction(10)), 27, Fraction(43, 432)),
         # 1/C + 1/25 <= 1/10 iff C >= 50/3: 17
-        (5, {"min_factor": "10"}, 17, Fraction(42, 425)),
+        (5, factor_target(Fraction(10)), 17, Fraction(42, 425)),
         # k = 1: the ratio 1/C + 1 is above 1, but below 1.5 from C = 2
-        (1, {"max_ratio": "1.5"}, 2, Fraction(3, 2)),
+        (1, ratio_target(Fraction(3, 2)), 2, Fraction(3, 2)),
     ],
     ids=["k3-0.12", "k3-8x-boundary", "k4-10x", "k5-10x", "k1"],
 )
-def test_search_channels(k: int, target: dict[str, str], answer: int, ratio: Fraction) -> None:
-    result = search_channels(MACS, k, make_target(**target))
+def test_search_channels(k: int, target: Target, answer: int, ratio: Fraction) -> None:
+    result = search_channels(MACS, k, target)
     assert result.answer is not None
     assert (result.answer.value, result.answer.ratio) == (answer, ratio)
     assert result.answer.ratio == mobilenet_ratio(answer, k)
     if answer > 1:
         assert result.next_fails is not None
         assert result.next_fails.value == answer - 1
-        assert result.next_fails.ratio > make_target(**target).max_ratio
+        assert result.next_fails.ratio > target.max_ratio
 
 
 @pytest.mark.parametrize(
     ("c_out", "target", "odd", "answer", "before"),
     [
         # 1/128 + 1/9 = 137/1152: savings 88.1% >= 88%; k = 2 saves only 74.2%
-        (128, {"min_savings": "88%"}, False, 3, 2),
-        (128, {"min_savings": "88%"}, True, 3, 1),
+        (128, savings_target(Fraction(22, 25)), False, 3, 2),
+        (128, savings_target(Fraction(22, 25)), True, 3, 1),
         # 1/64 + 1/k^2 <= 1/10 iff k^2 >= 320/27 = 11.85: k = 4, or 5 if odd
-        (64, {"min_factor": "10"}, False, 4, 3),
-        (64, {"min_factor": "10"}, True, 5, 3),
+        (64, factor_target(Fraction(10)), False, 4, 3),
+        (64, factor_target(Fraction(10)), True, 5, 3),
     ],
     ids=["c128-88pct", "c128-88pct-odd", "c64-10x", "c64-10x-odd"],
 )
-def test_search_kernel(
-    c_out: int, target: dict[str, str], odd: bool, answer: int, before: int
-) -> None:
-    result = search_kernel(MACS, c_out, make_target(**target), odd=odd)
+def test_search_kernel(c_out: int, target: Target, odd: bool, answer: int, before: int) -> None:
+    result = search_kernel(MACS, c_out, target, odd=odd)
     assert result.answer is not None
     assert result.next_fails is not None
     assert (result.answer.value, result.next_fails.value) == (answer, before)
@@ -182,18 +140,18 @@ def test_seed_question_10x_with_3x3_is_infeasible_and_says_what_works() -> None:
     With k = 3 the ratio 1/C_out + 1/9 never reaches 1/9, so no C_out gives 9x, let alone 10x.
     A 4x4 kernel needs C_out >= 27 (43/432, 10.05x); the smallest odd kernel, 5x5, C_out >= 17.
     """
-    result = search_channels(MACS, 3, make_target(min_factor="10"))
+    result = search_channels(MACS, 3, factor_target(Fraction(10)))
     assert not result.feasible
     assert result.answer is None
     assert result.reason is not None
     assert "above 1/9 for every C_out" in result.reason
     assert "k=4, with C_out >= 27" in result.reason
-    odd = search_channels(MACS, 3, make_target(min_factor="10"), odd=True)
+    odd = search_channels(MACS, 3, factor_target(Fraction(10)), odd=True)
     assert odd.reason is not None
     assert "smallest odd kernel that can is k=5, with C_out >= 17" in odd.reason
     # "More than" 10x (strict) has the same answer: the inclusive answer at k = 4 already
     # beats 10x strictly (43/432 < 1/10), and the C_out below it does not reach 10x at all.
-    k4 = search_channels(MACS, 4, make_target(min_factor="10"))
+    k4 = search_channels(MACS, 4, factor_target(Fraction(10)))
     assert k4.answer is not None
     assert k4.next_fails is not None
     assert (k4.answer.value, k4.answer.ratio) == (27, Fraction(43, 432))
@@ -202,18 +160,18 @@ def test_seed_question_10x_with_3x3_is_infeasible_and_says_what_works() -> None:
 
 def test_infeasible_within_bounds_names_the_bound() -> None:
     # k = 4 needs C_out >= 27; capped at 20, the smallest kernel with C_out <= 20 is 5 (17).
-    result = search_channels(MACS, 4, make_target(min_factor="10"), max_c_out=20)
+    result = search_channels(MACS, 4, factor_target(Fraction(10)), max_c_out=20)
     assert result.reason is not None
-    assert "needs C_out >= 27, above --max-c-out 20" in result.reason
+    assert "needs C_out >= 27, above the bound 20" in result.reason
     assert "k=5, with C_out >= 17" in result.reason
     # A C_out of 8 caps the factor below 8x whatever the kernel; C_out = 11 with k = 11 works.
-    kernel = search_kernel(MACS, 8, make_target(min_factor="10"))
+    kernel = search_kernel(MACS, 8, factor_target(Fraction(10)))
     assert kernel.reason is not None
     assert "above 1/8 for every kernel" in kernel.reason
     assert "smallest C_out that can is 11, with k >= 11" in kernel.reason
-    capped = search_kernel(MACS, 64, make_target(min_factor="10"), max_k=3)
+    capped = search_kernel(MACS, 64, factor_target(Fraction(10)), max_k=3)
     assert capped.reason is not None
-    assert "needs k >= 4, above --max-k 3" in capped.reason
+    assert "needs k >= 4, above the bound 3" in capped.reason
     assert "no C_out reaches it with k <= 3 either" in capped.reason
 
 
@@ -225,7 +183,7 @@ def test_infeasible_within_bounds_names_the_bound() -> None:
     den=st.integers(1, 100),
 )
 def test_channels_answer_is_the_brute_force_minimum(k: int, bound: int, num: int, den: int) -> None:
-    target = make_target(max_ratio=f"{num}/{den}")
+    target = ratio_target(Fraction(num, den))
     result = search_channels(MACS, k, target, max_c_out=bound)
     meets = [c for c in range(1, bound + 1) if mobilenet_ratio(c, k) <= target.max_ratio]
     assert (result.answer.value if result.answer else None) == (meets[0] if meets else None)
@@ -242,7 +200,7 @@ def test_channels_answer_is_the_brute_force_minimum(k: int, bound: int, num: int
 def test_kernel_answer_is_the_brute_force_minimum(
     c_out: int, bound: int, odd: bool, num: int, den: int
 ) -> None:
-    target = make_target(max_ratio=f"{num}/{den}")
+    target = ratio_target(Fraction(num, den))
     result = search_kernel(MACS, c_out, target, max_k=bound, odd=odd)
     ks = range(1, bound + 1, 2 if odd else 1)
     meets = [k for k in ks if mobilenet_ratio(c_out, k) <= target.max_ratio]
@@ -260,9 +218,9 @@ def test_kernel_answer_is_the_brute_force_minimum(
 def test_counted_answers_match_the_integer_formula_by_brute_force(
     metric: str, count: set[str], c_in: int, k: int, percent: int
 ) -> None:
-    counted = parse_count(",".join(sorted(count)))
+    counted = parse_count_option(",".join(sorted(count)))
     model = LayerModel(metric, FVCORE if metric == "flops" else DEFAULT, counted, c_in)
-    target = make_target(max_ratio=f"{percent}%")
+    target = ratio_target(Fraction(percent, 100))
     result = search_channels(model, k, target, max_c_out=200)
     meets = [c for c in range(1, 201) if model.ratio(c, k) <= target.max_ratio]
     assert (result.answer.value if result.answer else None) == (meets[0] if meets else None)
@@ -339,8 +297,8 @@ def test_non_monotone_cost_is_reported_and_budget_never_violated(tmp_path: Path)
     grid = search_var(ev, "w", limit, 1, 5, step=1)
     assert grid.answer is not None
     assert grid.answer.value == 5
-    assert any("not monotone" in n for n in grid.notes)
-    assert any("smaller value(s) break a budget" in n and ": 3" in n for n in grid.notes)
+    assert any("not monotone" in n.text for n in grid.notes)
+    assert any("smaller value(s) break a budget" in n.text and ": 3" in n.text for n in grid.notes)
     limit = [Limit("macs", 27 * 64 * 35)]  # now w = 5 (40) fails too: answer 4, w = 3 a hole
     grid = search_var(ev, "w", limit, 1, 5, step=1)
     assert grid.answer is not None
@@ -357,7 +315,8 @@ def test_infeasible_var_search_says_why(v1: Evaluator) -> None:
     assert not result.feasible
     assert result.reason is not None
     # int(alpha * 32) is 0 below alpha = 1/32: 0.04 is the first buildable value.
-    assert "smallest buildable value alpha=0.04" in result.reason
+    assert "smallest buildable value alpha=0.04" in result.reason.text
+    assert result.reason.fix is Fix.LOWER_RANGE
 
 
 GALLOP = """\
@@ -400,7 +359,7 @@ def test_bisection_names_the_smallest_buildable_value(gallop: Evaluator) -> None
     result = search_var(gallop, "alpha", limit, Fraction(1, 100), 1, precision=Fraction(1, 100))
     assert result.reason is not None
     assert "smallest buildable value alpha=0.05 breaks the budget (macs 192 > 100)" in (
-        result.reason
+        result.reason.text
     )
     assert len(result.evaluated) < 20  # two bisections over 100 values
 
@@ -414,36 +373,6 @@ def test_bisection_over_a_huge_range_builds_no_list(v1: Evaluator) -> None:
     assert result.answer.totals is not None
     assert result.answer.totals.macs <= 300_000_000
     assert len(result.evaluated) < 80
-
-
-@pytest.mark.parametrize(
-    ("text", "values"),
-    [
-        ("alpha=0.25:1.0:0.25", (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), 1)),
-        ("resolution=128,160", (128, 160)),
-        ("alpha=0.5", (Fraction(1, 2),)),
-        ("alpha=0.1:0.3:0.1", (Fraction(1, 10), Fraction(1, 5), Fraction(3, 10))),
-    ],
-    ids=["range", "list", "single", "decimal-range-inclusive"],
-)
-def test_parse_axis(text: str, values: tuple) -> None:
-    assert parse_axis(text).values == values
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("alpha", "expected NAME=LOW:HIGH:STEP"), ("alpha=", "expected NAME=LOW:HIGH:STEP"),
-     ("=1", "expected NAME=LOW:HIGH:STEP"), ("alpha=1:2", "expected LOW:HIGH:STEP, got '1:2'"),
-     ("alpha=x:1:0.1", "--var alpha: 'x' is not a number"),
-     ("alpha=1:0:0.1", "--var alpha: empty range 1:0"),
-     ("a=0:1:0", "--var a: step must be positive, got 0"),
-     ("a=0:1000000:1", "--var a: 1,000,001 values from 0 to 1000000 in steps of 1: at most")],
-    ids=["no-equals", "no-values", "no-name", "two-parts", "not-a-number", "empty-range",
-         "zero-step", "too-many"],
-)  # fmt: skip
-def test_parse_axis_errors(text: str, message: str) -> None:
-    with pytest.raises(SepcalcError, match=message):
-        parse_axis(text)
 
 
 # --- grids: the replay equals building every point ----------------------------------------------
@@ -718,13 +647,11 @@ def test_grid_rejects_unknown_vars_and_huge_grids(v1: Evaluator) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"k": 5, "max_k": 3}, "--k 5 is over --max-k 3"),
-        ({"k": 4, "odd": True}, "--k 4 is even, but --odd asks for odd kernels"),
+        ({"k": 5, "max_k": 3}, "k=5 is over the largest kernel allowed, 3"),
+        ({"k": 4, "odd": True}, "k=4 is even, but only odd kernels are allowed"),
     ],
     ids=["k-over-max", "even-k-with-odd"],
 )
 def test_contradictory_layer_bounds_are_refused(args: dict[str, object], message: str) -> None:
-    from sepcalc.search import make_target, search_channels
-
     with pytest.raises(SepcalcError, match=re.escape(message)):
-        search_channels(MACS, target=make_target(None, "8", None), **args)
+        search_channels(MACS, target=factor_target(Fraction(8)), **args)

@@ -20,7 +20,8 @@ from rich.protocol import is_renderable
 from rich.text import Text
 
 from sepcalc import __version__
-from sepcalc.errors import SepcalcError, SpecError
+from sepcalc.cli.options import worded
+from sepcalc.errors import EXIT_INVALID, SepcalcError, SpecError
 
 app = typer.Typer(
     name="sepcalc",
@@ -34,8 +35,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _hide_flag_types() -> None:
@@ -173,10 +172,10 @@ def user_errors() -> Iterator[None]:
         yield
     except SpecError as exc:
         print_diagnostics(exc)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_INVALID) from None
     except SepcalcError as exc:
-        stderr().print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        stderr().print(f"error: {worded(exc)}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def _version(value: bool) -> None:
@@ -225,4 +224,4 @@ def main() -> None:
             "Please report it; set SEPCALC_DEBUG=1 for the traceback.",
             file=sys.stderr,
         )
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_INVALID)

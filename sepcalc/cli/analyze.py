@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.conventions import PRESETS, get_convention
+from sepcalc.cli.options import ConventionOpt, SetOpt, SpecArg, parse_set
+from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
 
 
@@ -19,28 +19,6 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
-
-
-SpecArg = Annotated[
-    Path, typer.Argument(help="Network spec (YAML).", show_default=False, metavar="SPEC")
-]
-SetOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--set",
-        "-s",
-        metavar="NAME=VALUE",
-        help="Override a spec var, e.g. --set alpha=0.5 --set resolution=160 (repeatable).",
-    ),
-]
-ConventionOpt = Annotated[
-    str,
-    typer.Option(
-        "--convention",
-        metavar="NAME",
-        help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
-    ),
-]
 
 
 @app.command()
@@ -102,12 +80,12 @@ def analyze(
         return
     # The core is imported here, not at the top: every command module is imported at startup.
     from sepcalc.analysis import analyze as run_analysis
-    from sepcalc.graph import build_graph, parse_overrides
+    from sepcalc.graph import build_graph
     from sepcalc.spec import load_spec
 
     with user_errors():
         conv = get_convention(convention)
-        graph = build_graph(load_spec(spec), parse_overrides(set_))
+        graph = build_graph(load_spec(spec), parse_set(set_))
         result = run_analysis(graph, conv, compare_standard=compare_standard)
     for name in graph.unused():
         stderr().print(

@@ -11,9 +11,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sepcalc.cli import app, print_diagnostics, stderr, stdout, user_errors
-from sepcalc.cli.analyze import ConventionOpt, SetOpt
+from sepcalc.cli.options import (
+    ConventionOpt,
+    SetOpt,
+    max_budgets,
+    once_each,
+    parse_budget_option,
+    parse_max_increase,
+    parse_set,
+    worded,
+)
 from sepcalc.conventions import Convention, get_convention
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError
+from sepcalc.errors import EXIT_INVALID, Diagnostic, SepcalcError, SpecError
 
 if TYPE_CHECKING:
     from sepcalc.budget import Allowance, Budget, BudgetFile, CheckReport, SpecResult
@@ -111,23 +120,20 @@ def check(
     ] = False,
 ) -> None:
     """Check specs against budgets (the help text is in the decorator)."""
-    from sepcalc.budget import CheckReport, cli_budgets, option_budget, parse_budget_option
-    from sepcalc.graph import parse_overrides
+    from sepcalc.budget import CheckReport
 
     with user_errors():
         conv = get_convention(convention)
-        overrides = parse_overrides(set_)
-        options = [
-            option_budget(metric, value, f"--max-{metric}")
-            for metric, value in (
-                ("params", max_params),
-                ("macs", max_macs),
-                ("flops", max_flops),
-                ("activations", max_activations),
-            )
-            if value is not None
-        ]
-        cli = cli_budgets([*options, *(parse_budget_option(text) for text in budget)])
+        overrides = parse_set(set_)
+        options = max_budgets(
+            {
+                "params": max_params,
+                "macs": max_macs,
+                "flops": max_flops,
+                "activations": max_activations,
+            }
+        )
+        cli = once_each([*options, *(parse_budget_option(text) for text in budget)])
         rules = _budget_file(budgets) if budgets is not None else None
         base, allowances = _baseline(baseline, max_increase, specs, conv)
     names = [_names(path) for path in specs]
@@ -158,7 +164,7 @@ def check(
 
 def _budget_file(path: Path) -> BudgetFile:
     """The budgets file; its problems are listed on stderr and end the run (exit 2)."""
-    from sepcalc.budget import EXIT_INVALID, read_budget_file
+    from sepcalc.budget import read_budget_file
 
     try:
         return read_budget_file(path)
@@ -170,7 +176,7 @@ def _budget_file(path: Path) -> BudgetFile:
 def _baseline(
     path: Path | None, max_increase: list[str], specs: list[Path], conv: Convention
 ) -> tuple[Snapshot | None, list[Allowance]]:
-    from sepcalc.budget import check_baseline, parse_increase
+    from sepcalc.budget import check_baseline
     from sepcalc.snapshot import read_report
 
     if path is None:
@@ -181,7 +187,7 @@ def _baseline(
         raise SepcalcError(
             f"--baseline compares one spec with its saved report; got {len(specs)} specs"
         )
-    allowances = parse_increase(",".join(max_increase) if max_increase else DEFAULT_INCREASE)
+    allowances = parse_max_increase(",".join(max_increase) if max_increase else DEFAULT_INCREASE)
     base = read_report(path)
     check_baseline(allowances, base, conv.name)
     return base, allowances
@@ -239,7 +245,7 @@ def _check_one(
         from_file = rules.budgets_for(label, absolute) if rules is not None else []
         return run_check(label, snapshot, resolve(own, from_file, cli), allowances, base)
     except SepcalcError as exc:
-        return invalid(label, exc)
+        return invalid(label, worded(exc))
     except Exception as exc:
         # NB: a bug in sepcalc, not in the spec; it still must not hide the other specs'
         # results in a CI gate. It is reported as this spec's error, loudly (exit 2), and
@@ -273,9 +279,9 @@ def _diagnostics(report: CheckReport) -> None:
 
 def _render(report: CheckReport, fmt: CheckFormat) -> None:
     if fmt is CheckFormat.json:
-        from sepcalc.report.check_json import check_to_dict
+        from sepcalc.report.check_json import check_report_to_dict
 
-        typer.echo(json.dumps(check_to_dict(report), indent=2))
+        typer.echo(json.dumps(check_report_to_dict(report), indent=2))
     elif fmt is CheckFormat.junit:
         from sepcalc.report.check_junit import render_junit
 

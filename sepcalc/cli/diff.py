@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import EXIT_FAILED, EXIT_OK, app, stderr, stdout, user_errors
-from sepcalc.cli.analyze import ConventionOpt, SetOpt
+from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli.options import ConventionOpt, SetOpt, parse_set
 from sepcalc.conventions import Convention, get_convention
 from sepcalc.errors import SepcalcError
 
@@ -80,11 +80,10 @@ def diff(
 ) -> None:
     """Compare two networks (the help text is in the decorator)."""
     from sepcalc.diff import diff as run_diff
-    from sepcalc.graph import parse_overrides
 
     with user_errors():
         conv = get_convention(convention)
-        overrides = parse_overrides(set_)
+        overrides = parse_set(set_)
         if overrides and _is_report(old) and _is_report(new):
             raise SepcalcError("--set applies to spec sides; both sides are saved reports")
         result = run_diff(_side(old, conv, overrides), _side(new, conv, overrides))
@@ -108,8 +107,7 @@ def diff(
         from sepcalc.report.diff_text import render_diff_text
 
         stdout().print(render_diff_text(result, all_layers=all_layers))
-    grew = result.increased()
-    if fail_on_increase and grew:
-        stderr().print(f"increased: {', '.join(grew)}", markup=False)
-        raise typer.Exit(EXIT_FAILED)
-    raise typer.Exit(EXIT_OK)
+    code = result.exit_code(fail_on_increase=fail_on_increase)
+    if code:
+        stderr().print(f"increased: {', '.join(result.increased())}", markup=False)
+    raise typer.Exit(code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sepcalc.cli import app, user_errors
-from sepcalc.cli.analyze import SetOpt, SpecArg
+from sepcalc.cli.options import SetOpt, SpecArg, parse_set
 
 export_app = typer.Typer(
     help="Write the network of a spec as code for a framework (stdout).", no_args_is_help=True
@@ -25,11 +25,11 @@ def export_torch(
     Example: sepcalc export torch examples/mobilenet_v2.yaml > mobilenet_v2.py
     """
     from sepcalc.cli.crosscheck import missing_extra
-    from sepcalc.graph import build_graph, parse_overrides
+    from sepcalc.graph import build_graph
     from sepcalc.spec import load_spec
 
     with user_errors():
-        graph = build_graph(load_spec(spec), parse_overrides(set_))
+        graph = build_graph(load_spec(spec), parse_set(set_))
         try:
             from sepcalc.crosscheck.build import plan
             from sepcalc.crosscheck.export import render_module

@@ -14,14 +14,16 @@ from typing import Annotated
 import typer
 
 from sepcalc.cli import app, stdout, user_errors
-from sepcalc.conventions import PRESETS, get_convention
+from sepcalc.cli.options import (
+    ConventionOpt,
+    RatioMetric,
+    parse_at,
+    parse_count_option,
+    parse_set,
+    parse_symbolic,
+)
+from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
-
-
-class Metric(StrEnum):
-    params = "params"
-    macs = "macs"
-    flops = "flops"
 
 
 class Format(StrEnum):
@@ -80,16 +82,9 @@ def formula(
         ),
     ] = "",
     metric: Annotated[
-        Metric, typer.Option("--metric", help="What the --vs ratio compares.")
-    ] = Metric.macs,
-    convention: Annotated[
-        str,
-        typer.Option(
-            "--convention",
-            metavar="NAME",
-            help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
-        ),
-    ] = "default",
+        RatioMetric, typer.Option("--metric", help="What the --vs ratio compares.")
+    ] = RatioMetric.macs,
+    convention: ConventionOpt = "default",
     latex: Annotated[bool, typer.Option("--latex", help="Print LaTeX instead of unicode.")] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     list_: Annotated[
@@ -98,7 +93,7 @@ def formula(
 ) -> None:
     """One layer kind in closed form (the help text is FORMULA_HELP)."""
     from sepcalc.report import symbolic as report
-    from sepcalc.symbolic import formula_report, parse_at, parse_count
+    from sepcalc.symbolic import formula_report
 
     if list_:
         if fmt is Format.json:
@@ -112,7 +107,7 @@ def formula(
         result = formula_report(
             kind,
             vs,
-            count=parse_count(count),
+            count=parse_count_option(count),
             convention=get_convention(convention),
             metric_name=metric.value,
             at=parse_at(at),
@@ -127,18 +122,14 @@ def symbolic_analysis(
     spec: Path, set_: list[str], names: str, convention: str, *, per_layer: bool, json_: bool
 ) -> None:
     """`analyze --symbolic`: network totals (and layers) as closed forms in the named vars."""
-    from sepcalc.graph import parse_overrides
     from sepcalc.report import symbolic as report
     from sepcalc.spec import load_spec
     from sepcalc.symbolic import symbolic_network
 
     with user_errors():
         conv = get_convention(convention)
-        overrides = parse_overrides(set_)
-        vars_ = [n.strip() for n in names.split(",") if n.strip()]
-        twice = sorted({n for n in vars_ if vars_.count(n) > 1})
-        if twice:
-            raise SepcalcError(f"--symbolic {', '.join(twice)}: named twice; name each var once")
+        overrides = parse_set(set_)
+        vars_ = parse_symbolic(names)
         net = symbolic_network(load_spec(spec), vars_, conv, overrides)
     if json_:
         typer.echo(json.dumps(report.network_to_dict(net, per_layer=per_layer), indent=2))

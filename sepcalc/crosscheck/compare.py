@@ -6,13 +6,14 @@ Pure: no torch. A tool's counts arrive as a :class:`ToolCount`; sepcalc's as an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sepcalc.analysis import Analysis
+from sepcalc.analysis import Analysis, analyze
 from sepcalc.conventions import TOOL_CONVENTIONS as TOOL_CONVENTIONS  # defined with the presets
 from sepcalc.conventions import Convention
+from sepcalc.errors import EXIT_FAILED, EXIT_OK
+from sepcalc.graph import Graph
 
 TOOL_NAMES = {
     "fvcore": "fvcore FlopCountAnalysis",
@@ -121,33 +122,25 @@ def compare(analysis: Analysis, count: ToolCount) -> ToolCheck:
     )
 
 
-def check_to_dict(check: ToolCheck) -> dict[str, Any]:
-    """A tool check as plain data (the ``--format json`` output of ``sepcalc crosscheck``)."""
-    return {
-        "tool": check.tool,
-        "counter": TOOL_NAMES.get(check.tool, check.tool),
-        "convention": {"name": check.convention.name, "flops": check.convention.description},
-        "agrees": check.agrees,
-        "totals": {
-            "flops": check.flops,
-            "tool_flops": check.tool_flops,
-            "params": check.params,
-            "tool_params": check.tool_params,
-            "unattributed_tool_flops": check.unattributed,
-        },
-        "layers": [
-            {
-                "name": layer.name,
-                "kind": layer.kind,
-                "agrees": layer.agrees,
-                "flops": layer.flops,
-                "tool_flops": layer.tool_flops,
-                "params": layer.params,
-                "tool_params": layer.tool_params,
-                "output_shape": list(layer.shape),
-                "tool_output_shape": None if layer.tool_shape is None else list(layer.tool_shape),
-                "uncounted_ops": dict(layer.uncounted),
-            }
-            for layer in check.layers
-        ],
-    }
+@dataclass(frozen=True)
+class CrossCheck:
+    """One network against every tool asked for; exit 0 when all agree, 1 otherwise."""
+
+    name: str
+    checks: tuple[ToolCheck, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return all(c.agrees for c in self.checks)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.agrees else EXIT_FAILED
+
+
+def cross_check(
+    graph: Graph, counts: Sequence[ToolCount], convention: Convention | None = None
+) -> CrossCheck:
+    """Each tool's counts against sepcalc's, under ``convention`` or else the tool's own."""
+    checks = (compare(analyze(graph, convention or TOOL_CONVENTIONS[c.tool]), c) for c in counts)
+    return CrossCheck(graph.name, tuple(checks))

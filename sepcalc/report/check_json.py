@@ -46,7 +46,7 @@ def _result(r: SpecResult) -> dict[str, Any]:
     }
 
 
-def check_to_dict(report: CheckReport) -> dict[str, Any]:
+def check_report_to_dict(report: CheckReport) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "status": str(report.status),

@@ -8,20 +8,15 @@
 - :mod:`~sepcalc.search.var`: the largest value of one var within every budget.
 - :mod:`~sepcalc.search.grid` and :mod:`~sepcalc.search.replay`: every combination of a grid of
   vars, counted exactly, with the Pareto front.
+
+Everything here takes parsed values; the text the command line gives is parsed in
+:mod:`sepcalc.cli.options`.
 """
 
 from __future__ import annotations
 
 from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_values, totals_of
-from sepcalc.search.grid import (
-    PARETO_DEFAULT,
-    Axis,
-    GridResult,
-    grid_search,
-    pareto_front,
-    parse_axis,
-    parse_pareto,
-)
+from sepcalc.search.grid import PARETO_DEFAULT, Axis, GridResult, grid_search, pareto_front
 from sepcalc.search.layer import (
     LAYER_METRICS,
     Achieved,
@@ -35,13 +30,23 @@ from sepcalc.search.targets import (
     Limit,
     Target,
     Totals,
+    budget_status,
     check_budgets,
-    make_target,
-    parse_fraction,
+    factor_target,
     percent,
+    ratio_target,
+    savings_target,
     within,
 )
-from sepcalc.search.var import Evaluated, VarResult, search_var
+from sepcalc.search.var import (
+    Evaluated,
+    Fix,
+    Grid,
+    Note,
+    VarResult,
+    default_grid,
+    search_var,
+)
 
 __all__ = [
     "LAYER_METRICS",
@@ -52,22 +57,26 @@ __all__ = [
     "Axis",
     "Evaluated",
     "Evaluator",
+    "Fix",
+    "Grid",
     "GridResult",
     "LayerModel",
     "LayerResult",
     "Limit",
+    "Note",
     "Target",
     "Totals",
     "VarResult",
+    "budget_status",
     "check_budgets",
+    "default_grid",
+    "factor_target",
     "grid_search",
     "grid_values",
-    "make_target",
     "pareto_front",
-    "parse_axis",
-    "parse_fraction",
-    "parse_pareto",
     "percent",
+    "ratio_target",
+    "savings_target",
     "search_channels",
     "search_kernel",
     "search_var",

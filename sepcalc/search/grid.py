@@ -11,9 +11,9 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sepcalc.errors import SepcalcError, SpecError, did_you_mean
-from sepcalc.expr import ExprError, Number, exact
-from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_values
+from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError, SpecError
+from sepcalc.expr import Number
+from sepcalc.search.evaluator import MAX_POINTS, Evaluator
 from sepcalc.search.replay import Replay, plan
 from sepcalc.search.targets import NET_METRICS, Limit, Totals, within
 
@@ -22,29 +22,6 @@ from sepcalc.search.targets import NET_METRICS, Limit, Totals, within
 class Axis:
     name: str
     values: tuple[Number, ...]
-
-
-def parse_axis(text: str) -> Axis:
-    """``alpha=0.25:1.0:0.05`` (inclusive range), ``resolution=128,160,224`` or ``alpha=0.5``."""
-    name, sep, spec = text.partition("=")
-    name = name.strip()
-    if not sep or not name or not spec.strip():
-        raise SepcalcError(
-            f"--var '{text}': expected NAME=LOW:HIGH:STEP or NAME=V1,V2,..., "
-            "e.g. --var alpha=0.25:1.0:0.05"
-        )
-    parts = spec.split(":")
-    if len(parts) not in (1, 3):
-        raise SepcalcError(f"--var {name}: expected LOW:HIGH:STEP, got '{spec}'")
-    try:
-        if len(parts) == 3:
-            low, high, step = (exact(p) for p in parts)
-            values = grid_values(low, high, step)
-        else:
-            values = [exact(v) for v in spec.split(",")]
-    except (ExprError, SepcalcError) as exc:
-        raise SepcalcError(f"--var {name}: {exc}") from None
-    return Axis(name, tuple(dict.fromkeys(values)))
 
 
 @dataclass(frozen=True)
@@ -64,28 +41,28 @@ class GridResult:
     builds: int
     notes: tuple[str, ...] = ()
 
+    @property
+    def reason(self) -> str | None:
+        """Why no combination is within budget (None when one is, or when there are none)."""
+        if any(self.within):
+            return None
+        built = [t for t in self.totals if t is not None]
+        if not built:
+            return "no combination builds"
+        parts = []
+        for b in self.budgets:
+            least = min(t.get(b.metric) for t in built)
+            parts.append(f"the smallest {b.metric} is {least:,} (budget {b.limit:,})")
+        return "no combination is within budget: " + "; ".join(parts)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when budgets are given and no combination meets them, else 0."""
+        return EXIT_FAILED if self.budgets and not any(self.within) else EXIT_OK
+
 
 PARETO_DEFAULT = ("min:macs", "max:params")
 """The fewest MACs for the parameters (capacity) they buy."""
-
-
-def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
-    """``'macs,params'``: each a metric or a grid var, optionally 'min:' or 'max:' (default max:
-    the biggest configurations that still fit the budget)."""
-    if text is None:
-        return PARETO_DEFAULT
-    keys = [k.strip() for k in text.split(",")]
-    if len(keys) != 2:
-        raise SepcalcError(f"--pareto '{text}': expected two keys, e.g. --pareto macs,params")
-    allowed = [*NET_METRICS, *var_names]
-    for key in keys:
-        bare = key.removeprefix("min:").removeprefix("max:")
-        if bare not in allowed:
-            raise SepcalcError(
-                f"--pareto: unknown key '{bare}'{did_you_mean(bare, allowed)}; choose from "
-                f"{', '.join(allowed)} (prefix min: to prefer smaller)"
-            )
-    return keys[0], keys[1]
 
 
 def _key(point: Mapping[str, Number], totals: Totals, key: str) -> Number:
@@ -130,7 +107,8 @@ def grid_search(
     """
     names = [a.name for a in axes]
     if len(set(names)) != len(names):
-        raise SepcalcError("each --var may be given once")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise SepcalcError(f"each grid var may be given once: {', '.join(twice)} is repeated")
     for name in names:
         evaluator.default(name)
     count = 1

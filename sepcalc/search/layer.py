@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.cost import Cost, Num
-from sepcalc.errors import SepcalcError
+from sepcalc.errors import EXIT_FAILED, EXIT_OK, NeedsCIn, SepcalcError
 from sepcalc.formulas import REGISTRY
 from sepcalc.search.targets import Target
 
@@ -46,8 +46,7 @@ class LayerModel:
     metric: str = "macs"
     convention: Convention = DEFAULT
     count: Count = field(default_factory=_nothing_counted)
-    """What besides weights and MACs both layers count, as ``sepcalc formula --count`` has it
-    (:func:`sepcalc.symbolic.parse_count`)."""
+    """What besides weights and MACs both layers count, as ``sepcalc formula`` counts it."""
     c_in: int | None = None
 
     def __post_init__(self) -> None:
@@ -56,7 +55,7 @@ class LayerModel:
                 f"unknown metric '{self.metric}'; choose one of: {', '.join(LAYER_METRICS)}"
             )
         if self.c_in is not None and self.c_in < 1:
-            raise SepcalcError(f"--c-in must be positive, got {self.c_in}")
+            raise SepcalcError(f"C_in must be positive, got {self.c_in}")
 
     def costs(self, c_in: Num, c_out: Num, k: Num, h: Num = 1, w: Num = 1) -> tuple[Cost, Cost]:
         """(separable, standard) with the same C_out x H x W output from the same input."""
@@ -100,10 +99,7 @@ class LayerModel:
             raise AssertionError(f"the ratio depends on the feature map size: {ratio}")
         if S.C_in in ratio.free_symbols:
             if self.c_in is None:
-                raise SepcalcError(
-                    f"counting {', '.join(self.count.names())} in {self.metric}, the ratio "
-                    f"{_show(ratio)} depends on C_in; give it with --c-in N"
-                )
+                raise NeedsCIn(self.count.names(), self.metric, _show(ratio))
             ratio = sympy.cancel(ratio.subs(S.C_in, self.c_in))
         return ratio
 
@@ -216,6 +212,11 @@ class LayerResult:
     def feasible(self) -> bool:
         return self.answer is not None
 
+    @property
+    def exit_code(self) -> int:
+        """0 found, 1 infeasible."""
+        return EXIT_OK if self.feasible else EXIT_FAILED
+
 
 def _smallest_solution(
     expr: sympy.Expr, x: sympy.Symbol, low: int, high: int | None, odd: bool, strict: bool
@@ -315,16 +316,12 @@ class _Unknown:
     """'C_out' or 'k'."""
     noun: str
     """'C_out' or 'kernel', as in 'for every kernel'."""
-    flag: str
-    """Its bound: '--max-c-out' or '--max-k'."""
-    given: str
-    """The option that fixes it when it is not searched: '--c-out' or '--k'."""
     named: str
     """How a value of it reads in prose: '11' (C_out) or 'k=5'."""
 
 
-C_OUT = _Unknown("C_out", "C_out", "--max-c-out", "--c-out", "{}")
-K = _Unknown("k", "kernel", "--max-k", "--k", "k={}")
+C_OUT = _Unknown("C_out", "C_out", "{}")
+K = _Unknown("k", "kernel", "k={}")
 
 
 def search_channels(
@@ -340,9 +337,9 @@ def search_channels(
     ``max_k`` and ``odd`` only shape the suggestion when no C_out can do it.
     """
     if max_k is not None and k > max_k:
-        raise SepcalcError(f"--k {k} is over --max-k {max_k}")
+        raise SepcalcError(f"k={k} is over the largest kernel allowed, {max_k}")
     if odd and k % 2 == 0:
-        raise SepcalcError(f"--k {k} is even, but --odd asks for odd kernels")
+        raise SepcalcError(f"k={k} is even, but only odd kernels are allowed")
     return _search(model, target, C_OUT, K, k, {"C_out": max_c_out, "k": max_k}, odd)
 
 
@@ -357,7 +354,7 @@ def search_kernel(
     """The smallest kernel size (odd with ``odd``) at which the separable layer with ``c_out``
     output channels meets the target. ``max_c_out`` only shapes the suggestion."""
     if max_c_out is not None and c_out > max_c_out:
-        raise SepcalcError(f"--c-out {c_out} is over --max-c-out {max_c_out}")
+        raise SepcalcError(f"C_out={c_out} is over the largest C_out allowed, {max_c_out}")
     return _search(model, target, K, C_OUT, c_out, {"C_out": max_c_out, "k": max_k}, odd)
 
 
@@ -372,10 +369,10 @@ def _search(
 ) -> LayerResult:
     """The smallest ``unknown`` within its bound at ``other`` = ``value`` (kernels odd with
     ``odd``), or why there is none and what would work."""
-    given = ((other.given, value), (C_OUT.flag, bounds["C_out"]), (K.flag, bounds["k"]))
-    for flag, v in given:
+    given = ((other.symbol, value), ("the largest C_out", bounds["C_out"]))
+    for name, v in (*given, ("the largest k", bounds["k"])):
         if v is not None and v < 1:
-            raise SepcalcError(f"{flag} must be positive, got {v}")
+            raise SepcalcError(f"{name} must be positive, got {v}")
     fixed = {other.symbol: value}
     ratio = model.closed_form()
     specific, general = _show(ratio.subs(_symbol(other.symbol), value)), _show(ratio)
@@ -419,7 +416,7 @@ def _infeasible(
     else:
         need = _solve(model, target, u.symbol, {o.symbol: value}, 1, None, oddness(u))
         high = bounds[u.symbol]
-        why = f"with {o.symbol}={value} it needs {u.symbol} >= {need}, above {u.flag} {high}"
+        why = f"with {o.symbol}={value} it needs {u.symbol} >= {need}, above the bound {high}"
     # What would work: the smallest larger value of the other one (odd for a kernel with --odd,
     # within its bound) at which some allowed value of the unknown meets the target, and the
     # unknown it needs there. The ratio falls as either grows, so with a bound on the unknown
@@ -435,7 +432,7 @@ def _infeasible(
         o2 = _limit_solve(model, target, o.symbol, u.symbol, first, o_high, oddness(o))
     kind = f"{'odd ' if oddness(o) else ''}{o.noun}"
     if o2 is None:
-        up_to = f" up to {o.flag} {o_high}" if o_high is not None else ""
+        up_to = f" up to the bound {o_high}" if o_high is not None else ""
         with_u = f" with {u.symbol} <= {top}" if top is not None else ""
         return f"{why}; no {kind}{up_to} reaches it{with_u} either"
     u2 = _solve(model, target, u.symbol, {o.symbol: o2}, 1, bounds[u.symbol], oddness(u))

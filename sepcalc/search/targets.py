@@ -12,30 +12,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sepcalc.errors import SepcalcError
-from sepcalc.expr import ExprError, Number, decimal
+from sepcalc.expr import Number
 
 # --- layer targets -----------------------------------------------------------------------------
-
-
-def parse_fraction(text: str, what: str = "value") -> Fraction:
-    """An exact rational from ``'0.12'`` (3/25), ``'3/25'``, ``'1e-1'`` or ``'88%'`` (22/25).
-
-    Parsed from the text itself, never through a float.
-    """
-    raw = text.strip()
-    percent = raw.endswith("%")
-    if percent:
-        raw = raw[:-1].strip()
-    try:
-        value = decimal(raw)
-    except ExprError:
-        raise SepcalcError(
-            f"{what}: '{text}' is not a number; use a decimal (0.12), a fraction (3/25) "
-            "or a percentage (12%)"
-        ) from None
-    if value and not Fraction(1, 10**30) <= abs(value) <= 10**30:
-        raise SepcalcError(f"{what}: '{text}' is out of range (1e-30 to 1e30)")
-    return value / 100 if percent else value
 
 
 @dataclass(frozen=True)
@@ -50,32 +29,18 @@ class Target:
         return ratio <= self.max_ratio
 
 
-def make_target(
-    max_ratio: str | None = None, min_factor: str | None = None, min_savings: str | None = None
-) -> Target:
-    """Exactly one of ratio <= R, factor (1/ratio) >= F, savings (1 - ratio) >= P."""
-    given = [t for t in (max_ratio, min_factor, min_savings) if t is not None]
-    if len(given) != 1:
-        raise SepcalcError(
-            "give exactly one target: --max-ratio R (e.g. 0.12), --min-factor F (e.g. 10) "
-            "or --min-savings P (e.g. 88% or 0.88)"
-        )
-    if max_ratio is not None:
-        r = parse_fraction(max_ratio, "--max-ratio")
-        if r <= 0:
-            raise SepcalcError(f"--max-ratio must be positive, got {max_ratio}")
-        return Target(r, f"ratio <= {r}")
-    if min_factor is not None:
-        f = parse_fraction(min_factor, "--min-factor")
-        if f <= 0:
-            raise SepcalcError(f"--min-factor must be positive, got {min_factor}")
-        return Target(1 / f, f"factor >= {f}")
-    assert min_savings is not None
-    p = parse_fraction(min_savings, "--min-savings")
-    if not 0 <= p < 1:
-        raise SepcalcError(
-            f"--min-savings must be at least 0 and below 100% (e.g. 88% or 0.88), got {min_savings}"
-        )
+def ratio_target(r: Fraction) -> Target:
+    """ratio <= r."""
+    return Target(r, f"ratio <= {r}")
+
+
+def factor_target(f: Fraction) -> Target:
+    """At least f times cheaper: 1/ratio >= f."""
+    return Target(1 / f, f"factor >= {f}")
+
+
+def savings_target(p: Fraction) -> Target:
+    """Saves at least the share p of the standard cost: 1 - ratio >= p."""
     return Target(1 - p, f"savings >= {percent(p)}")
 
 
@@ -119,10 +84,7 @@ class Limit:
 
 def check_budgets(budgets: Sequence[Limit]) -> None:
     if not budgets:
-        raise SepcalcError(
-            "give at least one budget: --max-macs, --max-params, --max-flops or "
-            "--max-activations (SI suffixes allowed: 300M, 4.2M, 1.5G)"
-        )
+        raise SepcalcError(f"give at least one budget, on {', '.join(NET_METRICS)}")
     for b in budgets:
         if b.metric not in NET_METRICS:
             raise SepcalcError(
@@ -139,3 +101,11 @@ def broken(totals: Totals, budgets: Sequence[Limit]) -> list[str]:
     return [
         f"{b.metric} {totals.get(b.metric):,} > {b.limit:,}" for b in budgets if not b.holds(totals)
     ]
+
+
+def budget_status(totals: Totals | None, budgets: Sequence[Limit], error: str | None = None) -> str:
+    """'within budget', 'over: macs, params', or why the point does not build."""
+    if totals is None:
+        return f"does not build: {error}"
+    over = [b.metric for b in budgets if not b.holds(totals)]
+    return "within budget" if not over else "over: " + ", ".join(over)

@@ -11,11 +11,59 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-from sepcalc.errors import SepcalcError, SpecError
+from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError, SpecError, TooManyValues
 from sepcalc.expr import Number, show
 from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_count, grid_value
 from sepcalc.search.targets import Limit, Totals, broken, check_budgets, within
+
+
+class Fix(StrEnum):
+    """What the user can change that a note calls for; a front end words it with its options."""
+
+    EVERY_VALUE = "every_value"
+    """Evaluate every value of the grid instead of bisecting."""
+    WIDER_RANGE = "wider_range"
+    """Search further up."""
+    LOWER_RANGE = "lower_range"
+    """Search further down, or raise the budget."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark on a search's answer (or why there is none), and what to change about it."""
+
+    text: str
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The values a var search looks at: low..high in steps, or bisection to a precision."""
+
+    low: Number
+    high: Number
+    step: Number | None = None
+    precision: Number | None = None
+
+
+def default_grid(
+    evaluator: Evaluator,
+    var: str,
+    low: Number | None = None,
+    high: Number | None = None,
+    step: Number | None = None,
+    precision: Number | None = None,
+) -> Grid:
+    """The grid with what was not given filled in: the var's default step (when there is no
+    precision either), and the range from one step (or precision) up to the spec's value."""
+    default = evaluator.default(var)
+    if step is None and precision is None:
+        step = evaluator.default_step(var)
+    unit = step if step is not None else precision
+    assert unit is not None
+    return Grid(unit if low is None else low, default if high is None else high, step, precision)
 
 
 @dataclass(frozen=True)
@@ -36,13 +84,18 @@ class VarResult:
     next_fails: Evaluated | None
     """The next value up from the answer (it breaks a budget or cannot be built); None when the
     answer is the top of the range."""
-    reason: str | None
-    notes: tuple[str, ...]
+    reason: Note | None
+    notes: tuple[Note, ...]
     evaluated: tuple[Evaluated, ...]
 
     @property
     def feasible(self) -> bool:
         return self.answer is not None
+
+    @property
+    def exit_code(self) -> int:
+        """0 found, 1 infeasible."""
+        return EXIT_OK if self.feasible else EXIT_FAILED
 
 
 def search_var(
@@ -66,15 +119,12 @@ def search_var(
     check_budgets(budgets)
     evaluator.default(var)
     if (step is None) == (precision is None):
-        raise SepcalcError("give either --step (evaluate every grid value) or --precision")
+        raise SepcalcError("give either a step (evaluate every grid value) or a precision")
     unit = step if step is not None else precision
     assert unit is not None
     count = grid_count(low, high, unit)
     if step is not None and count > MAX_POINTS:
-        raise SepcalcError(
-            f"{count:,} values from {show(low)} to {show(high)}: use a larger step, or "
-            "--precision to bisect"
-        )
+        raise TooManyValues(count, show(low), show(high))
     cache: dict[int, Evaluated] = {}
 
     def at(i: int) -> Evaluated:
@@ -91,7 +141,7 @@ def search_var(
     def ok(i: int) -> bool:
         return within(at(i).totals, budgets)
 
-    notes: list[str] = []
+    notes: list[Note] = []
     if step is not None:
         method = "grid"
         good = [i for i in range(count) if ok(i)]
@@ -100,8 +150,11 @@ def search_var(
         method = "bisection"
         best = _bisect(count, lambda i: at(i).totals is not None, ok)
         notes.append(
-            "bisection assumes that the spec builds from some value up and that every budgeted "
-            f"total grows with the var; {len(cache)} of {count:,} values were evaluated"
+            Note(
+                "bisection assumes that the spec builds from some value up and that every "
+                f"budgeted total grows with the var; {len(cache)} of {count:,} values were "
+                "evaluated"
+            )
         )
     evaluated = tuple(cache[i] for i in sorted(cache))
     notes += _monotonicity_notes(var, evaluated, budgets, method)
@@ -112,14 +165,18 @@ def search_var(
         holes = [e.value for e in evaluated[:best] if e.totals and not within(e.totals, budgets)]
         if holes:
             notes.append(
-                f"{len(holes)} smaller value(s) break a budget although {show(cache[best].value)}"
-                f" holds (cost is not monotone in {var}): {', '.join(show(v) for v in holes[:8])}"
-                + (" ..." if len(holes) > 8 else "")
+                Note(
+                    f"{len(holes)} smaller value(s) break a budget although "
+                    f"{show(cache[best].value)} holds (cost is not monotone in {var}): "
+                    f"{', '.join(show(v) for v in holes[:8])}" + (" ..." if len(holes) > 8 else "")
+                )
             )
     nxt = at(best + 1) if best + 1 < count else None
     if nxt is None:
         notes.append(
-            f"the whole range up to {show(cache[best].value)} is within budget; widen --range"
+            Note(
+                f"the whole range up to {show(cache[best].value)} is within budget", Fix.WIDER_RANGE
+            )
         )
     return VarResult(
         var,
@@ -162,34 +219,32 @@ def _bisect(n: int, builds: Callable[[int], bool], ok: Callable[[int], bool]) ->
 
 def _monotonicity_notes(
     var: str, evaluated: Sequence[Evaluated], budgets: Sequence[Limit], method: str
-) -> list[str]:
+) -> list[Note]:
     notes = []
     built = [(e.value, e.totals) for e in evaluated if e.totals is not None]
     for metric in dict.fromkeys(b.metric for b in budgets):
         for (va, a), (vb, b) in itertools.pairwise(built):
             if b.get(metric) < a.get(metric):
-                relies = (
-                    "; the bisection answer relies on monotonicity that does not hold: "
-                    "use --step to evaluate every value"
-                    if method == "bisection"
-                    else ""
-                )
-                notes.append(
+                text = (
                     f"{metric} is not monotone in {var}: {a.get(metric):,} at "
-                    f"{show(va)} but {b.get(metric):,} at {show(vb)}{relies}"
+                    f"{show(va)} but {b.get(metric):,} at {show(vb)}"
                 )
+                if method == "bisection":
+                    text += "; the bisection answer relies on monotonicity that does not hold"
+                notes.append(Note(text, Fix.EVERY_VALUE if method == "bisection" else None))
                 break
     return notes
 
 
-def _var_infeasible(var: str, evaluated: Sequence[Evaluated], budgets: Sequence[Limit]) -> str:
+def _var_infeasible(var: str, evaluated: Sequence[Evaluated], budgets: Sequence[Limit]) -> Note:
     built = [e for e in evaluated if e.totals is not None]
     if not built:
         e = evaluated[0]
-        return f"the spec cannot be built at {var}={show(e.value)}: {e.error}"
+        return Note(f"the spec cannot be built at {var}={show(e.value)}: {e.error}")
     e = built[0]
     assert e.totals is not None
-    return (
+    return Note(
         f"even the smallest buildable value {var}={show(e.value)} breaks the budget "
-        f"({'; '.join(broken(e.totals, budgets))}); lower --range or raise the budget"
+        f"({'; '.join(broken(e.totals, budgets))})",
+        Fix.LOWER_RANGE,
     )

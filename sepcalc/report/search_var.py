@@ -1,0 +1,89 @@
+"""``sepcalc search width`` and ``search resolution``: the largest value of a var within the
+budgets, as a table or plain data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from sepcalc.conventions import Convention
+from sepcalc.report.numbers import plain
+from sepcalc.report.numbers import var as show
+from sepcalc.search import NET_METRICS, Evaluated, Fix, Grid, Note, VarResult, budget_status
+
+FIXES = {
+    Fix.EVERY_VALUE: ": use --step to evaluate every value",
+    Fix.WIDER_RANGE: "; widen --range",
+    Fix.LOWER_RANGE: "; lower --range or raise the budget",
+}
+"""What to change, in the options of the command line."""
+
+
+def say(note: Note) -> str:
+    """A note with what to change about it."""
+    return note.text + (FIXES[note.fix] if note.fix else "")
+
+
+def flops_note(convention: Convention) -> str:
+    return f"FLOPs: {convention.name} convention ({convention.description})."
+
+
+def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, Any]:
+    def at(e: Evaluated | None) -> dict[str, int] | None:
+        return e.totals.as_dict() if e is not None and e.totals is not None else None
+
+    return {
+        "feasible": r.feasible,
+        "var": r.var,
+        "answer": plain(r.answer.value) if r.answer else None,
+        "achieved": at(r.answer),
+        "next_fails": plain(r.next_fails.value) if r.next_fails else None,
+        "next_fails_achieved": at(r.next_fails),
+        "next_fails_error": r.next_fails.error if r.next_fails else None,
+        "reason": say(r.reason) if r.reason else None,
+        "budgets": {b.metric: b.limit for b in r.budgets},
+        "range": {
+            "low": plain(grid.low),
+            "high": plain(grid.high),
+            "step": None if grid.step is None else plain(grid.step),
+            "precision": None if grid.precision is None else plain(grid.precision),
+        },
+        "method": r.method,
+        "evaluated": len(r.evaluated),
+        "notes": [say(n) for n in r.notes],
+        "flops_convention": convention.name,
+    }
+
+
+def render_var(r: VarResult, convention: Convention, grid: Grid) -> RenderableType:
+    how = (
+        f"step {show(grid.step)}"
+        if grid.step is not None
+        else f"bisection to {show(grid.precision)}"
+    )
+    limits = " and ".join(f"{b.metric} <= {b.limit:,}" for b in r.budgets)
+    parts: list[RenderableType] = [
+        Text(f"Largest {r.var} in {show(grid.low)}..{show(grid.high)} ({how}) with {limits}")
+    ]
+    if r.answer is not None:
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        table.add_column("", justify="left", no_wrap=True)
+        table.add_column(r.var, justify="right", no_wrap=True)
+        for metric in NET_METRICS:
+            table.add_column("MACs" if metric == "macs" else metric, justify="right")
+        table.add_column("")
+        for label, e in (("answer", r.answer), ("next", r.next_fails)):
+            if e is None:
+                continue
+            counts = [f"{e.totals.get(m):,}" if e.totals else "-" for m in NET_METRICS]
+            status = budget_status(e.totals, r.budgets, e.error)
+            table.add_row(label, show(e.value), *counts, status)
+        parts.append(table)
+    else:
+        parts.append(Text(f"infeasible: {say(r.reason) if r.reason else ''}"))
+    parts += [Text(f"note: {say(n)}") for n in r.notes]
+    parts.append(Text(flops_note(convention), style="dim"))
+    return Group(*parts)
