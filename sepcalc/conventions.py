@@ -25,6 +25,7 @@ class Convention:
     per_elem: int = 1
     per_upsample: int = 1
     per_nearest: int = 0
+    per_softmax: int = 1
 
     def weight(self, operation: str) -> int:
         """The FLOPs of one operation of a :data:`~sepcalc.cost.OPERATIONS` count."""
@@ -42,6 +43,7 @@ class Convention:
             + self.per_elem * cost.elem_ops
             + self.per_upsample * cost.upsample_ops
             + self.per_nearest * cost.nearest_ops
+            + self.per_softmax * cost.softmax_ops
         )
 
 
@@ -55,6 +57,7 @@ WEIGHTS = {
     "elem_ops": "per_elem",
     "upsample_ops": "per_upsample",
     "nearest_ops": "per_nearest",
+    "softmax_ops": "per_softmax",
 }
 """Each operation count of a cost and the convention field that weighs it."""
 
@@ -73,6 +76,7 @@ PAPER = Convention(
     per_gpool=0,
     per_elem=0,
     per_upsample=0,
+    per_softmax=0,
 )
 TORCH = replace(
     PAPER,
@@ -94,6 +98,7 @@ FVCORE = Convention(
     per_elem=0,
     per_upsample=1,
     per_nearest=1,
+    per_softmax=0,
 )
 
 PRESETS: dict[str, Convention] = {c.name: c for c in (DEFAULT, PAPER, TORCH, FVCORE)}

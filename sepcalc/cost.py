@@ -42,6 +42,8 @@ class Cost(NamedTuple):
     """Interpolation: 0 for nearest, 2**dims per output element for (bi/tri)linear."""
     nearest_ops: Num = 0
     """Nearest upsampling: one copy per output element (no arithmetic; fvcore counts it)."""
+    softmax_ops: Num = 0
+    """Softmax: one per element it normalises (an attention score)."""
     activations: Num = 0
     """Elements of the tensors a layer writes."""
 
@@ -73,6 +75,7 @@ OPERATIONS: dict[str, str] = {
     "1 per element for a scale",
     "upsample_ops": "interpolation: 2**dims neighbours per output element ((bi/tri)linear)",
     "nearest_ops": "nearest upsampling: 1 copy per output element (no arithmetic)",
+    "softmax_ops": "softmax: 1 per element normalised (an attention score)",
 }
 """Each primitive operation count of a :class:`Cost`, in words: what one operation is. A
 :class:`~sepcalc.conventions.Convention` gives each a weight in FLOPs."""

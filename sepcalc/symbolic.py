@@ -46,24 +46,11 @@ from sepcalc.formulas.view import Count as Count
 from sepcalc.formulas.view import View
 from sepcalc.graph import Graph, build_graph
 from sepcalc.spec.loader import LoadedSpec
+from sepcalc.symbol_names import SYMBOL_MEANINGS as SYMBOL_MEANINGS
 from sepcalc.symbols import LAYER_SYMBOLS, var_symbol
 
 METRICS = ("params", "macs", "flops")
 
-SYMBOL_MEANINGS: dict[str, str] = {
-    "C_in": "input channels",
-    "C_out": "output channels",
-    "C_se": "hidden (squeeze) channels of squeeze-and-excitation",
-    "k": "kernel size (square k x k kernel)",
-    "k_h": "kernel height",
-    "k_w": "kernel width",
-    "H": "feature map height (see each kind's note on sizes)",
-    "W": "feature map width",
-    "s": "stride",
-    "g": "groups",
-    "m": "depth multiplier of a depthwise convolution",
-}
-"""What each layer symbol means; every one is a positive integer."""
 
 RELAXATION = (
     "continuous relaxation (MobileNet eqs. 6-7): int(), round(), floor(), ceil() and "

@@ -29,8 +29,11 @@ m = sympy.Symbol("m", integer=True, positive=True)
 C_se = sympy.Symbol("C_se", integer=True, positive=True)
 """Hidden (squeeze) channels of a squeeze-and-excitation block."""
 
+n_h = sympy.Symbol("n_h", integer=True, positive=True)
+"""Attention heads."""
+
 LAYER_SYMBOLS: dict[str, sympy.Symbol] = {
-    sym.name: sym for sym in (C_in, C_out, k, k_h, k_w, H, W, s, g, m, C_se)
+    sym.name: sym for sym in (C_in, C_out, k, k_h, k_w, H, W, s, g, m, C_se, n_h)
 }
 
 

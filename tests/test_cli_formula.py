@@ -158,7 +158,7 @@ USER_ERRORS = {
     "at-name": (
         ("formula", "conv", "--at", "C_ot=3"),
         "--at C_ot: no such symbol; did you mean 'C_out'?; symbols: C_in, C_out, k, k_h, k_w, "
-        "H, W, s, g, m, C_se",
+        "H, W, s, g, m, C_se, n_h",
     ),
     "at-int": (("formula", "conv", "--at", "k=1.5"), "--at k: must be a positive integer, got 1.5"),
     "at-form": (
@@ -251,7 +251,7 @@ def test_adaptive_avg_pool_counts_one_add_per_input_element() -> None:
 @pytest.mark.parametrize(
     ("command", "sentence"),
     [
-        ("formula", "C_in input channels, C_out output channels, k kernel size (k x k),"),
+        ("formula", "C_in input channels; C_out output channels; C_se hidden (squeeze) channels"),
         ("crosscheck", "(fvcore: 1 per MAC plus BatchNorm and adaptive pooling; torch: 2 per"),
     ],
     ids=["formula", "crosscheck"],

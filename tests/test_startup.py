@@ -38,7 +38,13 @@ RENDERERS = {
     "markdown": "sepcalc.report.markdown",
 }
 # Registering every command (nothing run) loads only these sepcalc modules.
-STARTUP = {"sepcalc", "sepcalc.errors", "sepcalc.conventions", "sepcalc.cost"}
+STARTUP = {
+    "sepcalc",
+    "sepcalc.errors",
+    "sepcalc.conventions",
+    "sepcalc.cost",
+    "sepcalc.symbol_names",
+}
 
 
 def _fresh(body: str) -> tuple[int, str, set[str]]:

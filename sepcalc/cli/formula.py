@@ -24,6 +24,7 @@ from sepcalc.cli.options import (
 )
 from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
+from sepcalc.symbol_names import SYMBOL_MEANINGS
 
 
 class Format(StrEnum):
@@ -34,9 +35,9 @@ class Format(StrEnum):
 FORMULA_HELP = (
     "Params, MACs and FLOPs of one layer kind in symbols, from the same formula as the counts."
     "\n\n"
-    "Symbols (positive integers): C_in input channels, C_out output channels, k kernel size "
-    "(k x k), H and W the feature map height and width, m depth multiplier, C_se squeeze "
-    "channels. For conv, depthwise, pointwise and separable, H and W are the OUTPUT size at "
+    "Symbols (positive integers): "
+    + "; ".join(f"{name} {meaning}" for name, meaning in SYMBOL_MEANINGS.items())
+    + ". For conv, depthwise, pointwise and separable, H and W are the OUTPUT size at "
     "stride 1 with 'same' padding (so also the input size: the MobileNet paper's D_F); each "
     "kind states its sizes."
     "\n\n"

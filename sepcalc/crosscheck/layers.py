@@ -6,6 +6,8 @@ Each class is self-contained (it needs only ``torch`` and ``torch.nn``) so that
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -85,7 +87,52 @@ class SqueezeExcite(nn.Module):
         return out
 
 
+class SelfAttention(nn.Module):
+    """Multi-head self-attention among the positions of an (N, C, *spatial) map, with qkv and
+    output projections and explicit matmuls (fvcore and FlopCounterMode both count them).
+
+    With a patch size, the map is cut into patches and attention runs among the patches,
+    separately for each position inside a patch (MobileViT's unfold).
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        heads: int,
+        patch: tuple[int, ...],
+        qkv_bias: bool = True,
+        proj_bias: bool = True,
+        dims: int = 2,
+    ) -> None:
+        super().__init__()
+        self.heads, self.patch, self.dims = heads, patch, dims
+        self.qkv = nn.Linear(channels, 3 * channels, bias=qkv_bias)
+        self.proj = nn.Linear(channels, channels, bias=proj_bias)
+        self.scale = (channels // heads) ** -0.5
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, *size = x.shape
+        d, heads = self.dims, self.heads
+        grid = [s // p for s, p in zip(size, self.patch, strict=True)]
+        split = [v for g, p in zip(grid, self.patch, strict=True) for v in (g, p)]
+        # (n, c, g1, p1, g2, p2, ...) -> (n, p1, p2, ..., g1, g2, ..., c): one sequence of
+        # patches for every position inside a patch.
+        order = [0, *(3 + 2 * i for i in range(d)), *(2 + 2 * i for i in range(d)), 1]
+        patched = x.reshape(n, c, *split).permute(*order)
+        tokens = patched.reshape(-1, math.prod(grid), c)
+        b, length, _ = tokens.shape
+        qkv = self.qkv(tokens).reshape(b, length, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        scores = (q * self.scale) @ k.transpose(-2, -1)
+        out = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, length, c)
+        out = self.proj(out).reshape(patched.shape)
+        back = [0, 1 + 2 * d, *(v for i in range(d) for v in (1 + d + i, 1 + i))]
+        result: torch.Tensor = out.permute(*back).reshape(n, c, *size)
+        return result
+
+
 CUSTOM: dict[str, type[nn.Module]] = {
-    cls.__name__: cls for cls in (Add, Concat, ChannelShuffle, Slice, ChannelLinear, SqueezeExcite)
+    cls.__name__: cls
+    for cls in (Add, Concat, ChannelShuffle, Slice, ChannelLinear, SqueezeExcite, SelfAttention)
 }
 """The classes above by name, for the builder and the exporter."""

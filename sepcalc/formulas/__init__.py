@@ -2,6 +2,7 @@
 
 from sepcalc.formulas import (
     activation,
+    attention,
     conv,
     dense,
     excite,
@@ -12,7 +13,7 @@ from sepcalc.formulas import (
 )
 from sepcalc.formulas.base import REGISTRY, Attr, LayerKind, Parts, Shape, ShapeError
 
-FAMILIES = (conv, dense, norm, activation, pooling, excite, merge, reshape)
+FAMILIES = (conv, dense, norm, activation, pooling, excite, attention, merge, reshape)
 """The modules that declare kinds, in the order kinds are listed (docs, ``formula --list``)."""
 
 
