@@ -64,7 +64,7 @@ WEIGHTS = {
 DEFAULT = Convention(
     "default",
     "all inference FLOPs: 2 per MAC, plus bias adds, normalization, activations, pooling, "
-    "element-wise ops and interpolation",
+    "element-wise ops, interpolation and softmax",
 )
 PAPER = Convention(
     "paper",
