@@ -25,6 +25,8 @@ class Convention:
     per_elem: int = 1
     per_upsample: int = 1
     per_nearest: int = 0
+    per_stat_norm: int = 5
+    per_stat_affine: int = 2
 
     def weight(self, operation: str) -> int:
         """The FLOPs of one operation of a :data:`~sepcalc.cost.OPERATIONS` count."""
@@ -42,6 +44,8 @@ class Convention:
             + self.per_elem * cost.elem_ops
             + self.per_upsample * cost.upsample_ops
             + self.per_nearest * cost.nearest_ops
+            + self.per_stat_norm * cost.stat_norm_ops
+            + self.per_stat_affine * cost.stat_affine_ops
         )
 
 
@@ -55,6 +59,8 @@ WEIGHTS = {
     "elem_ops": "per_elem",
     "upsample_ops": "per_upsample",
     "nearest_ops": "per_nearest",
+    "stat_norm_ops": "per_stat_norm",
+    "stat_affine_ops": "per_stat_affine",
 }
 """Each operation count of a cost and the convention field that weighs it."""
 
@@ -73,6 +79,8 @@ PAPER = Convention(
     per_gpool=0,
     per_elem=0,
     per_upsample=0,
+    per_stat_norm=0,
+    per_stat_affine=0,
 )
 TORCH = replace(
     PAPER,
@@ -83,8 +91,9 @@ TORCH = replace(
 FVCORE = Convention(
     "fvcore",
     "fvcore FlopCountAnalysis: 1 per MAC, no bias; eval BatchNorm 2 per element when affine "
-    "(else 1); adaptive average pooling 1 per input element; upsampling 1 (nearest) or "
-    "2**dims (linear modes) per output element; everything else 0",
+    "(else 1); LayerNorm and GroupNorm 5 per element when affine (else 4); adaptive average "
+    "pooling 1 per input element; upsampling 1 (nearest) or 2**dims (linear modes) per output "
+    "element; everything else 0",
     per_mac=1,
     per_bias=0,
     per_norm=1,
@@ -94,6 +103,8 @@ FVCORE = Convention(
     per_elem=0,
     per_upsample=1,
     per_nearest=1,
+    per_stat_norm=4,
+    per_stat_affine=1,
 )
 
 PRESETS: dict[str, Convention] = {c.name: c for c in (DEFAULT, PAPER, TORCH, FVCORE)}

@@ -42,6 +42,12 @@ class Cost(NamedTuple):
     """Interpolation: 0 for nearest, 2**dims per output element for (bi/tri)linear."""
     nearest_ops: Num = 0
     """Nearest upsampling: one copy per output element (no arithmetic; fvcore counts it)."""
+    stat_norm_ops: Num = 0
+    """Normalization by statistics computed at inference (LayerNorm, GroupNorm): one per
+    element normalized (its share of the mean and variance, and its normalization)."""
+    stat_affine_ops: Num = 0
+    """The learned per-channel scale and shift after a statistics normalization: one per
+    element."""
     activations: Num = 0
     """Elements of the tensors a layer writes."""
 
@@ -73,6 +79,10 @@ OPERATIONS: dict[str, str] = {
     "1 per element for a scale",
     "upsample_ops": "interpolation: 2**dims neighbours per output element ((bi/tri)linear)",
     "nearest_ops": "nearest upsampling: 1 copy per output element (no arithmetic)",
+    "stat_norm_ops": "statistics normalization (LayerNorm, GroupNorm): 1 per element "
+    "(mean: 1 add; variance: subtract, square, add; normalize: 1 multiply)",
+    "stat_affine_ops": "scale and shift after a statistics normalization: 1 per element "
+    "(a multiply and an add)",
 }
 """Each primitive operation count of a :class:`Cost`, in words: what one operation is. A
 :class:`~sepcalc.conventions.Convention` gives each a weight in FLOPs."""
