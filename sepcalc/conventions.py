@@ -26,6 +26,8 @@ class Convention:
     per_upsample: int = 1
     per_nearest: int = 0
     per_softmax: int = 1
+    per_stat_norm: int = 5
+    per_stat_affine: int = 2
 
     def weight(self, operation: str) -> int:
         """The FLOPs of one operation of a :data:`~sepcalc.cost.OPERATIONS` count."""
@@ -44,6 +46,8 @@ class Convention:
             + self.per_upsample * cost.upsample_ops
             + self.per_nearest * cost.nearest_ops
             + self.per_softmax * cost.softmax_ops
+            + self.per_stat_norm * cost.stat_norm_ops
+            + self.per_stat_affine * cost.stat_affine_ops
         )
 
 
@@ -58,6 +62,8 @@ WEIGHTS = {
     "upsample_ops": "per_upsample",
     "nearest_ops": "per_nearest",
     "softmax_ops": "per_softmax",
+    "stat_norm_ops": "per_stat_norm",
+    "stat_affine_ops": "per_stat_affine",
 }
 """Each operation count of a cost and the convention field that weighs it."""
 
@@ -77,6 +83,8 @@ PAPER = Convention(
     per_elem=0,
     per_upsample=0,
     per_softmax=0,
+    per_stat_norm=0,
+    per_stat_affine=0,
 )
 TORCH = replace(
     PAPER,
@@ -87,8 +95,9 @@ TORCH = replace(
 FVCORE = Convention(
     "fvcore",
     "fvcore FlopCountAnalysis: 1 per MAC, no bias; eval BatchNorm 2 per element when affine "
-    "(else 1); adaptive average pooling 1 per input element; upsampling 1 (nearest) or "
-    "2**dims (linear modes) per output element; everything else 0",
+    "(else 1); LayerNorm and GroupNorm 5 per element when affine (else 4); adaptive average "
+    "pooling 1 per input element; upsampling 1 (nearest) or 2**dims (linear modes) per output "
+    "element; everything else 0",
     per_mac=1,
     per_bias=0,
     per_norm=1,
@@ -99,6 +108,8 @@ FVCORE = Convention(
     per_upsample=1,
     per_nearest=1,
     per_softmax=0,
+    per_stat_norm=4,
+    per_stat_affine=1,
 )
 
 PRESETS: dict[str, Convention] = {c.name: c for c in (DEFAULT, PAPER, TORCH, FVCORE)}

@@ -44,6 +44,12 @@ class Cost(NamedTuple):
     """Nearest upsampling: one copy per output element (no arithmetic; fvcore counts it)."""
     softmax_ops: Num = 0
     """Softmax: one per element it normalises (an attention score)."""
+    stat_norm_ops: Num = 0
+    """Normalization by statistics computed at inference (LayerNorm, GroupNorm): one per
+    element normalized (its share of the mean and variance, and its normalization)."""
+    stat_affine_ops: Num = 0
+    """The learned per-channel scale and shift after a statistics normalization: one per
+    element."""
     activations: Num = 0
     """Elements of the tensors a layer writes."""
 
@@ -76,6 +82,10 @@ OPERATIONS: dict[str, str] = {
     "upsample_ops": "interpolation: 2**dims neighbours per output element ((bi/tri)linear)",
     "nearest_ops": "nearest upsampling: 1 copy per output element (no arithmetic)",
     "softmax_ops": "softmax: 1 per element normalised (an attention score)",
+    "stat_norm_ops": "statistics normalization (LayerNorm, GroupNorm): 1 per element "
+    "(mean: 1 add; variance: subtract, square, add; normalize: 1 multiply)",
+    "stat_affine_ops": "scale and shift after a statistics normalization: 1 per element "
+    "(a multiply and an add)",
 }
 """Each primitive operation count of a :class:`Cost`, in words: what one operation is. A
 :class:`~sepcalc.conventions.Convention` gives each a weight in FLOPs."""

@@ -66,6 +66,20 @@ class ChannelLinear(nn.Module):
         return x.permute(0, last, *range(1, last))
 
 
+class ChannelLayerNorm(nn.LayerNorm):
+    """``nn.LayerNorm`` over the channel axis of an (N, C, *spatial) tensor, at each position.
+
+    As torchvision's and timm's ``LayerNorm2d`` (ConvNeXt): channels last, ``layer_norm``,
+    channels back, in any number of spatial dimensions.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = x.dim() - 1
+        x = x.permute(0, *range(2, x.dim()), 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, last, *range(1, last))
+
+
 class SqueezeExcite(nn.Module):
     """Squeeze-and-excitation as torchvision writes it: pool, 1x1 conv, act, 1x1 conv, gate."""
 
@@ -132,7 +146,8 @@ class SelfAttention(nn.Module):
 
 
 CUSTOM: dict[str, type[nn.Module]] = {
-    cls.__name__: cls
-    for cls in (Add, Concat, ChannelShuffle, Slice, ChannelLinear, SqueezeExcite, SelfAttention)
+    name: cls
+    for name, cls in list(globals().items())
+    if isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__ == __name__
 }
-"""The classes above by name, for the builder and the exporter."""
+"""Every class above by name, for the builder and the exporter."""

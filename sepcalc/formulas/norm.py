@@ -29,6 +29,25 @@ def batchnorm_cost(shape: Shape, affine: bool = True) -> Cost:
     return Cost(norm=2 * shape[0] * int(affine), norm_ops=n * (1 + int(affine)), activations=n)
 
 
+def stat_norm_cost(shape: Shape, affine: bool = True) -> Cost:
+    """LayerNorm or GroupNorm at inference: statistics computed for every sample.
+
+    params = 2*C (gamma, beta) if affine; per element: its share of the mean (1 add) and the
+    variance (subtract the mean, square, add) and its normalization (1 multiply by the
+    reciprocal standard deviation), then the scale and shift if affine.
+
+    NB: the per-group scalars (the two divisions by the group size, adding eps, the reciprocal
+    square root) are computed once per normalized group, not per element, and are not counted.
+    """
+    n: Num = numel(shape)
+    return Cost(
+        norm=2 * shape[0] * int(affine),
+        stat_norm_ops=n,
+        stat_affine_ops=n * int(affine),
+        activations=n,
+    )
+
+
 def _torch_batchnorm(layer: Layer) -> Call:
     n = max(dims(layer), 1)
     return call(nd(layer, "BatchNorm", n), layer.output_shape[0], affine=layer.attrs["affine"])
@@ -51,3 +70,36 @@ def _torch_batchnorm(layer: Layer) -> Call:
 def _batchnorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """BatchNorm (inference): 2*C parameters, 2 FLOPs per element."""
     return [("batchnorm", batchnorm_cost(out, attrs["affine"]))]
+
+
+AFFINE = Attr("affine", "bool", "learned scale and shift per channel (gamma, beta)", True)
+
+
+def _torch_layernorm(layer: Layer) -> Call:
+    cls = "LayerNorm" if dims(layer) == 0 else "ChannelLayerNorm"
+    return call(cls, layer.output_shape[0], elementwise_affine=layer.attrs["affine"])
+
+
+@declare(
+    "layernorm",
+    attrs=(AFFINE,),
+    infer=same_shape,
+    buckets=("layernorm",),
+    torch=_torch_layernorm,
+    flops="per element: 5 (mean and variance over the channels, normalize), and 2 (scale and "
+    "shift) if affine",
+    examples=(
+        Example({}),
+        Example({"affine": False}, size=(5,)),
+        Example({}, channels=6, size=(3, 2, 2)),
+        Example({}, size=()),
+    ),
+    view=View(
+        "LayerNorm (affine) over the C_in channels at each position",
+        "H, W: the size of the tensor normalized",
+        lambda S, c: ({"affine": True}, [feature_map(S)], feature_map(S)),
+    ),
+)
+def _layernorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """LayerNorm over the channels at each position (ConvNeXt's LayerNorm2d): 2*C parameters."""
+    return [("layernorm", stat_norm_cost(out, attrs["affine"]))]
