@@ -6,8 +6,6 @@ Each class is self-contained (it needs only ``torch`` and ``torch.nn``) so that
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -123,6 +121,9 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(channels, 3 * channels, bias=qkv_bias)
         self.proj = nn.Linear(channels, channels, bias=proj_bias)
         self.scale = (channels // heads) ** -0.5
+        self.area = 1
+        for p in patch:
+            self.area *= p
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, *size = x.shape
@@ -133,7 +134,7 @@ class SelfAttention(nn.Module):
         # patches for every position inside a patch.
         order = [0, *(3 + 2 * i for i in range(d)), *(2 + 2 * i for i in range(d)), 1]
         patched = x.reshape(n, c, *split).permute(*order)
-        tokens = patched.reshape(-1, math.prod(grid), c)
+        tokens = patched.reshape(n * self.area, -1, c)
         b, length, _ = tokens.shape
         qkv = self.qkv(tokens).reshape(b, length, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
