@@ -77,6 +77,29 @@ def test_mobilenet_v2_depth_2_is_a_row_per_bottleneck(example: Callable[..., Gra
     assert [r.level for r in a.by_block if isinstance(r, LayerRow)] == [1] * 6
 
 
+def test_resnet50_depth_1_matches_torchvision_stages(example: Callable[..., Graph]) -> None:
+    a = analyze(example("resnet50"), depth=1)
+    rows = {r.name: r for r in a.by_block}
+    assert list(rows) == [
+        "conv1", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "flatten1", "fc"
+    ]  # fmt: skip
+    # torchinfo's summary of torchvision's resnet50 (Sequential layer1 ... layer4), and conv1 +
+    # bn1 = 9,408 + 128; layer1 by hand: the first bottleneck 64*64 + 9*64*64 + 64*256 and a
+    # 64*256 downsample, BN on 64 + 64 + 256 + 256 channels (75,008); two more of
+    # 256*64 + 9*64*64 + 64*256 and BN on 64 + 64 + 256 channels (70,400 each).
+    assert rows["conv1"].counts.params == 9408 + 128
+    assert rows["layer1"].counts.params == 75_008 + 2 * 70_400 == 215_808
+    assert rows["layer2"].counts.params == 1_219_584
+    assert rows["layer3"].counts.params == 7_098_368
+    assert rows["layer4"].counts.params == 14_964_736
+    assert rows["fc"].counts.params == 2048 * 1000 + 1000
+    # All at 56x56: (4096 + 36864 + 16384 + 16384) + 2 * (16384 + 36864 + 16384) MACs a pixel
+    assert rows["layer1"].counts.macs == (73_728 + 2 * 69_632) * 56 * 56 == 667_942_912
+    # A bottleneck is conv1-3, the add and the relu; the first of a stage has a downsample too.
+    assert [rows[f"layer{i}"].layers for i in range(1, 5)] == [n * 5 + 1 for n in (3, 4, 6, 3)]
+    assert rows["layer4"].output_shape == (2048, 7, 7)
+
+
 def test_mobilenet_v1_each_repeat_is_its_own_row(example: Callable[..., Graph]) -> None:
     # Table 1: conv1, 13 depthwise separable blocks (the "5x" row is `repeat: 5`), pool, fc.
     a = analyze(example("mobilenet_v1"), compare_standard=True, depth=1)
