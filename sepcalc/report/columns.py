@@ -21,6 +21,7 @@ class Rows:
 
     title: str
     name_header: str
+    by_block: bool
     rows: tuple[Row, ...]
     totals: Mapping[str, int]
     """The network's totals of each count, for the shares."""
@@ -43,6 +44,7 @@ class Rows:
         return cls(
             title=title,
             name_header=header,
+            by_block=analysis.depth is not None,
             rows=rows,
             totals={
                 "params": t.params,
@@ -53,10 +55,6 @@ class Rows:
             standard={r.name: r for r in std_rows} if std else None,
             layer_macs={r.name: r.counts.macs for r in analysis.layers},
         )
-
-    @property
-    def by_block(self) -> bool:
-        return self.name_header == "name"
 
 
 Cell = Callable[[Row, Rows], str]
