@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,11 @@ def test_a_report_by_block_is_still_a_baseline_for_diff(tmp_path: Path) -> None:
     totals = json.loads(result.stdout)["totals"]
     # MobileNet Table 6: 569M MACs at alpha 1, 325M at alpha 0.75.
     assert (totals["macs"]["old"], totals["macs"]["new"]) == (568_740_352, 325_400_448)
+
+
+def test_the_help_lists_every_column() -> None:
+    # The help is written out (the columns module is not imported at startup): kept in step here.
+    result = CliRunner().invoke(app, ["analyze", "--help"], env={"COLUMNS": "400"})
+    help_text = " ".join(result.stdout.replace("│", " ").split())
+    listed = help_text.split("--columns", 1)[1].split("--help", 1)[0]
+    assert all(re.search(rf"(?<![\w%]){re.escape(n)}(?![\w%])", listed) for n in NAMES)
