@@ -1,4 +1,5 @@
-"""Totals, the breakdown by kind, and the standard-convolution equivalent of a graph."""
+"""Totals, the breakdown by kind and by block, and the standard-convolution equivalent of a
+graph."""
 
 from __future__ import annotations
 
@@ -57,6 +58,41 @@ class LayerRow:
     note: str = ""
     replaces: tuple[str, ...] = ()
     """In a standard-conv equivalent: the original layers this layer's cost stands for."""
+    level: int = 1
+    """How deep in blocks the layer is: 1 at the top level of ``layers:``, 2 in a block, ..."""
+
+    block = ""
+    """A layer is no block instance (see :class:`BlockRow`)."""
+    layers = 1
+    """As a row of a report by block, a layer sums one layer."""
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """One block instance at the depth of a report by block: its layers' costs summed."""
+
+    name: str
+    """The instance's full name (``stage2.bottleneck1``), the prefix of its layers' names."""
+    block: str
+    """The block it calls."""
+    level: int
+    """1 for a block called in the top-level ``layers:``, 2 for one called in such a block, ..."""
+    layers: int
+    """How many layers it expands to (at every depth)."""
+    inputs: tuple[str, ...]
+    """The outputs it takes from outside itself."""
+    output_shape: Shape
+    counts: Counts
+    replaced: int = 0
+    """In a standard-conv equivalent: how many of its layers are replaced or fused."""
+
+    kind = "block"
+    """The kind of every block instance's row."""
+
+
+Row = LayerRow | BlockRow
+"""A row of a report by block: a layer (at any depth up to the chosen one) or a block
+instance (at the chosen depth)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +106,10 @@ class Analysis:
     layers: tuple[LayerRow, ...]
     standard: Analysis | None = None
     """The same network with every depthwise/separable conv replaced by a standard conv."""
+    depth: int | None = None
+    """The depth of :attr:`by_block`; None when the analysis is per layer only."""
+    by_block: tuple[Row, ...] = ()
+    """The network cut at :attr:`depth` (see :func:`by_block`): each layer exactly once."""
 
 
 def by_kind(graph: Graph) -> dict[str, Cost]:
@@ -86,8 +126,11 @@ def analyze(
     convention: Convention = DEFAULT,
     *,
     compare_standard: bool = False,
+    depth: int | None = None,
     replaced: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Analysis:
+    """The report of ``graph``: per layer, and cut at ``depth`` when given (see
+    :func:`by_block`)."""
     replaced = replaced or {}
     rows = tuple(
         LayerRow(
@@ -98,13 +141,15 @@ def analyze(
             Counts.of(n.cost, convention),
             _note(n.name, replaced),
             replaced.get(n.name, ()),
+            len(n.within) + 1,
         )
         for n in graph.nodes
     )
     standard = None
     if compare_standard:
         std_graph, std_replaced = standard_equivalent(graph)
-        standard = analyze(std_graph, convention, replaced=std_replaced)
+        standard = analyze(std_graph, convention, depth=depth, replaced=std_replaced)
+    blocks = () if depth is None else by_block(graph, depth, rows, convention)
     return Analysis(
         name=graph.name,
         input_shape=graph.input_shape,
@@ -114,6 +159,61 @@ def analyze(
         by_kind={k: Counts.of(c, convention) for k, c in by_kind(graph).items()},
         layers=rows,
         standard=standard,
+        depth=depth,
+        by_block=blocks,
+    )
+
+
+def by_block(
+    graph: Graph, depth: int, rows: tuple[LayerRow, ...], convention: Convention = DEFAULT
+) -> tuple[Row, ...]:
+    """The network cut at ``depth``, in spec order: every block instance called ``depth``
+    levels down (1: called in the top-level ``layers:``) as one row summing its layers, and
+    every layer that is in no such instance as its own row (``rows`` are the graph's layer
+    rows, in node order).
+
+    Like fvcore's ``max_depth`` and torchinfo's ``depth``, but the rows are a cut, not a tree:
+    an instance's row replaces its layers' rows and no row contains another, so every layer is
+    in exactly one row and the rows of any depth sum exactly to the network's totals. A repeated
+    entry gives one row per repeat, as each repeat is an instance (or a layer) of its own name;
+    a block that repeats another gives one row for all the repeats.
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    cut: list[Row] = []
+    group: list[tuple[Node, LayerRow]] = []
+
+    def close() -> None:
+        if group:
+            cut.append(_block_row(group, depth, convention))
+            group.clear()
+
+    for node, row in zip(graph.nodes, rows, strict=True):
+        if len(node.within) < depth:
+            close()
+            cut.append(row)
+            continue
+        if group and group[0][0].within[depth - 1] != node.within[depth - 1]:
+            close()
+        group.append((node, row))
+    close()
+    return tuple(cut)
+
+
+def _block_row(group: list[tuple[Node, LayerRow]], depth: int, convention: Convention) -> BlockRow:
+    """The row of the instance ``depth`` levels down that holds the layers of ``group``."""
+    instance = group[0][0].within[depth - 1]
+    names = {node.name for node, _ in group}
+    inputs = dict.fromkeys(i for node, _ in group for i in node.inputs if i not in names)
+    return BlockRow(
+        name=instance.name,
+        block=instance.block,
+        level=depth,
+        layers=len(group),
+        inputs=tuple(inputs),
+        output_shape=group[-1][0].output_shape,
+        counts=Counts.of(sum((node.cost for node, _ in group), Cost()), convention),
+        replaced=sum(1 for _, row in group if row.note),
     )
 
 

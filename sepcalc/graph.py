@@ -49,6 +49,16 @@ COUNT = Attr("repeat", "int", "how many times", low=0)
 
 
 @dataclass(frozen=True)
+class Instance:
+    """One call of a block in the expanded graph."""
+
+    name: str
+    """Its full name, the prefix of its layers' names (``stage2.bottleneck1``)."""
+    block: str
+    """The block it calls."""
+
+
+@dataclass(frozen=True)
 class Node:
     """One layer of the expanded graph, with its shapes and its cost split by bucket."""
 
@@ -60,6 +70,8 @@ class Node:
     output_shape: Shape
     parts: tuple[tuple[str, Cost], ...]
     path: SpecPath
+    within: tuple[Instance, ...] = ()
+    """The block instances this layer is in, outermost first (empty at the top level)."""
 
     @cached_property
     def cost(self) -> Cost:
@@ -109,6 +121,8 @@ class _Scope:
     """Every name the spec gives a layer or block call in this scope."""
     attempt: str = ""
     """The local name of the layer or block being built."""
+    within: tuple[Instance, ...] = ()
+    """The block instances this scope is in, outermost first."""
 
     def auto_name(self, base: str) -> str:
         """``conv1``, ``conv2``, ...: skipping the names the spec gives its layers."""
@@ -411,7 +425,17 @@ class _Builder:
             )
             raise _Skip from None
         self.nodes.append(
-            Node(name, kind_name, attrs, tuple(sources), in_shapes, out, tuple(parts), path)
+            Node(
+                name,
+                kind_name,
+                attrs,
+                tuple(sources),
+                in_shapes,
+                out,
+                tuple(parts),
+                path,
+                scope.within,
+            )
         )
         self.shapes[name] = out
         scope.names[local] = name
@@ -452,6 +476,7 @@ class _Builder:
             raise _Skip
         block_env = {**self.globals, INPUT_CHANNELS: shape[0], **bound}
         inner = _Scope(block_env, f"{scope.prefix}{instance}.", sources[0], sources[0])
+        inner.within = (*scope.within, Instance(scope.prefix + instance, call.block))
         self.blocks_open.append(call.block)
         try:
             self.expand(block.layers, ("blocks", call.block, "layers"), inner)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.cli.options import ConventionOpt, SetOpt, SpecArg, parse_set
+from sepcalc.cli.options import ConventionOpt, SetOpt, SpecArg, parse_columns, parse_set
 from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
 
@@ -54,6 +54,30 @@ def analyze(
     per_layer: Annotated[
         bool, typer.Option("--per-layer", help="With --symbolic: every layer's closed forms too.")
     ] = False,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            min=1,
+            metavar="N",
+            help="Rows by block instead of by layer: 1 = a row per entry of the spec's top-level "
+            "layers (a block call's layers summed; each repeat its own row), 2 = one level into "
+            "blocks, ... Rows of any depth sum to the totals. Every format.",
+        ),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            metavar="NAMES",
+            help="Table or markdown format: the columns after the name, in order, e.g. "
+            "params,macs,flops,activations,shape. Columns: kind, layers, inputs, shape, params, "
+            "weight, bias, norm, macs, flops, activations, each count's share (params%, macs%, "
+            "flops%, activations%), and std_macs, saving with --compare-standard. Default: "
+            "kind,shape,params,macs,macs% (and layers with --depth; and std_macs,saving in "
+            "the table with --compare-standard); see docs/output.md.",
+        ),
+    ] = None,
 ) -> None:
     """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
 
@@ -63,6 +87,9 @@ def analyze(
         from sepcalc.cli.formula import symbolic_analysis
 
         with user_errors():
+            for option, value in (("--depth", depth), ("--columns", columns)):
+                if value is not None:
+                    raise SepcalcError(f"--symbolic cannot be combined with {option}")
             if symbolic is None:
                 raise SepcalcError(
                     "--per-layer needs --symbolic VARS: it adds every layer's closed forms, "
@@ -84,9 +111,12 @@ def analyze(
     from sepcalc.spec import load_spec
 
     with user_errors():
+        chosen = _columns(columns, fmt, summary=summary, compare_standard=compare_standard)
+        if summary and depth is not None:
+            raise SepcalcError("--summary shows no rows, so it cannot be combined with --depth")
         conv = get_convention(convention)
         graph = build_graph(load_spec(spec), parse_set(set_))
-        result = run_analysis(graph, conv, compare_standard=compare_standard)
+        result = run_analysis(graph, conv, compare_standard=compare_standard, depth=depth)
     for name in graph.unused():
         stderr().print(
             f"warning: the output of layer '{name}' is never used (its cost is still counted)",
@@ -103,8 +133,24 @@ def analyze(
     elif fmt is Format.markdown:
         from sepcalc.report.markdown import render_markdown
 
-        typer.echo(render_markdown(result), nl=False)
+        typer.echo(render_markdown(result, columns=chosen), nl=False)
     else:
         from sepcalc.report.table import render_table
 
-        stdout().print(render_table(result, layers=not summary))
+        stdout().print(render_table(result, layers=not summary, columns=chosen))
+
+
+def _columns(
+    text: str | None, fmt: Format, *, summary: bool, compare_standard: bool
+) -> tuple[str, ...] | None:
+    """The ``--columns`` chosen, where the format has columns to choose."""
+    if text is None:
+        return None
+    if fmt in (Format.json, Format.csv):
+        raise SepcalcError(
+            f"--columns chooses the columns of the table and markdown formats; --format "
+            f"{fmt.value} always has every column"
+        )
+    if summary:
+        raise SepcalcError("--summary shows no rows, so it cannot be combined with --columns")
+    return parse_columns(text, compare_standard=compare_standard)

@@ -161,6 +161,41 @@ def parse_symbolic(text: str) -> list[str]:
     return names
 
 
+# --- analyze --columns ---------------------------------------------------------------------------
+
+
+def parse_columns(text: str, *, compare_standard: bool) -> tuple[str, ...]:
+    """``--columns params,macs,shape`` -> the report's columns after the name, in that order,
+    each a column of :data:`sepcalc.report.columns.NAMES`, named once."""
+    from sepcalc.report.columns import NAMES, STANDARD
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    valid = f"columns: {', '.join(NAMES)}"
+    if not names:
+        raise SepcalcError(
+            f"--columns: name at least one column, e.g. --columns params,macs; {valid}"
+        )
+    for name in names:
+        if name in ("name", "layer"):
+            raise SepcalcError(
+                f"--columns {name}: the name of each row is always the first column; {valid}"
+            )
+        if name not in NAMES:
+            raise SepcalcError(
+                f"--columns {name}: unknown column{did_you_mean(name, NAMES)}; {valid}"
+            )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SepcalcError(f"--columns {', '.join(twice)}: named twice; name each column once")
+    needs = [n for n in names if n in STANDARD]
+    if needs and not compare_standard:
+        raise SepcalcError(
+            f"--columns {', '.join(needs)}: needs --compare-standard (the standard-conv "
+            "equivalent's MACs and the saving over it)"
+        )
+    return tuple(names)
+
+
 # --- budgets: check --max-*, --budget, --max-increase; search --max-* -------------------------
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sepcalc.analysis import Analysis
-from sepcalc.report.numbers import grouped, shape, share, si, times, var
+from sepcalc.report.columns import Rows, cells, chosen
+from sepcalc.report.numbers import grouped, shape, share, times, var
 
 _SPECIAL = re.compile(r"[\\`*|<>\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 """Characters that would end a table cell or start markup: backslash, backtick, *, |, <, >,
@@ -26,7 +28,10 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
     return lines
 
 
-def render_markdown(analysis: Analysis) -> str:
+def render_markdown(analysis: Analysis, *, columns: Sequence[str] | None = None) -> str:
+    """Totals, the breakdown by kind, then the rows (per layer, or by block at the analysis's
+    depth) with ``columns`` (names of :data:`sepcalc.report.columns.NAMES`; default: the kind,
+    output shape, params, MACs and share of MACs, and the number of layers by block)."""
     t = analysis.totals
     vars_ = ", ".join(f"{text(k)}={var(v)}" for k, v in analysis.vars.items())
     lines = [
@@ -78,20 +83,12 @@ def render_markdown(analysis: Analysis) -> str:
         ],
         {1, 2, 3, 4},
     )
-    lines += ["", "## Layers", ""]
+    rows = Rows.of(analysis)
+    chosen_columns = chosen(columns, rows, standard_by_default=False)
+    lines += ["", f"## {rows.title}", ""]
     lines += _table(
-        ["layer", "kind", "output", "params", "MACs", "% MACs"],
-        [
-            [
-                text(r.name),
-                r.kind,
-                shape(r.output_shape),
-                grouped(r.counts.params),
-                si(r.counts.macs),
-                share(r.counts.macs, t.macs),
-            ]
-            for r in analysis.layers
-        ],
-        {3, 4, 5},
+        [rows.name_header, *(c.header for c in chosen_columns)],
+        [[text(r.name), *map(text, cells(r, chosen_columns, rows))] for r in rows.rows],
+        {i + 1 for i, c in enumerate(chosen_columns) if c.numeric},
     )
     return "\n".join(lines) + "\n"

@@ -2,47 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from sepcalc.analysis import Analysis
+from sepcalc.report.columns import Rows, cells, chosen
 from sepcalc.report.numbers import grouped, shape, share, si, times, var
 
 
-def _layers(analysis: Analysis) -> Table:
-    total = analysis.totals.macs
-    std = {r.name: r for r in analysis.standard.layers} if analysis.standard else None
+def _rows(analysis: Analysis, columns: Sequence[str] | None) -> Table:
+    """The per-layer table, or the table by block at the analysis's depth."""
+    rows = Rows.of(analysis)
+    chosen_columns = chosen(columns, rows, standard_by_default=True)
     table = Table(
-        title="Layers", title_justify="left", header_style="bold", box=None, pad_edge=False
+        title=rows.title, title_justify="left", header_style="bold", box=None, pad_edge=False
     )
-    table.add_column("layer", no_wrap=True)
-    table.add_column("kind", style="cyan", no_wrap=True)
-    table.add_column("output", style="dim", no_wrap=True)
-    table.add_column("params", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("% MACs", justify="right")
-    if std:
-        table.add_column("std-conv MACs", justify="right", style="magenta")
-        table.add_column("saving", justify="right", style="magenta")
-        macs = {r.name: r.counts.macs for r in analysis.layers}
-    for row in analysis.layers:
-        cells = [
-            row.name,
-            row.kind,
-            shape(row.output_shape),
-            grouped(row.counts.params),
-            si(row.counts.macs),
-            share(row.counts.macs, total),
-        ]
-        if std:
-            s = std[row.name]
-            original = sum(macs[name] for name in s.replaces)
-            if s.replaces:
-                cells += [si(s.counts.macs), times(s.counts.macs, original)]
-            else:
-                cells += ["fused" if s.note else "", ""]
-        table.add_row(*cells)
+    table.add_column(rows.name_header, no_wrap=True)
+    for column in chosen_columns:
+        table.add_column(
+            column.header,
+            justify="right" if column.numeric else "left",
+            style=column.style or None,
+            no_wrap=column.no_wrap,
+        )
+    for row in rows.rows:
+        table.add_row(row.name, *cells(row, chosen_columns, rows))
     return table
 
 
@@ -102,7 +89,12 @@ def _kinds(analysis: Analysis) -> Table:
     return table
 
 
-def render_table(analysis: Analysis, *, layers: bool = True) -> RenderableType:
+def render_table(
+    analysis: Analysis, *, layers: bool = True, columns: Sequence[str] | None = None
+) -> RenderableType:
+    """The report: the rows (per layer, or by block at the analysis's depth) with ``columns``
+    (names of :data:`sepcalc.report.columns.NAMES`; default: today's), the totals and the
+    breakdown by kind. ``layers=False`` leaves the rows out."""
     vars_ = "  ".join(f"{k}={var(v)}" for k, v in analysis.vars.items())
     head = Text.assemble(
         (analysis.name, "bold"),
@@ -116,6 +108,6 @@ def render_table(analysis: Analysis, *, layers: bool = True) -> RenderableType:
     )
     parts: list[RenderableType] = [head, Text()]
     if layers:
-        parts += [_layers(analysis), Text()]
+        parts += [_rows(analysis, columns), Text()]
     parts += [_totals(analysis), Text(), _kinds(analysis), Text(), legend]
     return Group(*parts)
