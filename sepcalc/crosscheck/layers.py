@@ -27,6 +27,17 @@ class Concat(nn.Module):
         return torch.cat(xs, dim=1)
 
 
+class Mean(nn.Module):
+    """Global average pooling written as a mean (torchvision's ShuffleNetV2: ``x.mean([2, 3])``).
+
+    Keeps the spatial dimensions as ones, as ``AdaptiveAvgPoolNd(1)`` does; it traces to
+    ``aten::mean``, which fvcore does not count, where the adaptive pool is counted.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
+
+
 class ChannelShuffle(nn.Module):
     """ShuffleNet's channel shuffle, written as torchvision writes it (view, transpose, view)."""
 
@@ -86,6 +97,7 @@ class SqueezeExcite(nn.Module):
 
 
 CUSTOM: dict[str, type[nn.Module]] = {
-    cls.__name__: cls for cls in (Add, Concat, ChannelShuffle, Slice, ChannelLinear, SqueezeExcite)
+    cls.__name__: cls
+    for cls in (Add, Concat, Mean, ChannelShuffle, Slice, ChannelLinear, SqueezeExcite)
 }
 """The classes above by name, for the builder and the exporter."""
