@@ -259,6 +259,7 @@ def squeeze_excite(draw: Draw) -> Spec:
         "squeeze": draw(st.integers(1, 4)),
         "act": draw(st.sampled_from(ACTS)),
         "gate": draw(st.sampled_from(ACTS)),
+        "pool": draw(st.sampled_from(["adaptive", "mean"])),
     }
     return network(draw(st.integers(1, 6)), _plain_size(draw, dims), layer)
 

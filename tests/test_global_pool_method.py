@@ -107,6 +107,34 @@ def test_torch_counterpart_is_a_mean(example: Callable[..., Graph]) -> None:
     assert REGISTRY["global_avg_pool"].torch(avg).cls == "AdaptiveAvgPool2d"
 
 
+@pytest.mark.parametrize(
+    ("pool", "fvcore"),
+    [
+        # Two biased 1x1 convs, 72 -> 24 -> 72, on the pooled vector: 2 * 72 * 24 = 3,456 MACs;
+        # fvcore counts them once each, and the adaptive pool's 72 * 28 * 28 = 56,448 inputs.
+        ("adaptive", 3_456 + 56_448),
+        # timm's SqueezeExcite pools with x.mean((2, 3), keepdim=True): fvcore skips it.
+        ("mean", 3_456),
+    ],
+)
+def test_squeeze_excite_pool_is_counted_as_the_tools_count_it(
+    pool: str, fvcore: int, tmp_path: Path
+) -> None:
+    spec = f"""
+input: {{channels: 72, size: 28}}
+layers:
+  - {{kind: squeeze_excite, squeeze: 24, gate: hardsigmoid, pool: {pool}}}
+"""
+    (se,) = graph_of(spec, tmp_path).nodes
+    assert (se.cost.params, se.cost.macs) == (2 * 72 * 24 + 24 + 72, 3_456)
+    assert FVCORE.flops(se.cost) == fvcore
+    # The default preset counts the same either way: 2 per MAC, the 24 + 72 bias adds, the
+    # 56,448 pool or mean adds, 24 + 72 activations, and the 56,448 multiplies of the scale.
+    assert DEFAULT.flops(se.cost) == 6_912 + 96 + 56_448 + 96 + 56_448 == 120_000
+    kwargs = dict(REGISTRY["squeeze_excite"].torch(se).kwargs)
+    assert kwargs.get("mean", False) == (pool == "mean")
+
+
 def test_unknown_method_is_an_error_at_its_line(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(
