@@ -22,6 +22,7 @@ class Convention:
     per_act: int = 1
     per_pool: int = 1
     per_gpool: int = 1
+    per_mean: int = 1
     per_elem: int = 1
     per_upsample: int = 1
     per_nearest: int = 0
@@ -42,6 +43,7 @@ class Convention:
             + self.per_act * cost.act_ops
             + self.per_pool * cost.pool_ops
             + self.per_gpool * cost.gpool_ops
+            + self.per_mean * cost.mean_ops
             + self.per_elem * cost.elem_ops
             + self.per_upsample * cost.upsample_ops
             + self.per_nearest * cost.nearest_ops
@@ -58,6 +60,7 @@ WEIGHTS = {
     "act_ops": "per_act",
     "pool_ops": "per_pool",
     "gpool_ops": "per_gpool",
+    "mean_ops": "per_mean",
     "elem_ops": "per_elem",
     "upsample_ops": "per_upsample",
     "nearest_ops": "per_nearest",
@@ -80,6 +83,7 @@ PAPER = Convention(
     per_act=0,
     per_pool=0,
     per_gpool=0,
+    per_mean=0,
     per_elem=0,
     per_upsample=0,
     per_softmax=0,
@@ -96,14 +100,15 @@ FVCORE = Convention(
     "fvcore",
     "fvcore FlopCountAnalysis: 1 per MAC, no bias; eval BatchNorm 2 per element when affine "
     "(else 1); LayerNorm and GroupNorm 5 per element when affine (else 4); adaptive average "
-    "pooling 1 per input element; upsampling 1 (nearest) or 2**dims (linear modes) per output "
-    "element; everything else 0",
+    "pooling 1 per input element (a mean, x.mean, 0); upsampling 1 (nearest) or 2**dims "
+    "(linear modes) per output element; everything else 0",
     per_mac=1,
     per_bias=0,
     per_norm=1,
     per_act=0,
     per_pool=0,
     per_gpool=1,
+    per_mean=0,
     per_elem=0,
     per_upsample=1,
     per_nearest=1,

@@ -36,6 +36,8 @@ class Cost(NamedTuple):
     """Windowed pooling: one per window element per output element."""
     gpool_ops: Num = 0
     """Global (adaptive) pooling: one per input element."""
+    mean_ops: Num = 0
+    """A mean over the spatial dimensions (``x.mean(...)``): one per input element."""
     elem_ops: Num = 0
     """Element-wise arithmetic between tensors: residual adds, squeeze-excite scaling."""
     upsample_ops: Num = 0
@@ -77,6 +79,7 @@ OPERATIONS: dict[str, str] = {
     "act_ops": "activation: 1 function evaluation per element",
     "pool_ops": "windowed pooling: 1 per window element per output element",
     "gpool_ops": "global or adaptive average pooling: 1 per input element",
+    "mean_ops": "mean over the spatial dimensions (x.mean): 1 per input element",
     "elem_ops": "element-wise arithmetic between tensors: n - 1 per element of an n-way add; "
     "1 per element for a scale",
     "upsample_ops": "interpolation: 2**dims neighbours per output element ((bi/tri)linear)",

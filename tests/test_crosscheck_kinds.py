@@ -189,7 +189,7 @@ def pool(draw: Draw) -> Spec:
 @st.composite
 def global_avg_pool(draw: Draw) -> Spec:
     dims = _dims(draw)
-    layer = {"kind": "global_avg_pool"}
+    layer = {"kind": "global_avg_pool", "method": draw(st.sampled_from(["adaptive", "mean"]))}
     return network(draw(st.integers(1, 4)), _plain_size(draw, dims), layer, {"kind": "flatten"})
 
 
@@ -259,6 +259,7 @@ def squeeze_excite(draw: Draw) -> Spec:
         "squeeze": draw(st.integers(1, 4)),
         "act": draw(st.sampled_from(ACTS)),
         "gate": draw(st.sampled_from(ACTS)),
+        "pool": draw(st.sampled_from(["adaptive", "mean"])),
     }
     return network(draw(st.integers(1, 6)), _plain_size(draw, dims), layer)
 

@@ -140,7 +140,10 @@ def test_separable_by_hand() -> None:
         ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1), "dilation": (1, 1),
                      "ceil_mode": False}, (8, 16, 16), "pool_ops", 9 * 8 * 8 * 8),
         # Global average pool: one add per input element.
-        ("global_avg_pool", {}, (8, 16, 16), "gpool_ops", 8 * 16 * 16),
+        ("global_avg_pool", {"method": "adaptive"}, (8, 16, 16), "gpool_ops", 8 * 16 * 16),
+        # The same written as x.mean: the same adds, in a count of their own (fvcore skips it).
+        ("global_avg_pool", {"method": "mean"}, (8, 16, 16), "mean_ops", 8 * 16 * 16),
+        ("global_avg_pool", {"method": "mean"}, (8, 16, 16), "gpool_ops", 0),
         # Bilinear x2 on 4x10x20: 4x20x40 outputs, 4 neighbours each.
         ("upsample", {"scale": (2, 2), "mode": "bilinear"}, (4, 10, 20), "upsample_ops",
          4 * 4 * 20 * 40),
@@ -149,7 +152,7 @@ def test_separable_by_hand() -> None:
         # Any activation: one evaluation per element.
         ("gelu", {}, (4, 10, 20), "act_ops", 800),
     ],
-    ids=["maxpool", "global-pool", "bilinear", "nearest", "gelu"],
+    ids=["maxpool", "global-pool", "mean", "mean-no-gpool", "bilinear", "nearest", "gelu"],
 )  # fmt: skip
 def test_op_counts_by_hand(
     kind: str,

@@ -27,6 +27,17 @@ class Concat(nn.Module):
         return torch.cat(xs, dim=1)
 
 
+class Mean(nn.Module):
+    """Global average pooling written as a mean (torchvision's ShuffleNetV2: ``x.mean([2, 3])``).
+
+    Keeps the spatial dimensions as ones, as ``AdaptiveAvgPoolNd(1)`` does; it traces to
+    ``aten::mean``, which fvcore does not count, where the adaptive pool is counted.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
+
+
 class ChannelShuffle(nn.Module):
     """ShuffleNet's channel shuffle, written as torchvision writes it (view, transpose, view)."""
 
@@ -79,22 +90,35 @@ class ChannelLayerNorm(nn.LayerNorm):
 
 
 class SqueezeExcite(nn.Module):
-    """Squeeze-and-excitation as torchvision writes it: pool, 1x1 conv, act, 1x1 conv, gate."""
+    """Squeeze-and-excitation as torchvision writes it: pool, 1x1 conv, act, 1x1 conv, gate.
+
+    With ``mean=True`` the pool is ``x.mean(...)``, as timm's SqueezeExcite writes it.
+    """
 
     def __init__(
-        self, channels: int, squeeze: int, dims: int, act: nn.Module, gate: nn.Module
+        self,
+        channels: int,
+        squeeze: int,
+        dims: int,
+        act: nn.Module,
+        gate: nn.Module,
+        mean: bool = False,
     ) -> None:
         super().__init__()
         conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[dims]
         pool = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}[dims]
-        self.pool = pool(1)
+        self.pool = None if mean else pool(1)
         self.fc1 = conv(channels, squeeze, 1)
         self.act = act
         self.fc2 = conv(squeeze, channels, 1)
         self.gate = gate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.gate(self.fc2(self.act(self.fc1(self.pool(x)))))
+        if self.pool is None:
+            pooled = x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
+        else:
+            pooled = self.pool(x)
+        scale = self.gate(self.fc2(self.act(self.fc1(pooled))))
         out: torch.Tensor = x * scale
         return out
 

@@ -18,19 +18,20 @@ from sepcalc.formulas.base import (
     same_shape,
 )
 from sepcalc.formulas.dense import linear_cost
-from sepcalc.formulas.pooling import global_pool_cost
+from sepcalc.formulas.pooling import GLOBAL_METHODS, global_pool_cost, mean_cost
 from sepcalc.formulas.torchplan import ACT_CLASSES, Call, call, dims, nd
 from sepcalc.formulas.view import View, feature_map
 
 
-def squeeze_excite_cost(shape: Shape, squeeze: Num) -> Cost:
+def squeeze_excite_cost(shape: Shape, squeeze: Num, pool: str = "adaptive") -> Cost:
     """SE: global pool, FC C->s (bias), act, FC s->C (bias), gate, scale.
 
-    params = 2*C*s + s + C; MACs = 2*C*s; the scale is one multiply per element.
+    params = 2*C*s + s + C; MACs = 2*C*s; the scale is one multiply per element. The pool is
+    an adaptive pool (torchvision) or a mean (timm's ``x.mean((2, 3), keepdim=True)``).
     """
     c = shape[0]
     return (
-        global_pool_cost(shape)
+        (mean_cost(shape) if pool == "mean" else global_pool_cost(shape))
         + linear_cost(c, squeeze)
         + activation_cost((squeeze,))
         + linear_cost(squeeze, c)
@@ -49,6 +50,7 @@ def _torch_squeeze_excite(layer: Layer) -> Call:
         dims(layer),
         call(ACT_CLASSES[a["act"]]),
         call(ACT_CLASSES[a["gate"]]),
+        **({"mean": True} if a["pool"] == "mean" else {}),
     )
 
 
@@ -60,22 +62,36 @@ def _torch_squeeze_excite(layer: Layer) -> Call:
         ),
         Attr("act", "choice", "activation between the two FCs", "relu", choices=ACTIVATIONS),
         Attr("gate", "choice", "activation of the gate", "sigmoid", choices=ACTIVATIONS),
+        Attr(
+            "pool",
+            "choice",
+            "how its global pool is computed: an adaptive pool (torchvision's "
+            "SqueezeExcitation) or a mean (timm's SqueezeExcite: x.mean), as global_avg_pool's "
+            "method",
+            "adaptive",
+            choices=GLOBAL_METHODS,
+        ),
     ),
     infer=same_shape,
     buckets=("squeeze_excite",),
     torch=_torch_squeeze_excite,
-    flops="2 per MAC of the FCs, their bias adds, the global pool (1 per input element), "
-    "both activations, and the scale (1 per element)",
+    flops="2 per MAC of the FCs, their bias adds, the global pool or mean (1 per input "
+    "element), both activations, and the scale (1 per element)",
     examples=(
         Example({"squeeze": 2}),
         Example({"squeeze": 3, "act": "silu", "gate": "hardsigmoid"}, size=(3, 2, 2)),
+        Example({"squeeze": 2, "act": "silu", "pool": "mean"}, size=(5, 3)),
     ),
     view=View(
         "squeeze-and-excitation: global pool, FC C_in -> C_se, act, FC C_se -> C_in, gate, scale",
         "H, W: the size of the tensor rescaled",
-        lambda S, c: ({"squeeze": S.C_se}, [feature_map(S)], feature_map(S)),
+        lambda S, c: (
+            {"squeeze": S.C_se, "pool": "adaptive"},
+            [feature_map(S)],
+            feature_map(S),
+        ),
     ),
 )
 def _squeeze_excite(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Squeeze-and-excitation with `squeeze` hidden channels (FCs written as 1x1 convs)."""
-    return [("squeeze_excite", squeeze_excite_cost(out, attrs["squeeze"]))]
+    return [("squeeze_excite", squeeze_excite_cost(out, attrs["squeeze"], attrs["pool"]))]

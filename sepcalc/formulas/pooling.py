@@ -35,6 +35,15 @@ def global_pool_cost(inp: Shape) -> Cost:
     return Cost(gpool_ops=numel(inp), activations=inp[0])
 
 
+def mean_cost(inp: Shape) -> Cost:
+    """A mean over the spatial dimensions: one add per input element, as a count of its own.
+
+    The same arithmetic as :func:`global_pool_cost`, kept apart because the tools differ:
+    fvcore counts ``aten::adaptive_avg_pool2d`` and not ``aten::mean``.
+    """
+    return Cost(mean_ops=numel(inp), activations=inp[0])
+
+
 def _infer_pool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     """`C` x the window's output size."""
     return (inputs[0][0], *spatial_out(attrs, inputs[0]))
@@ -124,26 +133,44 @@ def _infer_global(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (inputs[0][0], *(1 for _ in spatial(inputs[0])))
 
 
+GLOBAL_METHODS = ("adaptive", "mean")
+"""How a global average pool is computed: ``AdaptiveAvgPoolNd(1)`` or ``x.mean(...)``."""
+
+
 def _torch_global(layer: Layer) -> Call:
+    if layer.attrs["method"] == "mean":
+        return call("Mean")
     return call(nd(layer, "AdaptiveAvgPool"), 1)
 
 
 @declare(
     "global_avg_pool",
-    attrs=(),
+    attrs=(
+        Attr(
+            "method",
+            "choice",
+            "how the reference computes it: an adaptive pool (torch's AdaptiveAvgPoolNd(1), "
+            "counted by fvcore) or a mean over the spatial dimensions (x.mean, which fvcore "
+            "does not count); the same arithmetic",
+            "adaptive",
+            choices=GLOBAL_METHODS,
+        ),
+    ),
     infer=_infer_global,
     buckets=("pool",),
     torch=_torch_global,
-    flops="1 per input element (the divide is not counted)",
-    examples=(Example({}), Example({}, size=(4, 3, 2))),
+    flops="1 per input element (the divide is not counted), as a global pool or as a mean",
+    examples=(Example({}), Example({}, size=(4, 3, 2)), Example({"method": "mean"}, size=(3, 5))),
     view=View(
         "global average pooling to 1 x 1, C_in channels",
         "H, W: INPUT height and width (the output is 1 x 1)",
-        lambda S, c: ({}, [(S.C_in, S.H, S.W)], (S.C_in, 1, 1)),
+        lambda S, c: ({"method": "adaptive"}, [(S.C_in, S.H, S.W)], (S.C_in, 1, 1)),
     ),
 )
 def _global_pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Global average pooling to 1 x 1: one op per input element."""
+    if attrs["method"] == "mean":
+        return [("pool", mean_cost(inputs[0]))]
     return [("pool", global_pool_cost(inputs[0]))]
 
 
