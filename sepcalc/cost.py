@@ -80,8 +80,8 @@ OPERATIONS: dict[str, str] = {
     "pool_ops": "windowed pooling: 1 per window element per output element",
     "gpool_ops": "global or adaptive average pooling: 1 per input element",
     "mean_ops": "mean over the spatial dimensions (x.mean): 1 per input element",
-    "elem_ops": "element-wise arithmetic between tensors: n - 1 per element of an n-way add; "
-    "1 per element for a scale",
+    "elem_ops": "element-wise arithmetic between tensors: n - 1 per element of an n-way add or "
+    "product; 1 per element for a scale",
     "upsample_ops": "interpolation: 2**dims neighbours per output element ((bi/tri)linear)",
     "nearest_ops": "nearest upsampling: 1 copy per output element (no arithmetic)",
     "softmax_ops": "softmax: 1 per element normalised (an attention score)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
@@ -284,30 +285,60 @@ class _Builder:
         if entry.inputs is None:
             return [scope.prev]
         names = [entry.inputs] if isinstance(entry.inputs, str) else entry.inputs
-        found = []
-        for j, name in enumerate(names):
-            where = (*path, "inputs") if isinstance(entry.inputs, str) else (*path, "inputs", j)
-            if name == INPUT:
-                found.append(scope.input_name)
-            elif name in scope.names:
-                found.append(scope.names[name])
-            elif name in scope.failed:
-                found.append(FAILED)
-            elif name == own:
-                self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
-                raise _Skip
-            elif name in scope.later:
-                line, _ = self.locator.position(scope.later[name])
-                self.error(
-                    where,
-                    f"input '{name}' is defined later (line {line}): a layer takes "
-                    "only earlier layers' outputs, so inputs never form a cycle",
-                )
-                raise _Skip
-            else:
-                hint = did_you_mean(name, [*scope.names, INPUT])
-                self.error(where, f"undefined input '{name}'{hint}")
-                raise _Skip
+        return [
+            self.source(
+                name,
+                (*path, "inputs") if isinstance(entry.inputs, str) else (*path, "inputs", j),
+                scope,
+                own,
+            )
+            for j, name in enumerate(names)
+        ]
+
+    def source(
+        self, name: str, where: SpecPath, scope: _Scope, own: str, what: str = "input"
+    ) -> str:
+        """The graph name of the earlier layer (or input) that ``name`` means in ``scope``."""
+        if name == INPUT:
+            return scope.input_name
+        if name in scope.names:
+            return scope.names[name]
+        if name in scope.failed:
+            return FAILED
+        if name == own:
+            self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
+            raise _Skip
+        if name in scope.later:
+            line, _ = self.locator.position(scope.later[name])
+            self.error(
+                where,
+                f"{what} '{name}' is defined later (line {line}): a layer takes "
+                "only earlier layers' outputs, so inputs never form a cycle",
+            )
+            raise _Skip
+        hint = did_you_mean(name, [*scope.names, INPUT])
+        self.error(where, f"undefined {what} '{name}'{hint}")
+        raise _Skip
+
+    def references(
+        self, kind: LayerKind, entry: LayerBase, path: SpecPath, scope: _Scope, own: str
+    ) -> list[str]:
+        """The layers that the kind's ``layer`` attributes name, in declaration order.
+
+        A referenced layer is resolved as an input is, and joins the node's inputs after the data
+        inputs: its output shape reaches the shape rule (and its tensor the torch counterpart).
+        """
+        found, failed = [], False
+        for decl in kind.attrs:
+            name = getattr(entry, decl.name) if decl.type == "layer" else None
+            if name is None:
+                continue
+            try:
+                found.append(self.source(name, (*path, decl.name), scope, own, "layer"))
+            except _Skip:
+                failed = True
+        if failed:
+            raise _Skip
         return found
 
     def attrs(
@@ -329,18 +360,19 @@ class _Builder:
         return attrs
 
     def attr(self, decl: Attr, raw: Any, path: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
-        if raw is None or decl.type == "choice":
+        if raw is None or decl.type in ("choice", "layer"):
             return raw
         where = (*path, decl.name)
-        if decl.type == "per_dim":
+        if decl.type in ("per_dim", "per_dim_number"):
+            one = self.integer if decl.type == "per_dim" else self.positive
             if isinstance(raw, str) and raw.lower() in decl.choices:
                 return raw.lower()
             if isinstance(raw, list):
                 if len(raw) != dims:
                     self.error(where, f"{_where(where)}: {len(raw)} values for a {dims}-D input")
                     raise _Skip
-                return tuple(self.integer((*where, j), r, env, decl) for j, r in enumerate(raw))
-            return (self.integer(where, raw, env, decl),) * dims
+                return tuple(one((*where, j), r, env, decl) for j, r in enumerate(raw))
+            return (one(where, raw, env, decl),) * dims
         if decl.type == "int":
             return self.integer(where, raw, env, decl)
         if decl.type == "bool":
@@ -351,6 +383,14 @@ class _Builder:
         value = self.value(path, raw, env)
         if not isinstance(value, bool):
             self.error(path, f"{_where(path)}: expected true or false, got {value}")
+            raise _Skip
+        return value
+
+    def positive(self, path: SpecPath, raw: Any, env: Mapping[str, Any], decl: Attr) -> Any:
+        """An exact number (int or Fraction) above 0."""
+        value = self.value(path, raw, env)
+        if isinstance(value, bool) or not isinstance(value, int | Fraction) or value <= 0:
+            self.error(path, f"{_where(path)}: expected a positive number, got {show(value)}")
             raise _Skip
         return value
 
@@ -399,6 +439,7 @@ class _Builder:
                 f"inputs: [{INPUT}, {local}]",
             )
             raise _Skip
+        sources += self.references(kind, entry, path, scope, entry.name or local)
         known = [self.shapes.get(s) for s in sources]
         in_shapes = tuple(s for s in known if s is not None)
         dims = len(in_shapes[0]) - 1 if in_shapes else self.input_dims

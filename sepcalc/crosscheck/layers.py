@@ -20,6 +20,30 @@ class Add(nn.Module):
         return out
 
 
+class Mul(nn.Module):
+    """Element-wise product of two or more tensors, broadcast (a gate such as LR-ASPP's)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
+
+
+class Interpolate(nn.Module):
+    """Resize the first tensor to the spatial size of the second, as torchvision's
+    ``F.interpolate(x, size=low.shape[-2:], ...)``."""
+
+    def __init__(self, mode: str, align_corners: bool | None = None) -> None:
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return nn.functional.interpolate(
+            x, size=like.shape[2:], mode=self.mode, align_corners=self.align_corners
+        )
+
+
 class Concat(nn.Module):
     """Concatenation along the channel axis."""
 

@@ -60,10 +60,16 @@ class Layer(Protocol):
 ToTorch: TypeAlias = Callable[[Layer], "Call"]
 
 
-AttrType: TypeAlias = Literal["int", "per_dim", "bool", "number", "choice"]
+AttrType: TypeAlias = Literal[
+    "int", "per_dim", "per_dim_number", "bool", "number", "choice", "layer"
+]
 """``int``: an integer or expression; ``per_dim``: one such value for every spatial dimension
-(or one for all); ``bool``: true/false or an expression; ``number``: an exact number (int or
-decimal); ``choice``: one of ``choices`` (a name, never an expression)."""
+(or one for all); ``per_dim_number``: one exact positive number (int or decimal) per spatial
+dimension (or one for all); ``bool``: true/false or an expression; ``number``: an exact number
+(int or decimal); ``choice``: one of ``choices`` (a name, never an expression); ``layer``: the
+name of an earlier layer (or ``input``), resolved as an input is: the graph appends that layer to
+the node's inputs, after the data inputs (so the shape rule receives its output shape last, and
+the torch counterpart its tensor), and the attribute keeps the name as the spec writes it."""
 
 
 class _Required:

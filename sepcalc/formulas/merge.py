@@ -19,9 +19,34 @@ from sepcalc.formulas.torchplan import call
 from sepcalc.formulas.view import View, feature_map
 
 
-def add_cost(n_inputs: int, out: Shape) -> Cost:
-    """Element-wise sum of n tensors: (n - 1) adds per output element."""
-    return Cost(elem_ops=(n_inputs - 1) * numel(out), activations=numel(out))
+def broadcast(inputs: Sequence[Shape], verb: str = "add") -> Shape:
+    """The shape of the inputs broadcast together: in each dimension, every size is equal or 1.
+
+    The inputs must have the same dimensions (torch would align a flat vector with the last
+    spatial dimension, which no network means).
+    """
+    if any(len(s) != len(inputs[0]) for s in inputs[1:]):
+        raise ShapeError(
+            f"cannot {verb} tensors of different dimensions: {_shapes(inputs)}", "inputs"
+        )
+    out = []
+    for sizes in zip(*inputs, strict=True):
+        sized = {n for n in sizes if n != 1}
+        if len(sized) > 1:
+            raise ShapeError(
+                f"cannot {verb} tensors of shapes {_shapes(inputs)}: in each dimension the "
+                "sizes must be equal or 1 (broadcast)",
+                "inputs",
+            )
+        out.append(sized.pop() if sized else 1)
+    return tuple(out)
+
+
+def elementwise_cost(inputs: Sequence[Shape], out: Shape) -> Cost:
+    """n tensors combined left to right (x1 op x2, then op x3...): one op per element of each
+    partial result, so (n - 1) per output element when the shapes are equal."""
+    ops = sum(numel(broadcast(inputs[: j + 1])) for j in range(1, len(inputs)))
+    return Cost(elem_ops=ops, activations=numel(out))
 
 
 def _shapes(inputs: Sequence[Shape]) -> str:
@@ -29,10 +54,13 @@ def _shapes(inputs: Sequence[Shape]) -> str:
 
 
 def _infer_add(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    """The inputs' shape (they must be equal)."""
-    if any(s != inputs[0] for s in inputs[1:]):
-        raise ShapeError(f"cannot add tensors of different shapes: {_shapes(inputs)}", "inputs")
-    return inputs[0]
+    """The inputs' shape, broadcast (each dimension equal or 1)."""
+    return broadcast(inputs, "add")
+
+
+def _infer_mul(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """The inputs' shape, broadcast (each dimension equal or 1)."""
+    return broadcast(inputs, "multiply")
 
 
 @declare(
@@ -41,8 +69,12 @@ def _infer_add(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     infer=_infer_add,
     buckets=("add",),
     torch=lambda layer: call("Add"),
-    flops="n - 1 per output element for an n-way add",
-    examples=(Example({"inputs": ["input", "input"]}), Example({"inputs": ["input"] * 3})),
+    flops="n - 1 per output element for an n-way add of equal shapes (broadcast: 1 per element "
+    "of each partial sum)",
+    examples=(
+        Example({"inputs": ["input", "input"]}),
+        Example({"inputs": ["input"] * 3}),
+    ),
     view=View(
         "residual add of two tensors of C_in channels",
         "H, W: the size of the tensors added",
@@ -51,8 +83,32 @@ def _infer_add(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     arity=None,
 )
 def _add(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
-    """Residual (element-wise) add of two or more equal shapes."""
-    return [("add", add_cost(len(inputs), out))]
+    """Residual (element-wise) add of two or more tensors, broadcast."""
+    return [("add", elementwise_cost(inputs, out))]
+
+
+@declare(
+    "mul",
+    attrs=(),
+    infer=_infer_mul,
+    buckets=("mul",),
+    torch=lambda layer: call("Mul"),
+    flops="n - 1 per output element for an n-way product of equal shapes (a C x 1 x 1 gate: "
+    "1 per output element); fvcore and FlopCounterMode count 0 for aten::mul",
+    examples=(
+        Example({"inputs": ["input", "input"]}),
+        Example({"inputs": ["input"] * 3}, size=(4,)),
+    ),
+    view=View(
+        "element-wise product of two tensors of C_in channels (a gate of C_in x 1 x 1: the same)",
+        "H, W: the size of the output",
+        lambda S, c: ({}, [feature_map(S), feature_map(S)], feature_map(S)),
+    ),
+    arity=None,
+)
+def _mul(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Element-wise product of two or more tensors, broadcast (gating): 1 op per output element."""
+    return [("mul", elementwise_cost(inputs, out))]
 
 
 def _infer_concat(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:

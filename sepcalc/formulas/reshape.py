@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
-from sepcalc.cost import Cost
+from sepcalc.cost import Cost, Num
+from sepcalc.expr import show
 from sepcalc.formulas.base import (
     Attr,
     Attrs,
@@ -18,7 +21,7 @@ from sepcalc.formulas.base import (
     same_shape,
     spatial,
 )
-from sepcalc.formulas.torchplan import Call, call
+from sepcalc.formulas.torchplan import Call, call, dims
 from sepcalc.formulas.view import View, feature_map
 
 
@@ -60,6 +63,9 @@ def _dropout(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 """Each interpolating mode and the dimensions it takes."""
 
+DEFAULT_SCALE = 2
+"""The scale of an upsample that gives no scale, size or like."""
+
 
 def upsample_cost(out: Shape, mode: str) -> Cost:
     """Upsampling: nearest copies (0 ops); (bi/tri)linear weighs 2**dims neighbours per output."""
@@ -72,31 +78,89 @@ def upsample_cost(out: Shape, mode: str) -> Cost:
     )
 
 
+def scaled_size(n: int, scale: Num) -> int:
+    """floor(n * scale) as torch computes an output size from a scale factor.
+
+    NB: torch multiplies the size by the scale in double precision and truncates (aten's
+    ``compute_output_size``), so 100 * 0.29 gives 28 (28.999999999999996), not 29. An integer
+    scale is exact; a fractional one follows torch, so the exported module has the same size.
+    """
+    if isinstance(scale, int):
+        return n * scale
+    return math.floor(n * float(scale))
+
+
 def _infer_upsample(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    """`C` x size x scale."""
+    """`C` x `size`, or the spatial size of layer `like`, or floor(size x scale)."""
     c, size = inputs[0][0], spatial(inputs[0])
     mode = attrs["mode"]
     if mode != "nearest" and len(size) != LINEAR_MODES[mode]:
         raise ShapeError(f"mode '{mode}' does not fit a {len(size)}-D input", "mode")
-    return (c, *(n * s for n, s in zip(size, attrs["scale"], strict=True)))
+    given = [key for key in ("scale", "size", "like") if attrs.get(key) is not None]
+    if len(given) > 1:
+        raise ShapeError(
+            f"give only one of scale, size and like (got {' and '.join(given)})", given[-1]
+        )
+    if attrs.get("size") is not None:
+        return (c, *attrs["size"])
+    if attrs.get("like") is not None:
+        like = inputs[-1]
+        if len(like) != len(inputs[0]):
+            raise ShapeError(
+                f"like: layer '{attrs['like']}' of shape {list(like)} has not the "
+                f"{len(size)} spatial dimensions of the input {list(inputs[0])}",
+                "like",
+            )
+        return (c, *like[1:])
+    scale = attrs["scale"] or (DEFAULT_SCALE,) * len(size)
+    out = tuple(scaled_size(n, s) for n, s in zip(size, scale, strict=True))
+    if min(out) < 1:
+        raise ShapeError(
+            f"scale [{', '.join(show(s) for s in scale)}] takes the size {list(size)} to "
+            f"{list(out)} (torch's floor(size * scale)): every output size must be at least 1",
+            "scale",
+        )
+    return (c, *out)
 
 
 def _torch_upsample(layer: Layer) -> Call:
-    mode = layer.attrs["mode"]
-    scale = tuple(float(s) for s in layer.attrs["scale"])
-    if mode == "nearest":
-        return call("Upsample", scale_factor=scale, mode=mode)
-    return call("Upsample", scale_factor=scale, mode=mode, align_corners=False)
+    a, mode = layer.attrs, layer.attrs["mode"]
+    interpolation: dict[str, Any] = {"mode": mode}
+    if mode != "nearest":
+        interpolation["align_corners"] = False
+    if a.get("like") is not None:
+        return call("Interpolate", **interpolation)
+    if a.get("size") is not None:
+        return call("Upsample", size=tuple(a["size"]), **interpolation)
+    scale = a["scale"] or (DEFAULT_SCALE,) * dims(layer)
+    # NB: recompute_scale_factor stays None: aten computes the size in double precision, as
+    # scaled_size does (True would compute it in float32 while tracing).
+    return call("Upsample", scale_factor=tuple(float(s) for s in scale), **interpolation)
 
 
 @declare(
     "upsample",
     attrs=(
-        Attr("scale", "per_dim", "integer scale factor per spatial dimension", 2),
+        Attr(
+            "scale",
+            "per_dim_number",
+            "scale factor per spatial dimension, an exact number (torch's scale_factor; the "
+            f"output size is floor(size * scale)); {DEFAULT_SCALE} when no size or like is given",
+            None,
+        ),
+        Attr("size", "per_dim", "output spatial size (torch's size)", None),
+        Attr(
+            "like",
+            "layer",
+            "an earlier layer whose spatial size the output takes (torchvision's "
+            "F.interpolate(x, size=low.shape[-2:]))",
+            None,
+        ),
         Attr(
             "mode",
             "choice",
-            "nearest (a copy) or an interpolation fitting the input's dimensions",
+            "nearest (a copy) or an interpolation fitting the input's dimensions "
+            "(align_corners=False)",
             "nearest",
             choices=("nearest", *LINEAR_MODES),
         ),
@@ -109,17 +173,21 @@ def _torch_upsample(layer: Layer) -> Call:
         Example({"scale": 2, "mode": "bilinear"}),
         Example({"scale": [2, 1]}),
         Example({"scale": 3, "mode": "linear"}, size=(4,)),
+        Example({"scale": [1.5, 0.5], "mode": "bilinear"}, size=(7, 9)),
+        Example({"size": [5, 12], "mode": "bilinear"}, size=(4, 6)),
+        Example({"size": [3, 4, 5]}, size=(2, 2, 2)),
+        Example({"like": "input", "mode": "bilinear"}),
     ),
     view=View(
         "bilinear upsampling of C_in channels (nearest costs no arithmetic)",
-        "H, W: output height and width (any scale)",
+        "H, W: output height and width (any scale, size or like)",
         lambda S, c: (
-            {"mode": "bilinear", "scale": (1, 1)},
+            {"mode": "bilinear", "scale": (1, 1), "size": None, "like": None},
             [feature_map(S)],
             feature_map(S),
         ),
     ),
 )
 def _upsample(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
-    """Upsample by an integer scale: nearest (0 ops) or (bi/tri)linear (2**dims per output)."""
+    """Resize (scale, size or like a layer): nearest 0 ops, (bi/tri)linear 2**dims per output."""
     return [("upsample", upsample_cost(out, attrs["mode"]))]

@@ -28,6 +28,7 @@ from sepcalc.formulas import REGISTRY, Attr, LayerKind
 IntExpr = StrictInt | StrictStr
 NumExpr = StrictInt | StrictFloat | StrictStr
 PerDim = IntExpr | list[IntExpr]
+PerDimNumber = NumExpr | list[NumExpr]
 BoolExpr = StrictBool | StrictStr
 
 
@@ -70,7 +71,14 @@ def _annotation(attr: Attr) -> Any:
     return annotation | None if attr.default is None else annotation
 
 
-_TYPES: dict[str, Any] = {"int": IntExpr, "per_dim": PerDim, "bool": BoolExpr, "number": NumExpr}
+_TYPES: dict[str, Any] = {
+    "int": IntExpr,
+    "per_dim": PerDim,
+    "per_dim_number": PerDimNumber,
+    "bool": BoolExpr,
+    "number": NumExpr,
+    "layer": StrictStr,
+}
 
 
 def _layer_model(kinds: Sequence[LayerKind]) -> type[LayerBase]:
