@@ -1,4 +1,4 @@
-"""The normalization kinds against fvcore and torch's FlopCounterMode, on random layers.
+"""Norms and layer scale against fvcore and torch's FlopCounterMode, on random layers.
 
 As ``test_crosscheck_kinds``: 0-D (a flattened vector) to 3-D inputs, each drawn layer built as a
 torch module; sepcalc's FLOPs under the matching preset, its parameters and its output shapes
@@ -87,7 +87,18 @@ def fused(draw: Draw) -> Spec:
     return network(channels, size, *first, layer)
 
 
-CASES: dict[str, Any] = {"layernorm": layernorm, "groupnorm": groupnorm, "fused": fused}
+@st.composite
+def layer_scale(draw: Draw) -> Spec:
+    size, first = _input(draw)
+    return network(draw(st.integers(1, 8)), size, *first, {"kind": "layer_scale"})
+
+
+CASES: dict[str, Any] = {
+    "layernorm": layernorm,
+    "groupnorm": groupnorm,
+    "fused": fused,
+    "layer_scale": layer_scale,
+}
 
 
 @pytest.mark.parametrize("case", sorted(CASES), ids=sorted(CASES))

@@ -1,4 +1,4 @@
-"""Normalization layers."""
+"""Normalization layers, and layer scale (a learned per-channel multiplier)."""
 
 from __future__ import annotations
 
@@ -146,3 +146,32 @@ def _torch_groupnorm(layer: Layer) -> Call:
 def _groupnorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """GroupNorm (nn.GroupNorm): statistics over each group of channels and all positions."""
     return [("groupnorm", stat_norm_cost(out, attrs["affine"]))]
+
+
+def layer_scale_cost(shape: Shape) -> Cost:
+    """Layer scale: C learned multipliers (weights); 1 multiply per element."""
+    n: Num = numel(shape)
+    return Cost(weight=shape[0], elem_ops=n, activations=n)
+
+
+def _torch_layer_scale(layer: Layer) -> Call:
+    return call("LayerScale", layer.output_shape[0], dims(layer))
+
+
+@declare(
+    "layer_scale",
+    attrs=(),
+    infer=same_shape,
+    buckets=("layer_scale",),
+    torch=_torch_layer_scale,
+    flops="1 per element (a multiply)",
+    examples=(Example({}), Example({}, channels=6, size=(3, 2, 2)), Example({}, size=())),
+    view=View(
+        "layer scale: a learned multiplier per channel, on C_in channels",
+        "H, W: the size of the tensor scaled",
+        lambda S, c: ({}, [feature_map(S)], feature_map(S)),
+    ),
+)
+def _layer_scale(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Layer scale (ConvNeXt's layer_scale, timm's LayerScale): C parameters, 1 FLOP per element."""
+    return [("layer_scale", layer_scale_cost(out))]
