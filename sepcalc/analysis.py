@@ -238,6 +238,7 @@ def _as_standard_conv(node: Node, finish: Node) -> Node:
         "groups": 1,
         "bias": finish.attrs["bias"],
         "norm": finish.attrs["norm"],
+        "norm_groups": finish.attrs["norm_groups"],
         "act": finish.attrs["act"],
     }
     conv = REGISTRY["conv"]

@@ -113,6 +113,19 @@ class ChannelLayerNorm(nn.LayerNorm):
         return x.permute(0, last, *range(1, last))
 
 
+class LayerScale(nn.Module):
+    """A learned multiplier per channel (ConvNeXt's ``layer_scale``, timm's ``LayerScale``),
+    shaped (C, 1, ...) to broadcast over the spatial dimensions, as torchvision's (C, 1, 1)."""
+
+    def __init__(self, channels: int, dims: int, init: float = 1e-6) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels, *(1,) * dims), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.gamma * x
+        return out
+
+
 class SqueezeExcite(nn.Module):
     """Squeeze-and-excitation as torchvision writes it: pool, 1x1 conv, act, 1x1 conv, gate.
 

@@ -151,7 +151,7 @@ class LayerKind:
 
 REGISTRY: dict[str, LayerKind] = {}
 
-FUSED = ("batchnorm", "activation")
+FUSED = ("batchnorm", "layernorm", "groupnorm", "activation")
 """The buckets of a norm and activation fused after a layer (``norm:``/``act:`` keys)."""
 
 

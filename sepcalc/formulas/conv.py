@@ -215,7 +215,7 @@ def _torch_conv(layer: Layer) -> Call:
     a, c_out = layer.attrs, layer.output_shape[0]
     return sequential(
         *_conv_module(layer, c_out, a["groups"], a["bias"]),
-        *torch_norm_act(layer, a["norm"], a["act"], c_out),
+        *torch_norm_act(layer, c_out),
     )
 
 
@@ -231,6 +231,7 @@ def _torch_conv(layer: Layer) -> Call:
         Example({"out": 8, "kernel": 1}),
         Example({"out": 8, "kernel": 3, "groups": 8}),
         Example({"out": 4, "kernel": [3, 1], "stride": 2, "padding": 1, "dilation": [1, 2]}),
+        Example({"out": 6, "kernel": 2, "stride": 2, "norm": "groupnorm", "norm_groups": 3}),
     ),
     view=View(
         "standard k x k convolution, C_in -> C_out",
@@ -244,7 +245,7 @@ def _conv(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     c_in = inputs[0][0]
     cost = conv_cost(c_in, out[0], attrs["kernel"], out[1:], attrs["groups"], attrs["bias"])
     bucket = conv_bucket(c_in, attrs["kernel"], attrs["groups"])
-    return [(bucket, cost), *norm_act(attrs["norm"], attrs["act"], out)]
+    return [(bucket, cost), *norm_act(attrs, out)]
 
 
 def _infer_depthwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -256,7 +257,7 @@ def _torch_depthwise(layer: Layer) -> Call:
     a, c_in, c_out = layer.attrs, layer.input_shapes[0][0], layer.output_shape[0]
     return sequential(
         *_conv_module(layer, c_out, c_in, a["bias"]),
-        *torch_norm_act(layer, a["norm"], a["act"], c_out),
+        *torch_norm_act(layer, c_out),
     )
 
 
@@ -287,7 +288,7 @@ def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     cost = depthwise_cost(
         inputs[0][0], attrs["kernel"], out[1:], attrs["multiplier"], attrs["bias"]
     )
-    return [("depthwise", cost), *norm_act(attrs["norm"], attrs["act"], out)]
+    return [("depthwise", cost), *norm_act(attrs, out)]
 
 
 def _infer_pointwise(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -309,7 +310,7 @@ def _torch_pointwise(layer: Layer) -> Call:
         groups=a["groups"],
         bias=a["bias"],
     )
-    return sequential(conv, *torch_norm_act(layer, a["norm"], a["act"], c_out))
+    return sequential(conv, *torch_norm_act(layer, c_out))
 
 
 @declare(
@@ -343,7 +344,7 @@ def _torch_pointwise(layer: Layer) -> Call:
 def _pointwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Pointwise (1x1) convolution, optionally grouped or strided."""
     cost = pointwise_cost(inputs[0][0], out[0], out[1:], attrs["groups"], attrs["bias"])
-    return [("pointwise", cost), *norm_act(attrs["norm"], attrs["act"], out)]
+    return [("pointwise", cost), *norm_act(attrs, out)]
 
 
 def _infer_separable(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -356,9 +357,9 @@ def _torch_separable(layer: Layer) -> Call:
     mid = c_in * a["multiplier"]
     return sequential(
         *_conv_module(layer, mid, c_in, False),
-        *torch_norm_act(layer, a["mid_norm"], a["mid_act"], mid),
+        *torch_norm_act(layer, mid, "mid_"),
         call(nd(layer, "Conv"), mid, c_out, (1,) * n, bias=a["bias"]),
-        *torch_norm_act(layer, a["norm"], a["act"], c_out),
+        *torch_norm_act(layer, c_out),
     )
 
 
@@ -394,6 +395,7 @@ def _separable_view(S: Symbols, c: Count) -> tuple[dict[str, Any], list[Shape], 
             }
         ),
         Example({"out": 6, "kernel": 5, "stride": 2, "multiplier": 2, "bias": True}),
+        Example({"out": 4, "mid_norm": "layernorm", "norm": "groupnorm", "norm_groups": 2}),
     ),
     view=View(
         "depthwise separable convolution: k x k depthwise then 1 x 1 pointwise, C_in -> C_out "
@@ -409,9 +411,9 @@ def _separable(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     mid: Shape = (c_in * attrs["multiplier"], *size)
     return [
         ("depthwise", depthwise_cost(c_in, attrs["kernel"], size, attrs["multiplier"])),
-        *norm_act(attrs["mid_norm"], attrs["mid_act"], mid),
+        *norm_act(attrs, mid, "mid_"),
         ("pointwise", pointwise_cost(mid[0], out[0], size, bias=attrs["bias"])),
-        *norm_act(attrs["norm"], attrs["act"], out),
+        *norm_act(attrs, out),
     ]
 
 
@@ -488,7 +490,7 @@ def _torch_conv_transpose(layer: Layer) -> Call:
         bias=a["bias"],
         dilation=tuple(a["dilation"]),
     )
-    return sequential(module, *torch_norm_act(layer, a["norm"], a["act"], c_out))
+    return sequential(module, *torch_norm_act(layer, c_out))
 
 
 @declare(
@@ -564,4 +566,4 @@ def _conv_transpose(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
         attrs["groups"],
         attrs["bias"],
     )
-    return [("conv_transpose", cost), *norm_act(attrs["norm"], attrs["act"], out)]
+    return [("conv_transpose", cost), *norm_act(attrs, out)]

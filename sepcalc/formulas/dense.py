@@ -31,9 +31,7 @@ def _infer_linear(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
 def _torch_linear(layer: Layer) -> Call:
     a, c_in, c_out = layer.attrs, layer.input_shapes[0][0], layer.output_shape[0]
     cls = "Linear" if dims(layer) == 0 else "ChannelLinear"
-    return sequential(
-        call(cls, c_in, c_out, bias=a["bias"]), *torch_norm_act(layer, a["norm"], a["act"], c_out)
-    )
+    return sequential(call(cls, c_in, c_out, bias=a["bias"]), *torch_norm_act(layer, c_out))
 
 
 @declare(
@@ -50,6 +48,8 @@ def _torch_linear(layer: Layer) -> Call:
     examples=(
         Example({"out": 10, "act": "relu"}, size=()),
         Example({"out": 6, "bias": False, "norm": "batchnorm"}, size=(3, 3)),
+        Example({"out": 6, "norm": "layernorm", "act": "gelu"}, size=(3, 3)),
+        Example({"out": 4, "norm": "layernorm"}, size=()),
     ),
     view=View(
         "fully connected layer, C_in -> C_out features",
@@ -61,4 +61,4 @@ def _torch_linear(layer: Layer) -> Call:
 def _linear(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Linear over the channel (feature) axis; any spatial positions pass through."""
     cost = linear_cost(inputs[0][0], out[0], prod(out[1:]), attrs["bias"])
-    return [("linear", cost), *norm_act(attrs["norm"], attrs["act"], out)]
+    return [("linear", cost), *norm_act(attrs, out)]

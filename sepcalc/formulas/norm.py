@@ -1,4 +1,4 @@
-"""Normalization layers."""
+"""Normalization layers, and layer scale (a learned per-channel multiplier)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from sepcalc.formulas.base import (
     Layer,
     Parts,
     Shape,
+    ShapeError,
     declare,
     numel,
     same_shape,
 )
-from sepcalc.formulas.torchplan import Call, call, dims, nd
+from sepcalc.formulas.torchplan import Call, call, dims, layernorm_class, nd
 from sepcalc.formulas.view import View, feature_map
 
 
@@ -76,8 +77,8 @@ AFFINE = Attr("affine", "bool", "learned scale and shift per channel (gamma, bet
 
 
 def _torch_layernorm(layer: Layer) -> Call:
-    cls = "LayerNorm" if dims(layer) == 0 else "ChannelLayerNorm"
-    return call(cls, layer.output_shape[0], elementwise_affine=layer.attrs["affine"])
+    affine = layer.attrs["affine"]
+    return call(layernorm_class(layer), layer.output_shape[0], elementwise_affine=affine)
 
 
 @declare(
@@ -103,3 +104,74 @@ def _torch_layernorm(layer: Layer) -> Call:
 def _layernorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """LayerNorm over the channels at each position (ConvNeXt's LayerNorm2d): 2*C parameters."""
     return [("layernorm", stat_norm_cost(out, attrs["affine"]))]
+
+
+def check_groups(channels: int, groups: int, attr: str = "groups") -> None:
+    """GroupNorm's groups must divide the channels."""
+    if channels % groups:
+        raise ShapeError(f"{attr}={groups} must divide the {channels} channels", attr)
+
+
+def _infer_groupnorm(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """The input's shape."""
+    check_groups(inputs[0][0], attrs["groups"])
+    return inputs[0]
+
+
+def _torch_groupnorm(layer: Layer) -> Call:
+    a = layer.attrs
+    return call("GroupNorm", a["groups"], layer.output_shape[0], affine=a["affine"])
+
+
+@declare(
+    "groupnorm",
+    attrs=(Attr("groups", "int", "groups of channels normalized together; divides C"), AFFINE),
+    infer=_infer_groupnorm,
+    buckets=("groupnorm",),
+    torch=_torch_groupnorm,
+    flops="per element: 5 (mean and variance over its group, normalize), and 2 (scale and "
+    "shift) if affine",
+    examples=(
+        Example({"groups": 2}),
+        Example({"groups": 4, "affine": False}, size=(5,)),
+        Example({"groups": 3}, channels=6, size=(3, 2, 2)),
+        Example({"groups": 1}, size=()),
+    ),
+    view=View(
+        "GroupNorm (affine) on C_in channels, in any number of groups",
+        "H, W: the size of the tensor normalized",
+        lambda S, c: ({"groups": 1, "affine": True}, [feature_map(S)], feature_map(S)),
+    ),
+)
+def _groupnorm(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """GroupNorm (nn.GroupNorm): statistics over each group of channels and all positions."""
+    return [("groupnorm", stat_norm_cost(out, attrs["affine"]))]
+
+
+def layer_scale_cost(shape: Shape) -> Cost:
+    """Layer scale: C learned multipliers (weights); 1 multiply per element."""
+    n: Num = numel(shape)
+    return Cost(weight=shape[0], elem_ops=n, activations=n)
+
+
+def _torch_layer_scale(layer: Layer) -> Call:
+    return call("LayerScale", layer.output_shape[0], dims(layer))
+
+
+@declare(
+    "layer_scale",
+    attrs=(),
+    infer=same_shape,
+    buckets=("layer_scale",),
+    torch=_torch_layer_scale,
+    flops="1 per element (a multiply)",
+    examples=(Example({}), Example({}, channels=6, size=(3, 2, 2)), Example({}, size=())),
+    view=View(
+        "layer scale: a learned multiplier per channel, on C_in channels",
+        "H, W: the size of the tensor scaled",
+        lambda S, c: ({}, [feature_map(S)], feature_map(S)),
+    ),
+)
+def _layer_scale(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
+    """Layer scale (ConvNeXt's layer_scale, timm's LayerScale): C parameters, 1 FLOP per element."""
+    return [("layer_scale", layer_scale_cost(out))]

@@ -60,9 +60,6 @@ ACT_CLASSES = {
 }
 """Each activation's ``torch.nn`` class."""
 
-NORM_CLASSES = {"batchnorm": "BatchNorm"}
-"""Each fused norm's ``torch.nn`` class stem (``BatchNorm`` -> ``BatchNorm2d``)."""
-
 
 def dims(layer: Layer) -> int:
     """The number of spatial dimensions of the layer's (first) input."""
@@ -80,11 +77,23 @@ def nd(layer: Layer, base: str, n: int | None = None) -> str:
     return f"{base}{n}d"
 
 
-def norm_act(layer: Layer, norm: str | None, act: str | None, channels: int) -> list[Call]:
-    """The modules of a norm and an activation fused after a conv or linear layer."""
-    calls = []
-    if norm:
-        calls.append(call(nd(layer, NORM_CLASSES[norm], max(dims(layer), 1)), channels))
+def layernorm_class(layer: Layer) -> str:
+    """``LayerNorm`` on a vector; ``ChannelLayerNorm`` (a LayerNorm over the channel axis at
+    each position, as torchvision's and timm's ``LayerNorm2d``) on a feature map."""
+    return "LayerNorm" if dims(layer) == 0 else "ChannelLayerNorm"
+
+
+def norm_act(layer: Layer, channels: int, prefix: str = "") -> list[Call]:
+    """The modules of the norm and activation fused after a conv or linear layer (``mid_norm``,
+    ``mid_act`` with a prefix), on ``channels`` channels."""
+    a, calls = layer.attrs, []
+    norm, act = a[f"{prefix}norm"], a[f"{prefix}act"]
+    if norm == "batchnorm":
+        calls.append(call(nd(layer, "BatchNorm", max(dims(layer), 1)), channels))
+    elif norm == "layernorm":
+        calls.append(call(layernorm_class(layer), channels))
+    elif norm == "groupnorm":
+        calls.append(call("GroupNorm", a[f"{prefix}norm_groups"], channels))
     if act:
         calls.append(call(ACT_CLASSES[act]))
     return calls
