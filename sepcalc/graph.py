@@ -30,9 +30,12 @@ from sepcalc.formulas.base import Example
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
 from sepcalc.spec.models import Block, BlockCall, InvalidEntry, LayerBase, NetworkSpec
 
-RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS})
+FREE_FUNCTION_NAMES = frozenset({"sqrt", "log", "log2", "exp"})
+"""Functions added after specs had used their names (MobileNetV3's expansion ``exp``). A call
+``exp(x)`` and a name ``exp`` never mix up in an expression, so vars and params may use these."""
+RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS}) - FREE_FUNCTION_NAMES
 """Names that expressions already give a meaning: the repeat index, the block's input
-channels, the input, and the functions."""
+channels, the input, and the functions (but those above)."""
 BLOCK_KEYS = frozenset({*LayerBase.model_fields, "block", "kind"})
 """Keys of a block call that are not arguments, so no block parameter can have their names."""
 
