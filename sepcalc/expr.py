@@ -13,6 +13,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, TypeAlias, cast
@@ -34,6 +35,39 @@ class UndefinedName(ExprError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
         self.name = name
+
+
+@dataclass(frozen=True)
+class Word:
+    """A name given to a block as an argument (``act: hardswish``), not a number.
+
+    A block call's argument that is a bare name and no var or parameter is a word: it is passed
+    on whole (``act: a`` in the block's layers, or to a nested block) and checked where a key
+    takes it against that key's choices. It is never computed with: in arithmetic, as a number
+    or as a condition it is an error at ``origin``, where it was written, worded as the undefined
+    variable it then is (a misspelt var looks the same).
+    """
+
+    text: str
+    origin: tuple[str | int, ...] = ()
+    """The spec path of the argument that gave it."""
+    hint: str = ""
+    """A '; did you mean ...?' for the vars and parameters in scope where it was written."""
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def undefined(self) -> str:
+        return f"undefined variable '{self.text}'{self.hint}"
+
+
+class WordInExpression(ExprError):
+    """A name holding a :class:`Word` used inside an expression rather than as a whole value."""
+
+    def __init__(self, word: Word) -> None:
+        super().__init__(word.undefined)
+        self.word = word
 
 
 MAX_LENGTH = 2000
@@ -704,7 +738,9 @@ ALLOWED = "numbers, variables, + - * / // % **, comparisons, and/or/not, 'a if c
 )
 
 
-def _compile(node: ast.AST) -> Compiled:
+def _compile(node: ast.AST, whole: bool = False) -> Compiled:
+    """``whole``: the node is the whole value (or a branch of ``a if c else b`` that is), where
+    a name holding a :class:`Word` may stand; anywhere else a word is an error."""
     if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
         if node.value is None or isinstance(node.value, complex):
             raise ExprError(f"{node.value!r} is not allowed in an expression")
@@ -715,10 +751,13 @@ def _compile(node: ast.AST) -> Compiled:
 
         def lookup(env: Env) -> Any:
             try:
-                return env[name]
+                value = env[name]
             except KeyError:
                 message = f"undefined variable '{name}'{did_you_mean(name, env)}"
                 raise UndefinedName(name, message) from None
+            if isinstance(value, Word) and not whole:
+                raise WordInExpression(value)
+            return value
 
         return lookup
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
@@ -754,7 +793,8 @@ def _compile(node: ast.AST) -> Compiled:
 
         return compare
     if isinstance(node, ast.IfExp):
-        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        test = _compile(node.test)
+        body, orelse = _compile(node.body, whole), _compile(node.orelse, whole)
         return lambda env: body(env) if test(env) else orelse(env)
     if isinstance(node, ast.Call):
         return _compile_call(node)
@@ -794,7 +834,7 @@ def compile_expr(text: str) -> Compiled:
         raise ExprError(f"expression of {len(text)} characters is too long (at most {MAX_LENGTH})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-        return _compile(tree.body)
+        return _compile(tree.body, whole=True)
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression '{text}': {exc.msg}") from None
     except (RecursionError, MemoryError):
@@ -841,6 +881,8 @@ def as_int(value: Any) -> int:
         raise ExprError(f"expected an integer, got {value}")
     if isinstance(value, CustomNumber):
         return value.as_int()  # type: ignore[no-any-return]
+    if isinstance(value, Word):
+        raise WordInExpression(value)
     value = normalize(value)
     if isinstance(value, int):
         return value

@@ -21,13 +21,15 @@ from sepcalc.expr import (
     ExprError,
     Number,
     UndefinedName,
+    Word,
+    WordInExpression,
     as_int,
     evaluate,
     show,
 )
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.formulas.base import Example
-from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
+from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, one_of
 from sepcalc.spec.models import Block, BlockCall, InvalidEntry, LayerBase, NetworkSpec
 
 FREE_FUNCTION_NAMES = frozenset({"sqrt", "log", "log2", "exp"})
@@ -127,6 +129,7 @@ class _Builder:
         self.spec = spec
         self.locator = locator
         self.diagnostics: list[Diagnostic] = []
+        self.reported: set[Diagnostic] = set()
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape | None] = {}
         self.globals: dict[str, Any] = {}
@@ -136,11 +139,28 @@ class _Builder:
         self.input_dims = 2
 
     def error(self, path: SpecPath, message: str, *, key: bool = False) -> None:
-        self.diagnostics.append(self.locator.diagnostic(path, message, key=key))
+        diagnostic = self.locator.diagnostic(path, message, key=key)
+        if diagnostic not in self.reported:  # a block's problem, once for all its calls
+            self.reported.add(diagnostic)
+            self.diagnostics.append(diagnostic)
+
+    def word_error(self, word: Word, message: str | None = None) -> None:
+        """An error at the block argument that gave a word (once, however often it is used)."""
+        self.error(word.origin, f"{_where(word.origin)}: {message or word.undefined}")
+
+    def not_word(self, value: Any) -> Any:
+        """The value, unless it is a word where a number or a condition is needed."""
+        if isinstance(value, Word):
+            self.word_error(value)
+            raise _Skip
+        return value
 
     def value(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
         try:
             return evaluate(raw, env)
+        except WordInExpression as exc:
+            self.word_error(exc.word)
+            raise _Skip from None
         except UndefinedName as exc:
             if exc.name not in self.failed_vars:
                 self.error(path, f"{_where(path)}: {exc}")
@@ -158,7 +178,7 @@ class _Builder:
         if type(raw) is int and raw >= low and (high is None or raw <= high):
             return raw
         try:
-            number = as_int(self.value(path, raw, env))
+            number = as_int(self.not_word(self.value(path, raw, env)))
         except ExprError as exc:
             self.error(path, f"{_where(path)}: {exc}")
             raise _Skip from None
@@ -257,7 +277,7 @@ class _Builder:
                 env = {**scope.env, "i": i}
                 scope.attempt = ""
                 try:
-                    if entry.when is not None and not self.flag((*path, "when"), entry.when, env):
+                    if entry.when is not None and not self.when((*path, "when"), entry.when, env):
                         continue
                     if isinstance(entry, InvalidEntry):
                         raise _Skip
@@ -318,12 +338,16 @@ class _Builder:
         return attrs
 
     def attr(self, decl: Attr, raw: Any, path: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
-        if raw is None or decl.type == "choice":
+        if raw is None or (decl.type == "choice" and raw in decl.choices):
             return raw
         where = (*path, decl.name)
+        if decl.type == "choice":
+            return self.choice(decl, raw, where, env)
         if decl.type == "per_dim":
             if isinstance(raw, str) and raw.lower() in decl.choices:
                 return raw.lower()
+            if isinstance(raw, str) and decl.choices and isinstance(env.get(raw.strip()), Word):
+                return self.choice(decl, raw.strip(), where, env)
             if isinstance(raw, list):
                 if len(raw) != dims:
                     self.error(where, f"{_where(where)}: {len(raw)} values for a {dims}-D input")
@@ -336,15 +360,46 @@ class _Builder:
             return self.flag(where, raw, env)
         return self.number(where, raw, env, decl)
 
+    def choice(self, decl: Attr, raw: str, where: SpecPath, env: Mapping[str, Any]) -> str:
+        """A name for a key that takes one: a block parameter carrying a word (``act: a``)."""
+        value = env.get(raw)
+        choices = one_of(decl.choices)
+        if isinstance(value, Word):
+            text = value.text.lower() if decl.type == "per_dim" else value.text
+            if text in decl.choices:
+                return text
+            hint = did_you_mean(value.text, decl.choices)
+            self.word_error(
+                value,
+                f"'{value.text}' is not one of {choices} (block parameter '{raw}', "
+                f"taken by {_where(where)}){hint}",
+            )
+        elif raw in env:
+            self.error(where, f"{_where(where)}: '{raw}' is {show(value)}, not one of {choices}")
+        else:
+            hint = did_you_mean(raw, decl.choices)
+            self.error(where, f"{_where(where)}: '{raw}' is not one of {choices}{hint}")
+        raise _Skip
+
     def flag(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
-        value = self.value(path, raw, env)
+        value = self.not_word(self.value(path, raw, env))
         if not isinstance(value, bool):
             self.error(path, f"{_where(path)}: expected true or false, got {value}")
             raise _Skip
         return value
 
+    def when(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
+        """A layer's condition: true or false, or a number that is 0 or 1 (a 0/1 var)."""
+        value = self.not_word(self.value(path, raw, env))
+        if isinstance(value, bool):
+            return value
+        if value == 0 or value == 1:
+            return bool(value == 1)
+        self.error(path, f"{_where(path)}: expected true or false, or 0 or 1, got {show(value)}")
+        raise _Skip
+
     def number(self, path: SpecPath, raw: Any, env: Mapping[str, Any], decl: Attr) -> Any:
-        value = self.value(path, raw, env)
+        value = self.not_word(self.value(path, raw, env))
         low, high = decl.lowest, decl.high
         if (
             isinstance(value, bool)
@@ -484,9 +539,9 @@ class _Builder:
         for name, default in params.items():
             try:
                 if name in args:
-                    bound[name] = self.value((*path, name), args[name], env)
+                    bound[name] = self.argument((*path, name), args[name], env)
                 elif default is not None:
-                    bound[name] = self.value(
+                    bound[name] = self.argument(
                         ("blocks", call.block, "params", name), default, {**self.globals, **bound}
                     )
                 else:
@@ -497,6 +552,15 @@ class _Builder:
         if failed:
             raise _Skip
         return bound
+
+    def argument(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
+        """A block argument: a value, or a word (a bare name that no var or parameter has)."""
+        if isinstance(raw, str):
+            text = raw.strip()
+            bare = text.isidentifier() and not keyword.iskeyword(text)
+            if bare and text not in env and text not in FUNCTIONS:
+                return Word(text, path, did_you_mean(text, env))
+        return self.value(path, raw, env)
 
 
 INPUT_CHANNELS = "in_channels"

@@ -46,8 +46,9 @@ class LayerBase(Strict):
     """Names of the layers this one takes; default: the previous layer."""
     repeat: IntExpr = 1
     """Stack this layer (or block) n times; `i` is the 0-based repeat index in expressions."""
-    when: BoolExpr | None = None
-    """Keep this layer only where the expression is true (e.g. a residual add)."""
+    when: StrictBool | StrictInt | StrictStr | None = None
+    """Keep this layer only where the expression is true, or 1 (e.g. a residual add); false or
+    0 drops it."""
 
 
 class BlockCall(LayerBase):
@@ -62,9 +63,14 @@ class InvalidEntry(LayerBase):
     builds nothing for it and skips, silently, the layers that need its output."""
 
 
+ParamName = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+"""A key that takes a name (``act``) may instead name a block parameter that carries one
+(``act: a``); the graph builder checks the name it carries against the key's choices."""
+
+
 def _annotation(attr: Attr) -> Any:
     if attr.type == "choice":
-        choice: Any = Literal[attr.choices]
+        choice: Any = Literal[attr.choices] | ParamName
         return choice | None if attr.default is None else choice
     annotation = _TYPES[attr.type]
     return annotation | None if attr.default is None else annotation
