@@ -30,7 +30,7 @@ from sepcalc.expr import (
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.formulas.base import Example
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, one_of
-from sepcalc.spec.models import Block, BlockCall, InvalidEntry, LayerBase, NetworkSpec
+from sepcalc.spec.models import Block, BlockCall, Each, InvalidEntry, LayerBase, NetworkSpec
 
 FREE_FUNCTION_NAMES = frozenset({"sqrt", "log", "log2", "exp"})
 """Functions added after specs had used their names (MobileNetV3's expansion ``exp``). A call
@@ -112,6 +112,8 @@ class _Scope:
     """Names of layers that could not be built: their consumers are skipped silently."""
     written: set[str] = field(default_factory=set)
     """Every name the spec gives a layer or block call in this scope."""
+    built: dict[str, list[str]] = field(default_factory=dict)
+    """The outputs built from each named entry, in order (the repeats of a repeated one)."""
     attempt: str = ""
     """The local name of the layer or block being built."""
 
@@ -292,11 +294,14 @@ class _Builder:
     def inputs(self, entry: LayerBase, path: SpecPath, scope: _Scope, own: str) -> list[str]:
         if entry.inputs is None:
             return [scope.prev]
-        names = [entry.inputs] if isinstance(entry.inputs, str) else entry.inputs
+        single = not isinstance(entry.inputs, list)
+        names = [entry.inputs] if not isinstance(entry.inputs, list) else entry.inputs
         found = []
         for j, name in enumerate(names):
-            where = (*path, "inputs") if isinstance(entry.inputs, str) else (*path, "inputs", j)
-            if name == INPUT:
+            where = (*path, "inputs") if single else (*path, "inputs", j)
+            if isinstance(name, Each):
+                found += self.each(name.each, (*where, "each"), scope, own)
+            elif name == INPUT:
                 found.append(scope.input_name)
             elif name in scope.names:
                 found.append(scope.names[name])
@@ -318,6 +323,26 @@ class _Builder:
                 self.error(where, f"undefined input '{name}'{hint}")
                 raise _Skip
         return found
+
+    def each(self, name: str, where: SpecPath, scope: _Scope, own: str) -> list[str]:
+        """The outputs of every layer built from the entry ``name`` (``inputs: {each: name}``)."""
+        if name in scope.failed:
+            return [FAILED]
+        if scope.built.get(name):
+            return list(scope.built[name])
+        if name == own:
+            self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
+        elif name in scope.later:
+            line, _ = self.locator.position(scope.later[name])
+            self.error(where, f"'{name}' is defined later (line {line}): a layer takes only "
+                       "earlier layers' outputs")  # fmt: skip
+        elif name in scope.written:
+            self.error(where, f"'{name}' built no layer here (repeat 0, or its when is false "
+                       "every time): a layer needs at least one input")  # fmt: skip
+        else:
+            named = [n for n in scope.written if n not in scope.later]
+            self.error(where, f"no layer is named '{name}'{did_you_mean(name, named)}")
+        raise _Skip
 
     def attrs(
         self, kind: LayerKind, entry: LayerBase, path: SpecPath, env: Mapping[str, Any], dims: int
@@ -436,7 +461,7 @@ class _Builder:
                 f"{kind.arity} input, got {len(sources)}",
             )
             raise _Skip
-        if kind.arity is None and len(sources) < 2:
+        if kind.arity is None and len(sources) < 2 and not _has_each(entry):
             self.error(
                 (*path, "inputs") if entry.inputs else (*path, "kind"),
                 f"layer '{name}' ({kind_name}) needs two or more inputs, e.g. "
@@ -476,6 +501,8 @@ class _Builder:
         if entry.name is not None:
             scope.names[entry.name] = name
         scope.prev = name
+        if entry.name is not None:
+            scope.built.setdefault(entry.name, []).append(name)
 
     def call_block(
         self,
@@ -521,6 +548,7 @@ class _Builder:
         scope.names[instance] = inner.prev
         if call.name is not None:
             scope.names[call.name] = inner.prev
+            scope.built.setdefault(call.name, []).append(inner.prev)
 
     def bind(
         self, block: Block, call: BlockCall, path: SpecPath, env: Mapping[str, Any]
@@ -565,6 +593,13 @@ class _Builder:
 
 INPUT_CHANNELS = "in_channels"
 """Inside a block, the number of channels entering the block."""
+
+
+def _has_each(entry: LayerBase) -> bool:
+    """Whether the entry's inputs use ``{each: ...}`` (then a single input is allowed: a merge
+    over a repeat that ran once passes its one input through)."""
+    refs = entry.inputs if isinstance(entry.inputs, list) else [entry.inputs]
+    return any(isinstance(r, Each) for r in refs)
 
 
 def _where(path: SpecPath) -> str:

@@ -106,3 +106,72 @@ def test_when_refuses_other_numbers_at_the_key(tmp_path: Path, when: str, messag
     with pytest.raises(SpecError) as info:
         graph_of(spec, tmp_path)
     assert f"spec.yaml:9:25: layers.4.when: {message}" in str(info.value)
+
+
+# --- inputs: {each: name} ------------------------------------------------------------------------
+
+# MixNet's mixed depthwise conv (Tan & Le 2019; timm's MixedConv2d): the channels split into n
+# groups (timm's _split_channels: c // n each, the first takes the remainder), group i convolved
+# with a (3 + 2i) x (3 + 2i) depthwise kernel, the groups concatenated. n varies by block.
+MIXNET = """
+vars: {c: 32, n: 3}
+input: {channels: c, size: 8}
+blocks:
+  group:
+    params: [start, stop, k]
+    layers:
+      - {kind: slice, start: start, stop: stop, inputs: input}
+      - {kind: depthwise, kernel: k}
+  mixconv:
+    params: [n]
+    layers:
+      - block: group
+        name: g
+        repeat: n
+        inputs: input
+        start: "0 if i == 0 else i * (in_channels // n) + in_channels % n"
+        stop: "(i + 1) * (in_channels // n) + in_channels % n"
+        k: "3 + 2 * i"
+      - {kind: concat, inputs: {each: g}}
+layers:
+  - {block: mixconv, n: n}
+  - {kind: add, inputs: [input, mixconv1]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("c", "n", "splits", "params"),
+    [
+        (32, 3, [12, 10, 10], 12 * 9 + 10 * 25 + 10 * 49),  # 848
+        (30, 3, [10, 10, 10], 10 * 9 + 10 * 25 + 10 * 49),  # 830
+        (32, 2, [16, 16], 16 * 9 + 16 * 25),  # 544
+        (32, 4, [8, 8, 8, 8], 8 * (9 + 25 + 49 + 81)),  # 1312
+        (32, 1, [32], 32 * 9),  # one group: the concat passes it through
+    ],
+    ids=["32/3", "30/3", "32/2", "32/4", "32/1"],
+)
+def test_concat_over_every_repeat(
+    tmp_path: Path, c: int, n: int, splits: list[int], params: int
+) -> None:
+    g = graph_of(MIXNET, tmp_path, {"c": c, "n": n})
+    concat = next(node for node in g.nodes if node.kind == "concat")
+    assert concat.inputs == tuple(f"mixconv1.g.{i}.depthwise1" for i in range(n)) or n == 1
+    assert [s[0] for s in concat.input_shapes] == splits
+    assert concat.output_shape == (c, 8, 8)
+    assert g.total().params == params
+    assert g.total().macs == params * 8 * 8  # depthwise, stride 1: k*k MACs per output element
+
+
+def test_each_takes_a_plain_layer_and_mixes_with_names(tmp_path: Path) -> None:
+    g = graph_of(
+        """
+input: {channels: 4, size: 2}
+layers:
+  - {kind: conv, out: 4, kernel: 1, name: b, repeat: 3, inputs: input, when: "i != 1"}
+  - {kind: conv, out: 4, kernel: 1, name: one, inputs: input}
+  - {kind: add, inputs: [input, {each: b}, {each: one}]}
+""",
+        tmp_path,
+    )
+    assert g.nodes[-1].inputs == ("input", "b.0", "b.2", "one")
+    assert g.nodes[-1].cost.elem_ops == 3 * 4 * 2 * 2  # a 4-way add: 3 adds per element

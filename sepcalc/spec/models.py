@@ -21,7 +21,9 @@ from pydantic import (
     StringConstraints,
     Tag,
     create_model,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from sepcalc.formulas import REGISTRY, Attr, LayerKind
 
@@ -40,10 +42,41 @@ Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN)]
 """A layer name: letters, digits, '_' and '-', so it is safe in every output format."""
 
 
+class Each(Strict):
+    """``{each: name}`` in ``inputs``: every layer (or block call) built from the entry with
+    that name, in order: all the repeats of a repeated entry, however many there are."""
+
+    each: StrictStr
+
+
+InputRef = StrictStr | Each
+
+
+def _input_ref(item: Any) -> Any:
+    if isinstance(item, str | Each):
+        return item
+    if isinstance(item, dict) and list(item) == ["each"] and isinstance(item["each"], str):
+        return Each(each=item["each"])
+    raise PydanticCustomError(
+        "input_ref", "expected a layer name, 'each: <name>', or a list of them"
+    )
+
+
 class LayerBase(Strict):
     name: Name | None = None
-    inputs: StrictStr | list[StrictStr] | None = None
+    inputs: InputRef | list[InputRef] | None = None
     """Names of the layers this one takes; default: the previous layer."""
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs(cls, value: Any) -> Any:
+        """One message for a wrong input, rather than one per member of the union."""
+        if value is None:
+            return value
+        if isinstance(value, list):
+            return [_input_ref(item) for item in value]
+        return _input_ref(value)
+
     repeat: IntExpr = 1
     """Stack this layer (or block) n times; `i` is the 0-based repeat index in expressions."""
     when: StrictBool | StrictInt | StrictStr | None = None
