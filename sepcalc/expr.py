@@ -520,12 +520,15 @@ def log_ratio(a: Fraction, b: Fraction) -> Fraction | None:
     if a == 1:
         return Fraction(0)
     limit = max(_height(a), _height(b))
+    most = limit.bit_length()  # a = c**m with height(c) >= 2: m, so every k, is at most this
     quotients: list[int] = []
     x, y = a, b  # log_y(x) = k + 1 / log_r(y) with r = x / y**k in [1, y)
     while True:
         k = 0
         while x >= y:
             x, k = x / y, k + 1
+            if k > most or _height(x) > limit:
+                return None
         quotients.append(k)
         if x == 1:
             break

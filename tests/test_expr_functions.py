@@ -249,3 +249,12 @@ layers:
         tmp_path,
     )
     assert [n.output_shape[0] for n in g.nodes] == [48] + [104] * 3 + [208] * 6 + [440] * 6
+
+
+def test_log_ratio_gives_up_early_on_a_base_near_1() -> None:
+    # log(x) / log(1 + 1/x) is about x * ln(x): Euclid's first quotient alone would take 2**3840
+    # divisions; the heights bound it to a few.
+    x = Fraction(2**3840)
+    assert log_ratio(x, 1 + 1 / x) is None
+    # ... while the value is still decided exactly: log(2**200) / log(1 + 2**-200) = 2.2275e62.
+    assert evaluate("round(log(x) / log(1 + 1/x) / 10**60)", {"x": 2**200}) == 223
