@@ -13,6 +13,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, TypeAlias, cast
@@ -36,6 +37,39 @@ class UndefinedName(ExprError):
         self.name = name
 
 
+@dataclass(frozen=True)
+class Word:
+    """A name given to a block as an argument (``act: hardswish``), not a number.
+
+    A block call's argument that is a bare name and no var or parameter is a word: it is passed
+    on whole (``act: a`` in the block's layers, or to a nested block) and checked where a key
+    takes it against that key's choices. It is never computed with: in arithmetic, as a number
+    or as a condition it is an error at ``origin``, where it was written, worded as the undefined
+    variable it then is (a misspelt var looks the same).
+    """
+
+    text: str
+    origin: tuple[str | int, ...] = ()
+    """The spec path of the argument that gave it."""
+    hint: str = ""
+    """A '; did you mean ...?' for the vars and parameters in scope where it was written."""
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def undefined(self) -> str:
+        return f"undefined variable '{self.text}'{self.hint}"
+
+
+class WordInExpression(ExprError):
+    """A name holding a :class:`Word` used inside an expression rather than as a whole value."""
+
+    def __init__(self, word: Word) -> None:
+        super().__init__(word.undefined)
+        self.word = word
+
+
 MAX_LENGTH = 2000
 """Longest expression text accepted (a spec is written by hand)."""
 MAX_BITS = 4096
@@ -55,6 +89,10 @@ class CustomNumber:
         raise NotImplementedError
 
     def make_divisible(self, divisor: Number, min_value: Number | None) -> Any:
+        raise NotImplementedError
+
+    def apply(self, name: str) -> Any:
+        """``log``, ``log2``, ``exp`` or ``sqrt`` of this value."""
         raise NotImplementedError
 
 
@@ -114,6 +152,10 @@ def make_divisible(v: Number, divisor: Number, min_value: Number | None = None) 
     """
     if isinstance(v, CustomNumber):
         return v.make_divisible(divisor, min_value)  # type: ignore[no-any-return]
+    return _make_divisible(v, divisor, min_value)
+
+
+def _make_divisible(v: Any, divisor: Number, min_value: Number | None) -> int:
     if divisor <= 0:
         raise ExprError("make_divisible: divisor must be positive")
     low = divisor if min_value is None else min_value
@@ -156,12 +198,19 @@ MAX_POWER_BITS = 1024
 
 
 def _pow(a: Number, b: Number) -> Number:
+    if isinstance(b, Real):
+        raise ExprError("a power's exponent must be exact: write x ** y as exp(y * log(x))")
     if isinstance(b, Fraction):
         raise ExprError(f"power {b} is not an integer: the result would not be exact")
     if abs(b) > 64:
         raise ExprError(f"exponent {b} is too large")
     if a == 0 and b < 0:
         raise ExprError("division by zero")
+    if isinstance(b, CustomNumber) and not isinstance(a, CustomNumber):
+        # Not a ** b: Fraction.__pow__ turns its base into a float for an exponent it does not
+        # know (Python's fractions module), so the exponent's own __rpow__ is called directly.
+        rpow: Callable[[Any], Number] = getattr(b, "__rpow__")  # noqa: B009
+        return rpow(a)
     if _custom(a, b):
         return cast(Number, operator.pow(a, b))
     base = Fraction(a)
@@ -175,6 +224,13 @@ def _bounded(value: Any) -> Any:
     if isinstance(value, int | Fraction) and not isinstance(value, bool):
         exact_value = Fraction(value)
         if max(exact_value.numerator.bit_length(), exact_value.denominator.bit_length()) > MAX_BITS:
+            raise ExprError(f"a value in this expression is too large (over {MAX_BITS} bits)")
+    if isinstance(value, Real):
+        try:
+            lo, hi = value.bounds(PRECISIONS[0])
+        except _Undecided:
+            return value
+        if max(abs(lo), abs(hi)) > 2**MAX_BITS:
             raise ExprError(f"a value in this expression is too large (over {MAX_BITS} bits)")
     return value
 
@@ -191,6 +247,441 @@ def _int(x: Number) -> int:
     return math.trunc(x) if isinstance(x, CustomNumber) else int(x)
 
 
+# --- log, log2, exp, sqrt: exact where the result is rational, else a Real --------------------
+
+PRECISIONS = (64, 256, 1024, 4096)
+"""Bits of precision tried in turn to decide a rounding or a comparison of an inexact value."""
+MAX_EXP = 2000
+"""Largest |x| for exp(x): e**2000 is about 2**2885, within MAX_BITS."""
+
+Bounds: TypeAlias = tuple[Fraction, Fraction]
+
+
+class _Undecided(Exception):
+    """These bounds cannot answer (a divisor or a log's argument too close to 0): refine."""
+
+
+class Real(CustomNumber):
+    """A real number that may be irrational, known through rigorous rational bounds.
+
+    ``log``, ``log2``, ``exp`` and ``sqrt`` give one when their result is not rational. It is never
+    rounded silently: ``bounds(bits)`` returns an interval that surely holds the exact value, and a
+    decision (a comparison, ``round``, ``floor``, ``ceil``, ``int``, ``make_divisible``) asks for
+    narrower intervals (64, 256, 1024, 4096 bits) until every value in it decides the same way, so
+    the decision is the exact one. Only a value within 2**-4096 of a rounding boundary is refused
+    (an :class:`ExprError`): ``floor(sqrt(2) * sqrt(2))`` is exactly on a boundary, which no
+    bounds can tell from a value beside it. Exact results are recognised where that is cheap:
+    ``sqrt`` of a square, ``log2`` of a power of 2, ``log(1)``, ``exp(0)``, ``log(exp(q))``,
+    ``exp(n * log(q))`` and a quotient of two logs (below).
+
+    ``form`` records how the value was computed (``("log", 2)``, ``("mul", form, 3)``) for the
+    symbolic views; ``log_of = (c, a)`` marks a value equal to ``c * log(a)`` with ``c`` and ``a``
+    rational, so that ``log(a) / log(b)`` is exact whenever it is rational (``log(8) / log(4)`` is
+    exactly 3/2).
+    """
+
+    __slots__ = ("_bounds", "_cache", "form", "log_of")
+
+    def __init__(
+        self,
+        bounds: Callable[[int], Bounds],
+        form: tuple[Any, ...],
+        log_of: tuple[Fraction, Fraction] | None = None,
+    ) -> None:
+        self._bounds = bounds
+        self._cache: dict[int, Bounds] = {}
+        self.form = form
+        self.log_of = log_of
+
+    def bounds(self, bits: int) -> Bounds:
+        """Rational bounds lo <= value <= hi, about ``bits`` bits apart in relative terms."""
+        cached = self._cache.get(bits)
+        if cached is None:
+            cached = self._cache[bits] = self._bounds(bits)
+        return cached
+
+    def __float__(self) -> float:
+        for bits in PRECISIONS:
+            try:
+                lo, hi = self.bounds(bits)
+            except _Undecided:
+                continue
+            return float((lo + hi) / 2)
+        return math.nan
+
+    def __str__(self) -> str:
+        return f"{float(self):.6g}"
+
+    def __repr__(self) -> str:
+        return f"Real({float(self)!r})"
+
+    # Arithmetic: a new Real whose bounds come from the operands' bounds.
+    def __add__(self, o: Any) -> Any:
+        return _arith("add", self, o) if _operand(o) else NotImplemented
+
+    def __radd__(self, o: Any) -> Any:
+        return _arith("add", o, self) if _operand(o) else NotImplemented
+
+    def __sub__(self, o: Any) -> Any:
+        return _arith("sub", self, o) if _operand(o) else NotImplemented
+
+    def __rsub__(self, o: Any) -> Any:
+        return _arith("sub", o, self) if _operand(o) else NotImplemented
+
+    def __mul__(self, o: Any) -> Any:
+        return _arith("mul", self, o) if _operand(o) else NotImplemented
+
+    def __rmul__(self, o: Any) -> Any:
+        return _arith("mul", o, self) if _operand(o) else NotImplemented
+
+    def __truediv__(self, o: Any) -> Any:
+        return _arith("div", self, o) if _operand(o) else NotImplemented
+
+    def __rtruediv__(self, o: Any) -> Any:
+        return _arith("div", o, self) if _operand(o) else NotImplemented
+
+    def __floordiv__(self, o: Any) -> Any:
+        return math.floor(self / o) if _operand(o) else NotImplemented
+
+    def __rfloordiv__(self, o: Any) -> Any:
+        return math.floor(o / self) if _operand(o) else NotImplemented
+
+    def __mod__(self, o: Any) -> Any:
+        return self - o * (self // o) if _operand(o) else NotImplemented
+
+    def __rmod__(self, o: Any) -> Any:
+        return o - self * (o // self) if _operand(o) else NotImplemented
+
+    def __pow__(self, o: Any) -> Any:
+        if isinstance(o, bool) or not isinstance(o, int):
+            raise ExprError(f"power {o} of an inexact value: use exp(y * log(x))")
+        if o < 0:
+            return _arith("div", 1, self**-o)
+        result: Any = 1
+        for _ in range(o):
+            result = result * self
+        return result
+
+    def __rpow__(self, o: Any) -> Any:
+        raise ExprError("a power's exponent must be exact: write x ** y as exp(y * log(x))")
+
+    def __neg__(self) -> Any:
+        return _arith("mul", -1, self)
+
+    def __pos__(self) -> Real:
+        return self
+
+    def __abs__(self) -> Any:
+        return -self if self < 0 else self
+
+    # Decisions: exact, from bounds narrow enough.
+    def __trunc__(self) -> int:
+        return int(_decide_rounding(self, math.trunc, "int()"))
+
+    def __floor__(self) -> int:
+        return int(_decide_rounding(self, math.floor, "floor()"))
+
+    def __ceil__(self) -> int:
+        return int(_decide_rounding(self, math.ceil, "ceil()"))
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        if ndigits is None:
+            return _decide_rounding(self, round, "round()")
+        return reduce(_decide_rounding(self, lambda x: round(x, ndigits), "round()"))
+
+    __int__ = __trunc__
+
+    def __eq__(self, o: object) -> bool:
+        if not _operand(o):
+            return NotImplemented
+        return _equal(self, o)
+
+    def __ne__(self, o: object) -> bool:
+        if not _operand(o):
+            return NotImplemented
+        return not _equal(self, o)
+
+    def __lt__(self, o: Any) -> bool:
+        return _compare(self, o) < 0
+
+    def __le__(self, o: Any) -> bool:
+        return _compare(self, o) <= 0
+
+    def __gt__(self, o: Any) -> bool:
+        return _compare(self, o) > 0
+
+    def __ge__(self, o: Any) -> bool:
+        return _compare(self, o) >= 0
+
+    def __bool__(self) -> bool:
+        return not _equal(self, 0)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def make_divisible(self, divisor: Number, min_value: Number | None) -> int:
+        return _make_divisible(self, divisor, min_value)
+
+    def as_int(self) -> int:
+        raise ExprError(
+            f"expected an integer, got {self}, which is not exact (log, exp and sqrt of most "
+            "numbers are irrational): wrap it in round(), int(), floor() or ceil()"
+        )
+
+
+def _operand(x: Any) -> bool:
+    return isinstance(x, Real | int | Fraction)
+
+
+def _interval(x: Any, bits: int) -> Bounds:
+    if isinstance(x, Real):
+        return x.bounds(bits)
+    value = Fraction(x)
+    return value, value
+
+
+def _form(x: Any) -> Any:
+    return x.form if isinstance(x, Real) else normalize(Fraction(x))
+
+
+def _round_bits(x: Fraction, bits: int, direction: Callable[[Fraction], int]) -> Fraction:
+    """``x`` rounded (down with floor, up with ceil) to about ``bits`` significant bits."""
+    if x == 0:
+        return x
+    shift = bits + 8 - (x.numerator.bit_length() - x.denominator.bit_length())
+    scale = Fraction(2) ** shift
+    return Fraction(direction(x * scale)) / scale
+
+
+def _outward(lo: Fraction, hi: Fraction, bits: int) -> Bounds:
+    """Bounds rounded outwards, so that their size stays bounded through a long expression."""
+    return _round_bits(lo, bits, math.floor), _round_bits(hi, bits, math.ceil)
+
+
+def _arith(op: str, a: Any, b: Any) -> Any:
+    if op == "div":
+        quotient = _log_quotient(a, b)
+        if quotient is not None:
+            return quotient
+
+    def bounds(bits: int) -> Bounds:
+        (alo, ahi), (blo, bhi) = _interval(a, bits), _interval(b, bits)
+        if op == "add":
+            return _outward(alo + blo, ahi + bhi, bits)
+        if op == "sub":
+            return _outward(alo - bhi, ahi - blo, bits)
+        if op == "div":
+            if blo <= 0 <= bhi:
+                raise _Undecided("a divisor too close to 0")
+            candidates = (alo / blo, alo / bhi, ahi / blo, ahi / bhi)
+        else:
+            candidates = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+        return _outward(min(candidates), max(candidates), bits)
+
+    return Real(bounds, (op, _form(a), _form(b)), _scaled_log(op, a, b))
+
+
+def _scaled_log(op: str, a: Any, b: Any) -> tuple[Fraction, Fraction] | None:
+    """``c * log(x)`` times or over a rational is still of that form."""
+    if op == "mul" and isinstance(b, Real) and not isinstance(a, Real):
+        a, b = b, a
+    if op not in ("mul", "div") or not isinstance(a, Real) or isinstance(b, Real):
+        return None
+    if a.log_of is None or b == 0:
+        return None
+    c, x = a.log_of
+    return (c * b if op == "mul" else c / Fraction(b)), x
+
+
+def _log_quotient(a: Any, b: Any) -> Number | None:
+    """``c1 * log(x1) / (c2 * log(x2))`` exactly, when it is rational."""
+    if not (isinstance(a, Real) and isinstance(b, Real) and a.log_of and b.log_of):
+        return None
+    (c1, x1), (c2, x2) = a.log_of, b.log_of
+    ratio = log_ratio(x1, x2)
+    return None if ratio is None else reduce(c1 / c2 * ratio)
+
+
+def _height(x: Fraction) -> int:
+    return max(abs(x.numerator), x.denominator)
+
+
+def log_ratio(a: Fraction, b: Fraction) -> Fraction | None:
+    """``log(a) / log(b)`` for positive rationals (b != 1) when it is rational, else None.
+
+    It is rational, p/q, exactly when ``a**q == b**p``, i.e. when a = c**m and b = c**n for a
+    rational c: Euclid's algorithm on the exponents (a / b**k until 1) then ends, and no value it
+    meets is higher than a or b (c**j for j <= max(m, n)), so a higher one proves there is no c.
+    """
+    sign = 1
+    if a < 1:
+        a, sign = 1 / a, -sign
+    if b < 1:
+        b, sign = 1 / b, -sign
+    if a == 1:
+        return Fraction(0)
+    limit = max(_height(a), _height(b))
+    most = limit.bit_length()  # a = c**m with height(c) >= 2: m, so every k, is at most this
+    quotients: list[int] = []
+    x, y = a, b  # log_y(x) = k + 1 / log_r(y) with r = x / y**k in [1, y)
+    while True:
+        k = 0
+        while x >= y:
+            x, k = x / y, k + 1
+            if k > most or _height(x) > limit:
+                return None
+        quotients.append(k)
+        if x == 1:
+            break
+        if _height(x) > limit:
+            return None
+        x, y = y, x
+    value = Fraction(quotients[-1])
+    for q in reversed(quotients[:-1]):
+        value = q + 1 / value
+    return sign * value
+
+
+def _decide(x: Real, test: Callable[[Fraction, Fraction], Any], what: str) -> Any:
+    for bits in PRECISIONS:
+        try:
+            lo, hi = x.bounds(bits)
+        except _Undecided:
+            continue
+        result = test(lo, hi)
+        if result is not None:
+            return result
+    raise ExprError(
+        f"cannot decide {what}: the inexact value {x} is within 2**-{PRECISIONS[-1]} of the "
+        "boundary, and a value exactly on it (as sqrt(2) * sqrt(2) is on 2) cannot be told from "
+        "one beside it: write that part of the expression exactly"
+    )
+
+
+def _decide_rounding(x: Real, fn: Callable[[Fraction], Any], what: str) -> Any:
+    """``fn`` (a monotone rounding) of ``x``: decided where both bounds round alike."""
+
+    def test(lo: Fraction, hi: Fraction) -> Any:
+        low, high = fn(lo), fn(hi)
+        return low if low == high else None
+
+    return _decide(x, test, what)
+
+
+def _sign_of(lo: Fraction, hi: Fraction) -> int | None:
+    return 1 if lo > 0 else -1 if hi < 0 else None
+
+
+def _compare(a: Real, b: Any) -> int:
+    return int(_decide(_arith("sub", a, b), _sign_of, f"whether {a} is above or below {b}"))
+
+
+def _equal(a: Real, b: Any) -> bool:
+    def test(lo: Fraction, hi: Fraction) -> bool | None:
+        return False if lo > 0 or hi < 0 else None
+
+    return bool(_decide(_arith("sub", a, b), test, f"whether {a} equals {b}"))
+
+
+def _decimal_bound(method: str, x: Fraction, bits: int, *, down: bool) -> Fraction:
+    """A rigorous lower (``down``) or upper bound of ln, exp or sqrt at the rational ``x``.
+
+    Python's decimal module computes ln, exp and sqrt correctly rounded; the argument is
+    rounded towards the side wanted, and the result widened by two units in the last place.
+    """
+    import decimal
+
+    digits = bits * 3 // 10 + 12
+    context = decimal.Context(
+        prec=digits,
+        rounding=decimal.ROUND_FLOOR if down else decimal.ROUND_CEILING,
+        Emax=decimal.MAX_EMAX,
+        Emin=decimal.MIN_EMIN,
+    )
+    argument = context.divide(decimal.Decimal(x.numerator), decimal.Decimal(x.denominator))
+    if method == "ln" and argument <= 0:
+        raise _Undecided("a logarithm's argument too close to 0")
+    if method == "sqrt" and argument < 0:
+        argument = decimal.Decimal(0)
+    result: decimal.Decimal = getattr(context, method)(argument)
+    if result.is_zero():
+        return Fraction(0)
+    ulp = Fraction(10) ** (result.adjusted() - digits + 1)
+    return Fraction(result) - 2 * ulp if down else Fraction(result) + 2 * ulp
+
+
+def _leaf(name: str, method: str, x: Any) -> Real:
+    def bounds(bits: int) -> Bounds:
+        lo, hi = _interval(x, bits)
+        return _outward(
+            _decimal_bound(method, lo, bits, down=True),
+            _decimal_bound(method, hi, bits, down=False),
+            bits,
+        )
+
+    log_of = (Fraction(1), Fraction(x)) if name == "log" and not isinstance(x, Real) else None
+    return Real(bounds, (name, _form(x)), log_of)
+
+
+def _positive(name: str, x: Any) -> None:
+    if x <= 0:
+        raise ExprError(f"{name}({x}): the argument must be positive")
+
+
+def _log(x: Any, base: Any = None) -> Any:
+    if base is not None:
+        _positive("log", base)
+        if base == 1:
+            raise ExprError("log(x, 1): base 1 has no logarithms")
+        return _div(_log(x), _log(base))
+    if isinstance(x, CustomNumber) and not isinstance(x, Real):
+        return x.apply("log")
+    _positive("log", x)
+    if isinstance(x, Real):
+        if x.form[0] == "exp" and not isinstance(x.form[1], tuple):
+            return x.form[1]  # log(exp(q)) = q
+        return _leaf("log", "ln", x)
+    return 0 if x == 1 else _leaf("log", "ln", x)
+
+
+def _log2(x: Any) -> Any:
+    if isinstance(x, CustomNumber) and not isinstance(x, Real):
+        return x.apply("log2")
+    _positive("log2", x)
+    if not isinstance(x, Real):
+        q = Fraction(x)
+        for n, d, sign in ((q.numerator, q.denominator, 1), (q.denominator, q.numerator, -1)):
+            if d == 1 and n & (n - 1) == 0:
+                return sign * (n.bit_length() - 1)
+    return _div(_log(x), _log(2))
+
+
+def _exp(x: Any) -> Any:
+    if isinstance(x, CustomNumber) and not isinstance(x, Real):
+        return x.apply("exp")
+    if abs(x) > MAX_EXP:
+        raise ExprError(f"exp({x}): the argument must be between -{MAX_EXP} and {MAX_EXP}")
+    if x == 0:
+        return 1
+    if isinstance(x, Real) and x.log_of is not None:
+        c, a = x.log_of
+        if c.denominator == 1 and abs(c) <= 64:
+            return _pow(a, int(c))  # exp(c * log(a)) = a ** c
+    return _leaf("exp", "exp", x)
+
+
+def _sqrt(x: Any) -> Any:
+    if isinstance(x, CustomNumber) and not isinstance(x, Real):
+        return x.apply("sqrt")
+    if x < 0:
+        raise ExprError(f"sqrt({x}): the argument must not be negative")
+    if not isinstance(x, Real):
+        q = Fraction(x)
+        n, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
+        if n * n == q.numerator and d * d == q.denominator:
+            return reduce(Fraction(n, d))
+    return _leaf("sqrt", "sqrt", x)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "int": _int,
     "round": _round,
@@ -199,6 +690,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ceil": math.ceil,
     "floor": math.floor,
     "make_divisible": make_divisible,
+    "sqrt": _sqrt,
+    "log": _log,
+    "log2": _log2,
+    "exp": _exp,
 }
 
 ARITY: dict[str, tuple[int, int]] = {
@@ -209,6 +704,10 @@ ARITY: dict[str, tuple[int, int]] = {
     "ceil": (1, 1),
     "floor": (1, 1),
     "make_divisible": (2, 3),
+    "sqrt": (1, 1),
+    "log": (1, 2),
+    "log2": (1, 1),
+    "exp": (1, 1),
 }
 """How many arguments each function takes (min, max), checked when an expression is parsed."""
 
@@ -242,7 +741,9 @@ ALLOWED = "numbers, variables, + - * / // % **, comparisons, and/or/not, 'a if c
 )
 
 
-def _compile(node: ast.AST) -> Compiled:
+def _compile(node: ast.AST, whole: bool = False) -> Compiled:
+    """``whole``: the node is the whole value (or a branch of ``a if c else b`` that is), where
+    a name holding a :class:`Word` may stand; anywhere else a word is an error."""
     if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
         if node.value is None or isinstance(node.value, complex):
             raise ExprError(f"{node.value!r} is not allowed in an expression")
@@ -253,10 +754,13 @@ def _compile(node: ast.AST) -> Compiled:
 
         def lookup(env: Env) -> Any:
             try:
-                return env[name]
+                value = env[name]
             except KeyError:
                 message = f"undefined variable '{name}'{did_you_mean(name, env)}"
                 raise UndefinedName(name, message) from None
+            if isinstance(value, Word) and not whole:
+                raise WordInExpression(value)
+            return value
 
         return lookup
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
@@ -292,7 +796,8 @@ def _compile(node: ast.AST) -> Compiled:
 
         return compare
     if isinstance(node, ast.IfExp):
-        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        test = _compile(node.test)
+        body, orelse = _compile(node.body, whole), _compile(node.orelse, whole)
         return lambda env: body(env) if test(env) else orelse(env)
     if isinstance(node, ast.Call):
         return _compile_call(node)
@@ -332,7 +837,7 @@ def compile_expr(text: str) -> Compiled:
         raise ExprError(f"expression of {len(text)} characters is too long (at most {MAX_LENGTH})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-        return _compile(tree.body)
+        return _compile(tree.body, whole=True)
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression '{text}': {exc.msg}") from None
     except (RecursionError, MemoryError):
@@ -361,7 +866,13 @@ def plain(value: Any) -> Any:
 def evaluate(value: Any, env: Env) -> Any:
     """Evaluate a spec value: numbers pass through exactly, strings are expressions."""
     if isinstance(value, str):
-        return compile_expr(value)(env)
+        result = compile_expr(value)(env)
+        if isinstance(result, Real):
+            raise ExprError(
+                f"the result, {result}, is not exact (log, exp and sqrt of most numbers are "
+                "irrational): wrap it in round(), int(), floor() or ceil()"
+            )
+        return result
     if isinstance(value, bool):
         return value
     return _bounded(exact(value))
@@ -373,6 +884,8 @@ def as_int(value: Any) -> int:
         raise ExprError(f"expected an integer, got {value}")
     if isinstance(value, CustomNumber):
         return value.as_int()  # type: ignore[no-any-return]
+    if isinstance(value, Word):
+        raise WordInExpression(value)
     value = normalize(value)
     if isinstance(value, int):
         return value

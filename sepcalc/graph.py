@@ -22,18 +22,23 @@ from sepcalc.expr import (
     ExprError,
     Number,
     UndefinedName,
+    Word,
+    WordInExpression,
     as_int,
     evaluate,
     show,
 )
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.formulas.base import Example
-from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath
-from sepcalc.spec.models import Block, BlockCall, InvalidEntry, LayerBase, NetworkSpec
+from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, one_of
+from sepcalc.spec.models import Block, BlockCall, Each, InvalidEntry, LayerBase, NetworkSpec
 
-RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS})
+FREE_FUNCTION_NAMES = frozenset({"sqrt", "log", "log2", "exp"})
+"""Functions added after specs had used their names (MobileNetV3's expansion ``exp``). A call
+``exp(x)`` and a name ``exp`` never mix up in an expression, so vars and params may use these."""
+RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS}) - FREE_FUNCTION_NAMES
 """Names that expressions already give a meaning: the repeat index, the block's input
-channels, the input, and the functions."""
+channels, the input, and the functions (but those above)."""
 BLOCK_KEYS = frozenset({*LayerBase.model_fields, "block", "kind"})
 """Keys of a block call that are not arguments, so no block parameter can have their names."""
 
@@ -120,6 +125,8 @@ class _Scope:
     """Names of layers that could not be built: their consumers are skipped silently."""
     written: set[str] = field(default_factory=set)
     """Every name the spec gives a layer or block call in this scope."""
+    built: dict[str, list[str]] = field(default_factory=dict)
+    """The outputs built from each named entry, in order (the repeats of a repeated one)."""
     attempt: str = ""
     """The local name of the layer or block being built."""
     within: tuple[Instance, ...] = ()
@@ -139,6 +146,7 @@ class _Builder:
         self.spec = spec
         self.locator = locator
         self.diagnostics: list[Diagnostic] = []
+        self.reported: set[Diagnostic] = set()
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape | None] = {}
         self.globals: dict[str, Any] = {}
@@ -148,11 +156,28 @@ class _Builder:
         self.input_dims = 2
 
     def error(self, path: SpecPath, message: str, *, key: bool = False) -> None:
-        self.diagnostics.append(self.locator.diagnostic(path, message, key=key))
+        diagnostic = self.locator.diagnostic(path, message, key=key)
+        if diagnostic not in self.reported:  # a block's problem, once for all its calls
+            self.reported.add(diagnostic)
+            self.diagnostics.append(diagnostic)
+
+    def word_error(self, word: Word, message: str | None = None) -> None:
+        """An error at the block argument that gave a word (once, however often it is used)."""
+        self.error(word.origin, f"{_where(word.origin)}: {message or word.undefined}")
+
+    def not_word(self, value: Any) -> Any:
+        """The value, unless it is a word where a number or a condition is needed."""
+        if isinstance(value, Word):
+            self.word_error(value)
+            raise _Skip
+        return value
 
     def value(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
         try:
             return evaluate(raw, env)
+        except WordInExpression as exc:
+            self.word_error(exc.word)
+            raise _Skip from None
         except UndefinedName as exc:
             if exc.name not in self.failed_vars:
                 self.error(path, f"{_where(path)}: {exc}")
@@ -170,7 +195,7 @@ class _Builder:
         if type(raw) is int and raw >= low and (high is None or raw <= high):
             return raw
         try:
-            number = as_int(self.value(path, raw, env))
+            number = as_int(self.not_word(self.value(path, raw, env)))
         except ExprError as exc:
             self.error(path, f"{_where(path)}: {exc}")
             raise _Skip from None
@@ -269,7 +294,7 @@ class _Builder:
                 env = {**scope.env, "i": i}
                 scope.attempt = ""
                 try:
-                    if entry.when is not None and not self.flag((*path, "when"), entry.when, env):
+                    if entry.when is not None and not self.when((*path, "when"), entry.when, env):
                         continue
                     if isinstance(entry, InvalidEntry):
                         raise _Skip
@@ -284,16 +309,16 @@ class _Builder:
     def inputs(self, entry: LayerBase, path: SpecPath, scope: _Scope, own: str) -> list[str]:
         if entry.inputs is None:
             return [scope.prev]
-        names = [entry.inputs] if isinstance(entry.inputs, str) else entry.inputs
-        return [
-            self.source(
-                name,
-                (*path, "inputs") if isinstance(entry.inputs, str) else (*path, "inputs", j),
-                scope,
-                own,
-            )
-            for j, name in enumerate(names)
-        ]
+        single = not isinstance(entry.inputs, list)
+        names: list[str | Each] = entry.inputs if isinstance(entry.inputs, list) else [entry.inputs]
+        found: list[str] = []
+        for j, name in enumerate(names):
+            where = (*path, "inputs") if single else (*path, "inputs", j)
+            if isinstance(name, Each):
+                found += self.each(name.each, (*where, "each"), scope, own)
+            else:
+                found.append(self.source(name, where, scope, own))
+        return found
 
     def source(
         self, name: str, where: SpecPath, scope: _Scope, own: str, what: str = "input"
@@ -341,6 +366,26 @@ class _Builder:
             raise _Skip
         return found
 
+    def each(self, name: str, where: SpecPath, scope: _Scope, own: str) -> list[str]:
+        """The outputs of every layer built from the entry ``name`` (``inputs: {each: name}``)."""
+        if name in scope.failed:
+            return [FAILED]
+        if scope.built.get(name):
+            return list(scope.built[name])
+        if name == own:
+            self.error(where, f"layer '{own}' takes its own output: inputs would form a cycle")
+        elif name in scope.later:
+            line, _ = self.locator.position(scope.later[name])
+            self.error(where, f"'{name}' is defined later (line {line}): a layer takes only "
+                       "earlier layers' outputs")  # fmt: skip
+        elif name in scope.written:
+            self.error(where, f"'{name}' built no layer here (repeat 0, or its when is false "
+                       "every time): a layer needs at least one input")  # fmt: skip
+        else:
+            named = [n for n in scope.written if n not in scope.later]
+            self.error(where, f"no layer is named '{name}'{did_you_mean(name, named)}")
+        raise _Skip
+
     def attrs(
         self, kind: LayerKind, entry: LayerBase, path: SpecPath, env: Mapping[str, Any], dims: int
     ) -> dict[str, Any]:
@@ -360,13 +405,17 @@ class _Builder:
         return attrs
 
     def attr(self, decl: Attr, raw: Any, path: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
-        if raw is None or decl.type in ("choice", "layer"):
+        if raw is None or decl.type == "layer" or (decl.type == "choice" and raw in decl.choices):
             return raw
         where = (*path, decl.name)
+        if decl.type == "choice":
+            return self.choice(decl, raw, where, env)
         if decl.type in ("per_dim", "per_dim_number"):
             one = self.integer if decl.type == "per_dim" else self.positive
             if isinstance(raw, str) and raw.lower() in decl.choices:
                 return raw.lower()
+            if isinstance(raw, str) and decl.choices and isinstance(env.get(raw.strip()), Word):
+                return self.choice(decl, raw.strip(), where, env)
             if isinstance(raw, list):
                 if len(raw) != dims:
                     self.error(where, f"{_where(where)}: {len(raw)} values for a {dims}-D input")
@@ -379,8 +428,29 @@ class _Builder:
             return self.flag(where, raw, env)
         return self.number(where, raw, env, decl)
 
+    def choice(self, decl: Attr, raw: str, where: SpecPath, env: Mapping[str, Any]) -> str:
+        """A name for a key that takes one: a block parameter carrying a word (``act: a``)."""
+        value = env.get(raw)
+        choices = one_of(decl.choices)
+        if isinstance(value, Word):
+            text = value.text.lower() if decl.type == "per_dim" else value.text
+            if text in decl.choices:
+                return text
+            hint = did_you_mean(value.text, decl.choices)
+            self.word_error(
+                value,
+                f"'{value.text}' is not one of {choices} (block parameter '{raw}', "
+                f"taken by {_where(where)}){hint}",
+            )
+        elif raw in env:
+            self.error(where, f"{_where(where)}: '{raw}' is {show(value)}, not one of {choices}")
+        else:
+            hint = did_you_mean(raw, decl.choices)
+            self.error(where, f"{_where(where)}: '{raw}' is not one of {choices}{hint}")
+        raise _Skip
+
     def flag(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
-        value = self.value(path, raw, env)
+        value = self.not_word(self.value(path, raw, env))
         if not isinstance(value, bool):
             self.error(path, f"{_where(path)}: expected true or false, got {value}")
             raise _Skip
@@ -394,8 +464,18 @@ class _Builder:
             raise _Skip
         return value
 
+    def when(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
+        """A layer's condition: true or false, or a number that is 0 or 1 (a 0/1 var)."""
+        value = self.not_word(self.value(path, raw, env))
+        if isinstance(value, bool):
+            return value
+        if value == 0 or value == 1:
+            return bool(value == 1)
+        self.error(path, f"{_where(path)}: expected true or false, or 0 or 1, got {show(value)}")
+        raise _Skip
+
     def number(self, path: SpecPath, raw: Any, env: Mapping[str, Any], decl: Attr) -> Any:
-        value = self.value(path, raw, env)
+        value = self.not_word(self.value(path, raw, env))
         low, high = decl.lowest, decl.high
         if (
             isinstance(value, bool)
@@ -432,7 +512,7 @@ class _Builder:
                 f"{kind.arity} input, got {len(sources)}",
             )
             raise _Skip
-        if kind.arity is None and len(sources) < 2:
+        if kind.arity is None and len(sources) < 2 and not _has_each(entry):
             self.error(
                 (*path, "inputs") if entry.inputs else (*path, "kind"),
                 f"layer '{name}' ({kind_name}) needs two or more inputs, e.g. "
@@ -483,6 +563,8 @@ class _Builder:
         if entry.name is not None:
             scope.names[entry.name] = name
         scope.prev = name
+        if entry.name is not None:
+            scope.built.setdefault(entry.name, []).append(name)
 
     def call_block(
         self,
@@ -529,6 +611,7 @@ class _Builder:
         scope.names[instance] = inner.prev
         if call.name is not None:
             scope.names[call.name] = inner.prev
+            scope.built.setdefault(call.name, []).append(inner.prev)
 
     def bind(
         self, block: Block, call: BlockCall, path: SpecPath, env: Mapping[str, Any]
@@ -547,9 +630,9 @@ class _Builder:
         for name, default in params.items():
             try:
                 if name in args:
-                    bound[name] = self.value((*path, name), args[name], env)
+                    bound[name] = self.argument((*path, name), args[name], env)
                 elif default is not None:
-                    bound[name] = self.value(
+                    bound[name] = self.argument(
                         ("blocks", call.block, "params", name), default, {**self.globals, **bound}
                     )
                 else:
@@ -561,9 +644,25 @@ class _Builder:
             raise _Skip
         return bound
 
+    def argument(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> Any:
+        """A block argument: a value, or a word (a bare name that no var or parameter has)."""
+        if isinstance(raw, str):
+            text = raw.strip()
+            bare = text.isidentifier() and not keyword.iskeyword(text)
+            if bare and text not in env and text not in FUNCTIONS:
+                return Word(text, path, did_you_mean(text, env))
+        return self.value(path, raw, env)
+
 
 INPUT_CHANNELS = "in_channels"
 """Inside a block, the number of channels entering the block."""
+
+
+def _has_each(entry: LayerBase) -> bool:
+    """Whether the entry's inputs use ``{each: ...}`` (then a single input is allowed: a merge
+    over a repeat that ran once passes its one input through)."""
+    refs = entry.inputs if isinstance(entry.inputs, list) else [entry.inputs]
+    return any(isinstance(r, Each) for r in refs)
 
 
 def _where(path: SpecPath) -> str:

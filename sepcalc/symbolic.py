@@ -34,8 +34,10 @@ from sepcalc.errors import (
     did_you_mean,
 )
 from sepcalc.expr import (
+    FUNCTIONS,
     CustomNumber,
     Number,
+    Real,
     as_int,
     make_divisible,
     normalize,
@@ -218,6 +220,8 @@ class Relaxed(CustomNumber):
         if isinstance(x, int | Fraction):  # bool is an int
             value = normalize(Fraction(x))
             return value, sympy.Rational(value)
+        if isinstance(x, Real):  # an inexact constant such as log(2): its exact expression
+            return cast(Number, x), form_expr(x.form)
         raise TypeError(f"cannot combine a symbolic var with {x!r}")
 
     def _op(
@@ -269,10 +273,10 @@ class Relaxed(CustomNumber):
         return self._op(o, lambda a, b: a % b, lambda a, b: sympy.Integer(0), swap=True)
 
     def __pow__(self, o: Any) -> Relaxed:
-        return self._op(o, lambda a, b: Fraction(a) ** b, lambda a, b: a**b)
+        return self._op(o, _exact_pow, lambda a, b: a**b)
 
     def __rpow__(self, o: Any) -> Relaxed:
-        return self._op(o, lambda a, b: Fraction(a) ** b, lambda a, b: a**b, swap=True)
+        return self._op(o, _exact_pow, lambda a, b: a**b, swap=True)
 
     def __neg__(self) -> Relaxed:
         return Relaxed(-self.value, -self.expr)
@@ -281,7 +285,11 @@ class Relaxed(CustomNumber):
         return self
 
     def __abs__(self) -> Relaxed:
-        return Relaxed(reduce(abs(Fraction(self.value))), sympy.Abs(self.expr))
+        return Relaxed(cast(Number, abs(self.value)), sympy.Abs(self.expr))
+
+    def apply(self, name: str) -> Relaxed:
+        """log, log2, exp, sqrt: of the witness (exact, or a Real), and of the expression."""
+        return Relaxed(FUNCTIONS[name](self.value), _SYMPY_FUNCTIONS[name](self.expr))
 
     # Rounding: exact on the witness, the identity on the expression.
     def __trunc__(self) -> Relaxed:
@@ -342,7 +350,40 @@ class Relaxed(CustomNumber):
 
 
 def _exact_div(a: Number, b: Number) -> Number:
+    if isinstance(a, Real) or isinstance(b, Real):
+        return cast(Number, a / b)
     return reduce(Fraction(a) / Fraction(b))
+
+
+def _exact_pow(a: Number, b: Number) -> Number:
+    if isinstance(a, Real) or isinstance(b, Real):
+        return cast(Number, a**b)
+    return reduce(Fraction(a) ** cast(int, b))
+
+
+_SYMPY_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
+    "log": sympy.log,
+    "log2": lambda e: sympy.log(e, 2),
+    "exp": sympy.exp,
+    "sqrt": sympy.sqrt,
+}
+_FORM_OPERATORS: dict[str, Callable[[Any, Any], sympy.Expr]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+}
+
+
+def form_expr(form: Any) -> sympy.Expr:
+    """The exact sympy expression of a :class:`~sepcalc.expr.Real`'s ``form``."""
+    if not isinstance(form, tuple):
+        return sympy.Rational(Fraction(form))
+    op, *args = form
+    parts = [form_expr(a) for a in args]
+    if op in _FORM_OPERATORS:
+        return _FORM_OPERATORS[op](*parts)
+    return _SYMPY_FUNCTIONS[op](*parts)
 
 
 def _witness(x: Any) -> Any:

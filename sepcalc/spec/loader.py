@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
     MODEL_OF_KIND,
     NAME_PATTERN,
@@ -368,6 +369,51 @@ def _invalid_entries(spec: NetworkSpec, broken: set[SpecPath]) -> None:
         layers[int(path[-1])] = InvalidEntry(name=layers[int(path[-1])].name)
 
 
+def one_of(choices: Sequence[str]) -> str:
+    """'a', 'b' or 'c' (as pydantic words a key's choices)."""
+    quoted = [f"'{c}'" for c in choices]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _unknown_names(data: Any) -> list[tuple[SpecPath, SpecPath, str]]:
+    """Keys that take a name (``act``, ``norm``) given a name that is none of their choices and,
+    in a block, none of the block's parameters (which may carry one): the layer entry, the key's
+    path and the error. A name that is not a parameter is known wrong before the graph is built.
+    """
+    found: list[tuple[SpecPath, SpecPath, str]] = []
+    if not isinstance(data, dict):
+        return found
+    scopes: list[tuple[SpecPath, Any, Any]] = [(("layers",), data.get("layers"), None)]
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        for name, block in blocks.items():
+            if isinstance(block, dict):
+                params = block.get("params")
+                given = list(params) if isinstance(params, list | dict) else []
+                scopes.append((("blocks", name, "layers"), block.get("layers"), (name, given)))
+    for base, layers, block in scopes:
+        if not isinstance(layers, list):
+            continue
+        for index, entry in enumerate(layers):
+            kind = REGISTRY.get(str(entry.get("kind"))) if isinstance(entry, dict) else None
+            if kind is None or "block" in entry:
+                continue
+            for attr in kind.attrs:
+                value = entry.get(attr.name)
+                if attr.type != "choice" or not isinstance(value, str) or value in attr.choices:
+                    continue
+                if not value.isidentifier() or (block is not None and value in block[1]):
+                    continue  # not a name: the model says what is wrong; a parameter: later
+                path = (*base, index, attr.name)
+                where = ".".join(str(p) for p in path)
+                choices = one_of(attr.choices)
+                also = f" (nor a parameter of block '{block[0]}')" if block is not None else ""
+                hint = did_you_mean(value, attr.choices)
+                message = f"{where}: '{value}' is not one of {choices}{also}{hint}"
+                found.append(((*base, index), path, message))
+    return found
+
+
 def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
     """Validate a parsed spec; errors confined to layer entries do not stop the rest.
 
@@ -380,14 +426,19 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
         raise SpecError(
             [locator.diagnostic((), "a spec must be a mapping with 'input' and 'layers'")]
         )
+    names = _unknown_names(data)
+    named = [locator.diagnostic(path, message) for _, path, message in names]
     try:
-        return LoadedSpec(NetworkSpec.model_validate(data), locator)
+        spec = NetworkSpec.model_validate(data)
+        if not names:
+            return LoadedSpec(spec, locator)
+        diagnostics, entries = named, {entry for entry, _, _ in names}
     except ValidationError as exc:
-        diagnostics = _diagnostics(exc, data, locator)
+        diagnostics = _diagnostics(exc, data, locator) + named
         broken = {_entry(e["loc"]) for e in exc.errors()}
         if None in broken:
             raise SpecError(diagnostics) from None
-        entries = {p for p in broken if p is not None}
+        entries = {p for p in broken if p is not None} | {entry for entry, _, _ in names}
     try:
         spec = NetworkSpec.model_validate(_swap_entries(data, entries))
     except ValidationError:

@@ -21,7 +21,9 @@ from pydantic import (
     StringConstraints,
     Tag,
     create_model,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from sepcalc.formulas import REGISTRY, Attr, LayerKind
 
@@ -41,14 +43,46 @@ Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN)]
 """A layer name: letters, digits, '_' and '-', so it is safe in every output format."""
 
 
+class Each(Strict):
+    """``{each: name}`` in ``inputs``: every layer (or block call) built from the entry with
+    that name, in order: all the repeats of a repeated entry, however many there are."""
+
+    each: StrictStr
+
+
+InputRef = StrictStr | Each
+
+
+def _input_ref(item: Any) -> Any:
+    if isinstance(item, str | Each):
+        return item
+    if isinstance(item, dict) and list(item) == ["each"] and isinstance(item["each"], str):
+        return Each(each=item["each"])
+    raise PydanticCustomError(
+        "input_ref", "expected a layer name, 'each: <name>', or a list of them"
+    )
+
+
 class LayerBase(Strict):
     name: Name | None = None
-    inputs: StrictStr | list[StrictStr] | None = None
+    inputs: InputRef | list[InputRef] | None = None
     """Names of the layers this one takes; default: the previous layer."""
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs(cls, value: Any) -> Any:
+        """One message for a wrong input, rather than one per member of the union."""
+        if value is None:
+            return value
+        if isinstance(value, list):
+            return [_input_ref(item) for item in value]
+        return _input_ref(value)
+
     repeat: IntExpr = 1
     """Stack this layer (or block) n times; `i` is the 0-based repeat index in expressions."""
-    when: BoolExpr | None = None
-    """Keep this layer only where the expression is true (e.g. a residual add)."""
+    when: StrictBool | StrictInt | StrictStr | None = None
+    """Keep this layer only where the expression is true, or 1 (e.g. a residual add); false or
+    0 drops it."""
 
 
 class BlockCall(LayerBase):
@@ -63,9 +97,14 @@ class InvalidEntry(LayerBase):
     builds nothing for it and skips, silently, the layers that need its output."""
 
 
+ParamName = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+"""A key that takes a name (``act``) may instead name a block parameter that carries one
+(``act: a``); the graph builder checks the name it carries against the key's choices."""
+
+
 def _annotation(attr: Attr) -> Any:
     if attr.type == "choice":
-        choice: Any = Literal[attr.choices]
+        choice: Any = Literal[attr.choices] | ParamName
         return choice | None if attr.default is None else choice
     annotation = _TYPES[attr.type]
     return annotation | None if attr.default is None else annotation
