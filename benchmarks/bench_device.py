@@ -70,32 +70,37 @@ def device_yaml(flops: float, bandwidth: float) -> str:
     except OSError:
         pass
     return (
-        f"name: this-cpu\ntitle: \"{cpu}, {torch.get_num_threads()} thread(s)\"\n"
-        f"peak:\n  fp32: {{dense: {flops / 1e9:.3f}G, source: \"measured: median of a 2048^3 "
-        f"fp32 matmul (torch {torch.__version__})\"}}\n"
-        f"bandwidth: {{value: {bandwidth / 1e9:.3f}G, source: \"measured: median of a 256 MiB "
-        f"fp32 copy, read + write bytes\"}}\n"
+        f'name: this-cpu\ntitle: "{cpu}, {torch.get_num_threads()} thread(s)"\n'
+        f'peak:\n  fp32: {{dense: {flops / 1e9:.3f}G, source: "measured: median of a 2048^3 '
+        f'fp32 matmul (torch {torch.__version__})"}}\n'
+        f'bandwidth: {{value: {bandwidth / 1e9:.3f}G, source: "measured: median of a 256 MiB '
+        f'fp32 copy, read + write bytes"}}\n'
     )
 
 
 def load_module(path: Path) -> torch.nn.Module:
     spec = importlib.util.spec_from_file_location("exported", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    classes = [v for v in vars(module).values()
-               if isinstance(v, type) and issubclass(v, torch.nn.Module) and v.__doc__ is None]  # fmt: skip
+    modules = [v for v in vars(module).values() if isinstance(v, type)]
+    classes = [v for v in modules if issubclass(v, torch.nn.Module) and v.__doc__ is None]
     net: torch.nn.Module = classes[-1]()
     return net.eval()
 
 
-def measure(net: torch.nn.Module, names: list[str], shape: tuple[int, ...], runs: int) -> dict[str, float]:
+def measure(
+    net: torch.nn.Module, names: list[str], shape: tuple[int, ...], runs: int
+) -> dict[str, float]:
     """Median time of each layer's module inside the whole forward pass."""
     samples: dict[str, list[float]] = {n: [] for n in names}
     starts: dict[str, float] = {}
     for name in names:
         module = getattr(net, name.replace(".", "_"))
-        module.register_forward_pre_hook(lambda m, a, n=name: starts.__setitem__(n, time.perf_counter()))
+        module.register_forward_pre_hook(
+            lambda m, a, n=name: starts.__setitem__(n, time.perf_counter())
+        )
         module.register_forward_hook(
             lambda m, a, o, n=name: samples[n].append(time.perf_counter() - starts[n])
         )
