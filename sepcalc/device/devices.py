@@ -108,7 +108,7 @@ def get_device(name_or_path: str) -> Device:
         .joinpath(PRESETS_DIR, f"{name_or_path}.yaml")
         .read_text(encoding="utf-8")
     )
-    return parse_device(text, f"<device {name_or_path}>")
+    return parse_device(text, f"sepcalc/device/presets/{name_or_path}.yaml")
 
 
 _KEYS = ("name", "title", "peak", "bandwidth", "sram", "flash", "efficiency", "notes")
