@@ -167,3 +167,46 @@ def test_a_latency_budget_in_a_spec_without_a_device_is_that_specs_error(tmp_pat
     result = run("check", str(spec))
     assert result.exit_code == 2
     assert "a latency budget needs a device to run on" in result.output
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+def test_search_width_within_peak_memory_and_flash() -> None:
+    # MobileNetV2 at 224, int8, in-place depthwise: the widest alpha whose peak fits 1,372 KiB
+    # is 1.0 itself (the peak is exactly 1,404,928 B there; the bound is inclusive). One byte
+    # less and alpha 0.75 fails too: make_divisible(16 * 0.75, 8) = 16 channels still expand
+    # to 96 at 112 x 112, the same peak layer; alpha 0.5 (8 -> 48 channels) fits.
+    args = ("search", "width", MNV2, "--dtype", "int8", "--memory", "in-place-depthwise",
+            "--range", "0.5:1.0", "--step", "0.25", "-f", "json")  # fmt: skip
+    fits = json.loads(run(*args, "--max-peak-memory", "1372KiB").stdout)
+    assert fits["answer"] == 1
+    assert fits["achieved"]["peak_memory"] == 1_404_928
+    tight = json.loads(run(*args, "--max-peak-memory", "1404927").stdout)
+    assert tight["answer"] == 0.5
+    assert tight["achieved"]["peak_memory"] < 1_404_928
+    assert tight["next_fails_achieved"]["peak_memory"] == 1_404_928
+
+
+def test_search_grid_marks_device_budgets() -> None:
+    device = ("--dtype", "int8", "--memory", "in-place-depthwise")
+    result = run("search", "grid", MNV2, "--var", "resolution=96,224", *device,
+                 "--max-peak-memory", "320KiB", "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["budgets"] == {"peak_memory": 327_680}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--max-latency", "5ms"), "--max-latency: a latency needs a device to run on"),
+        (("--max-macs", "300M", "--dtype", "int8"), "apply to the device budgets"),
+        (("--max-flash", "one"), "--max-flash one: 'one' is not a quantity"),
+    ],
+    ids=["latency-without-device", "device-options-without-device-budget", "bad-bytes"],
+)
+def test_search_bad_device_budgets(args: tuple[str, ...], message: str) -> None:
+    result = run("search", "width", MNV2, *args)
+    assert result.exit_code == 2
+    assert message in result.output

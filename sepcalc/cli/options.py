@@ -379,7 +379,7 @@ def parse_max_increase(text: str) -> list[Allowance]:
 
 def search_limits(given: Mapping[str, str | None]) -> list[Limit]:
     """The network searches' ``--max-<metric>`` options; at least one is needed."""
-    from sepcalc.budget import BudgetValueError, parse_si_count
+    from sepcalc.budget import BudgetMetric, BudgetValueError, parse_limit
     from sepcalc.search import Limit
 
     limits = []
@@ -387,13 +387,14 @@ def search_limits(given: Mapping[str, str | None]) -> list[Limit]:
         if text is None:
             continue
         try:
-            limits.append(Limit(metric, parse_si_count(text)))
+            limits.append(Limit(metric, parse_limit(BudgetMetric(metric), text)))
         except BudgetValueError as exc:
-            raise SepcalcError(f"--max-{metric} {text}: {exc}") from None
+            raise SepcalcError(f"--max-{metric.replace('_', '-')} {text}: {exc}") from None
     if not limits:
         raise SepcalcError(
-            "give at least one budget: --max-macs, --max-params, --max-flops or "
-            "--max-activations (SI suffixes allowed: 300M, 4.2M, 1.5G)"
+            "give at least one budget: --max-macs, --max-params, --max-flops, "
+            "--max-activations (SI suffixes allowed: 300M, 4.2M, 1.5G), --max-latency, "
+            "--max-peak-memory or --max-flash"
         )
     return limits
 
