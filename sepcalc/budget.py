@@ -45,6 +45,10 @@ from sepcalc.snapshot import FIELDS, Snapshot
 from sepcalc.spec.loader import LoadedSpec, Locator, parse_yaml
 from sepcalc.textfile import read_text
 
+DEVICE_METRICS = ("latency", "peak_memory", "flash")
+"""Totals of the device model (docs/device.md): ``latency`` in seconds (exact, on a device),
+``peak_memory`` and ``flash`` in bytes (at a precision). Written ``5ms``, ``320KiB``, ``1MiB``."""
+
 SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _COUNT = re.compile(
     r"(?P<number>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?)"
@@ -121,16 +125,39 @@ class BudgetMetric:
 
     @property
     def order(self) -> tuple[bool, str, int]:
-        return (self.kind is not None, self.kind or "", FIELDS.index(self.field))
+        return (
+            self.kind is not None,
+            self.kind or "",
+            (*FIELDS, *DEVICE_METRICS).index(self.field),
+        )
 
-    def value(self, snapshot: Snapshot) -> int:
-        return snapshot.count(self.field, self.kind)
+    def value(self, snapshot: Snapshot) -> int | Fraction:
+        if self.field in DEVICE_METRICS and self.field not in snapshot.totals:
+            need = "a device to run on" if self.field == "latency" else "the device model"
+            raise SepcalcError(
+                f"a {self.field} budget needs {need}, and this check has none (see docs/device.md)"
+            )
+        value: int | Fraction = snapshot.count(self.field, self.kind)
+        return value
+
+
+def parse_limit(metric: BudgetMetric, value: object) -> int | Fraction:
+    """A budget's bound: a count (``600M``), a time in seconds (``5ms``) for latency, bytes
+    (``320KiB``) for peak memory and flash; exact."""
+    from sepcalc.device.units import QuantityError, byte_count, seconds
+
+    if metric.field not in DEVICE_METRICS:
+        return parse_si_count(value)
+    try:
+        return seconds(value) if metric.field == "latency" else byte_count(value)
+    except QuantityError as exc:
+        raise BudgetValueError(str(exc)) from None
 
 
 def parse_metric(text: str) -> BudgetMetric:
     """``macs`` or ``params.weight`` (totals), ``by_kind.pointwise.macs`` (one kind)."""
     name = text.strip()
-    if name in FIELDS:
+    if name in FIELDS or name in DEVICE_METRICS:
         return BudgetMetric(name)
     head, _, rest = name.partition(".")
     if head == "by_kind":
@@ -145,8 +172,8 @@ def parse_metric(text: str) -> BudgetMetric:
         return BudgetMetric(field, kind)
     if head in known_kinds() and rest in FIELDS:
         raise BudgetValueError(f"unknown metric '{name}'; did you mean 'by_kind.{name}'?")
-    hint = did_you_mean(name, FIELDS) or (
-        f"; one of {', '.join(FIELDS)}, or by_kind.<kind>.<field>"
+    hint = did_you_mean(name, (*FIELDS, *DEVICE_METRICS)) or (
+        f"; one of {', '.join((*FIELDS, *DEVICE_METRICS))}, or by_kind.<kind>.<field>"
     )
     raise BudgetValueError(f"unknown metric '{name}'{hint}")
 
@@ -169,7 +196,7 @@ class Source:
 @dataclass(frozen=True)
 class Budget:
     metric: BudgetMetric
-    limit: int
+    limit: int | Fraction
     text: str
     """The bound as written (``600M``)."""
     source: Source
@@ -199,11 +226,16 @@ def _as_text(value: object) -> str:
 
 def make_budget(metric: str, value: object, source: Source) -> Budget:
     """A budget from its metric name and value as written; BudgetValueError if either is bad."""
-    return Budget(parse_metric(metric), parse_si_count(value), _as_text(value), source)
+    parsed = parse_metric(metric)
+    return Budget(parsed, parse_limit(parsed, value), _as_text(value), source)
 
 
 def make_allowance(metric: str, amount: str, text: str, label: str) -> Allowance:
     """``macs`` and ``2%`` (relative growth) or ``10K`` (absolute); BudgetValueError if bad."""
+    if metric.strip() in DEVICE_METRICS:
+        raise BudgetValueError(
+            f"a saved report has no {metric.strip()} to grow from; give it a budget instead"
+        )
     percent = _PERCENT.fullmatch(amount.strip())
     if percent:
         return Allowance(parse_metric(metric), _decimal(percent["number"]) / 100, True, text, label)
@@ -247,7 +279,7 @@ def _read_budgets(
             continue
         seen[metric] = line
         try:
-            limit = parse_si_count(value)
+            limit = parse_limit(metric, value)
         except BudgetValueError as exc:
             problems.append(locator.diagnostic(where, f"{label}{name}: {exc}"))
             continue
@@ -431,8 +463,8 @@ class Outcome:
     """One metric of one network against one bound (a budget, or a baseline plus allowance)."""
 
     metric: BudgetMetric
-    value: int
-    limit: int
+    value: int | Fraction
+    limit: int | Fraction
     text: str
     """The bound as written: ``600M``, or the allowance ``macs=2%``."""
     source: Source
@@ -444,7 +476,7 @@ class Outcome:
         return self.value <= self.limit
 
     @property
-    def headroom(self) -> int:
+    def headroom(self) -> int | Fraction:
         """How far below the limit (negative: by how much it is exceeded)."""
         return self.limit - self.value
 
@@ -494,7 +526,7 @@ def check(
     if baseline is not None:
         check_baseline(allowances, baseline, snapshot.convention)
         for a in allowances:
-            base = a.metric.value(baseline)
+            base = int(a.metric.value(baseline))  # device metrics take no allowance
             source = Source("baseline", baseline.source, label=a.label)
             outcomes.append(
                 Outcome(a.metric, a.metric.value(snapshot), a.limit(base), a.text, source, base)

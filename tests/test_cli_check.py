@@ -191,7 +191,8 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
         errors.append(f"{path}: {value!r} not in {schema['enum']}")
     types = schema.get("type")
     if types is not None:
-        kinds = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+        kinds = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+                 "number": (int, float)}  # fmt: skip
         ok = any(
             (isinstance(value, int) and not isinstance(value, bool))
             if t == "integer"
@@ -230,7 +231,7 @@ def test_schema_validator_catches_problems() -> None:
         "$.summary: undocumented extra",
         "$.specs[0].checks[0]: missing limit",
         "$.specs[1].status: 'ok' not in ['pass', 'fail', 'error', 'no_budget']",
-        "$.specs[1].checks[0].value: '4.2M' is not integer",
+        "$.specs[1].checks[0].value: '4.2M' is not ['integer', 'number']",
     ]
 
 

@@ -9,7 +9,21 @@ from typing import Annotated
 import typer
 
 from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.cli.options import ConventionOpt, SetOpt, SpecArg, parse_columns, parse_set
+from sepcalc.cli.options import (
+    ActivationsDtypeOpt,
+    BatchOpt,
+    ConventionOpt,
+    DeviceOpt,
+    DtypeOpt,
+    EfficiencyOpt,
+    MemoryOpt,
+    SetOpt,
+    SpecArg,
+    WeightsDtypeOpt,
+    device_request,
+    parse_columns,
+    parse_set,
+)
 from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
 
@@ -78,11 +92,22 @@ def analyze(
             "the table with --compare-standard); see docs/output.md.",
         ),
     ] = None,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
 ) -> None:
     """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
 
-    Example: sepcalc analyze examples/mobilenet_v1.yaml --set alpha=0.5 --compare-standard
+    With --device, --dtype, --batch or --memory: bytes moved per layer, peak activation memory,
+    flash and (on a device) roofline latency, with each kind's share of MACs and of time.
+
+    Example: sepcalc analyze examples/mobilenet_v2.yaml --device a100 --dtype fp16
     """
+    device_options = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
     if symbolic is not None or per_layer:
         from sepcalc.cli.formula import symbolic_analysis
 
@@ -101,6 +126,11 @@ def analyze(
                 )
             if compare_standard:
                 raise SepcalcError("--symbolic cannot be combined with --compare-standard")
+            if any(value is not None for value in device_options):
+                raise SepcalcError(
+                    "--symbolic gives closed forms; the device options (--device, --dtype, "
+                    "--batch, --memory) need concrete vars"
+                )
         symbolic_analysis(
             spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
         )
@@ -115,8 +145,15 @@ def analyze(
         if summary and depth is not None:
             raise SepcalcError("--summary shows no rows, so it cannot be combined with --depth")
         conv = get_convention(convention)
+        request = device_request(*device_options)
+        if request is not None and fmt is Format.csv:
+            raise SepcalcError(
+                "the device report (--device, --dtype, --batch, --memory) is in the table, json "
+                "and markdown formats, not csv"
+            )
         graph = build_graph(load_spec(spec), parse_set(set_))
         result = run_analysis(graph, conv, compare_standard=compare_standard, depth=depth)
+        on_device = request.analyze(graph) if request is not None else None
     for name in graph.unused():
         stderr().print(
             f"warning: the output of layer '{name}' is never used (its cost is still counted)",
@@ -125,7 +162,12 @@ def analyze(
     if fmt is Format.json:
         from sepcalc.report.data import analysis_to_dict
 
-        typer.echo(json.dumps(analysis_to_dict(result), indent=2))
+        data = analysis_to_dict(result)
+        if on_device is not None:
+            from sepcalc.report.device import device_to_dict
+
+            data["device"] = device_to_dict(on_device)
+        typer.echo(json.dumps(data, indent=2))
     elif fmt is Format.csv:
         from sepcalc.report.csvfmt import render_csv
 
@@ -134,10 +176,19 @@ def analyze(
         from sepcalc.report.markdown import render_markdown
 
         typer.echo(render_markdown(result, columns=chosen), nl=False)
+        if on_device is not None:
+            from sepcalc.report.device import device_markdown
+
+            typer.echo("\n" + device_markdown(on_device), nl=False)
     else:
         from sepcalc.report.table import render_table
 
         stdout().print(render_table(result, layers=not summary, columns=chosen))
+        if on_device is not None:
+            from sepcalc.report.device import render_device
+
+            stdout().print()
+            stdout().print(render_device(on_device, layers=not summary))
 
 
 def _columns(

@@ -6,14 +6,22 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sepcalc.cli import app, print_diagnostics, stderr, stdout, user_errors
 from sepcalc.cli.options import (
+    ActivationsDtypeOpt,
+    BatchOpt,
     ConventionOpt,
+    DeviceOpt,
+    DtypeOpt,
+    EfficiencyOpt,
+    MemoryOpt,
     SetOpt,
+    WeightsDtypeOpt,
+    device_request,
     max_budgets,
     once_each,
     parse_budget_option,
@@ -26,6 +34,7 @@ from sepcalc.errors import EXIT_INVALID, Diagnostic, SepcalcError, SpecError
 
 if TYPE_CHECKING:
     from sepcalc.budget import Allowance, Budget, BudgetFile, CheckReport, SpecResult
+    from sepcalc.device import DeviceRequest
     from sepcalc.expr import Number
     from sepcalc.snapshot import Snapshot
 
@@ -41,11 +50,11 @@ class CheckFormat(StrEnum):
     markdown = "markdown"
 
 
-def _max(metric: str) -> object:
+def _max(metric: str, example: str = "e.g. 600M, 4.2M, 1.5G") -> object:
     return typer.Option(
         f"--max-{metric}",
         metavar="N",
-        help=f"Budget for total {metric} (e.g. 600M, 4.2M, 1.5G).",
+        help=f"Budget for total {metric} ({example}).",
         show_default=False,
     )
 
@@ -78,6 +87,15 @@ def check(
     max_macs: Annotated[str | None, _max("macs")] = None,
     max_flops: Annotated[str | None, _max("flops")] = None,
     max_activations: Annotated[str | None, _max("activations")] = None,
+    max_latency: Annotated[
+        str | None, _max("latency", "roofline time on --device, e.g. 5ms, 0.02s")
+    ] = None,
+    max_peak_memory: Annotated[
+        str | None, _max("peak-memory", "bytes of activations held at once, e.g. 320KiB")
+    ] = None,
+    max_flash: Annotated[
+        str | None, _max("flash", "bytes of parameters at the weights' type, e.g. 1MiB")
+    ] = None,
     budget: Annotated[
         list[str],
         typer.Option(
@@ -118,6 +136,13 @@ def check(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when a budget is exceeded.")
     ] = False,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
 ) -> None:
     """Check specs against budgets (the help text is in the decorator)."""
     from sepcalc.budget import CheckReport
@@ -131,8 +156,19 @@ def check(
                 "macs": max_macs,
                 "flops": max_flops,
                 "activations": max_activations,
+                "latency": max_latency,
+                "peak_memory": max_peak_memory,
+                "flash": max_flash,
             }
         )
+        request = device_request(
+            device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency
+        )
+        if max_latency is not None and (request is None or request.device is None):
+            raise SepcalcError(
+                f"--max-latency {max_latency}: a latency needs a device to run on; give "
+                "--device NAME (e.g. cortex-m7-f746) or a device file"
+            )
         cli = once_each([*options, *(parse_budget_option(text) for text in budget)])
         rules = _budget_file(budgets) if budgets is not None else None
         base, allowances = _baseline(baseline, max_increase, specs, conv)
@@ -145,7 +181,7 @@ def check(
                 markup=False,
             )
     results = tuple(
-        _check_one(path, label, absolute, conv, overrides, rules, cli, base, allowances)
+        _check_one(path, label, absolute, conv, overrides, rules, cli, base, allowances, request)
         for path, (label, absolute) in zip(specs, names, strict=True)
     )
     report = CheckReport(results, conv.name, conv.description)
@@ -219,11 +255,12 @@ def _check_one(
     cli: list[Budget],
     base: Snapshot | None,
     allowances: list[Allowance],
+    request: DeviceRequest | None = None,
 ) -> SpecResult:
     """One spec's result; any problem with the spec is that spec's invalid result."""
     from sepcalc.analysis import analyze
+    from sepcalc.budget import DEVICE_METRICS, invalid, resolve, spec_budgets
     from sepcalc.budget import check as run_check
-    from sepcalc.budget import invalid, resolve, spec_budgets
     from sepcalc.graph import build_graph
     from sepcalc.snapshot import Snapshot
     from sepcalc.spec import load_spec
@@ -237,13 +274,23 @@ def _check_one(
         except SpecError as exc:
             problems += exc.diagnostics
         try:
-            snapshot = Snapshot.of(analyze(build_graph(loaded, overrides), conv), label)
+            graph = build_graph(loaded, overrides)
+            snapshot = Snapshot.of(analyze(graph, conv), label)
         except SpecError as exc:
             raise SpecError([*problems, *exc.diagnostics]) from None
         if problems:
             raise SpecError(problems)
         from_file = rules.budgets_for(label, absolute) if rules is not None else []
-        return run_check(label, snapshot, resolve(own, from_file, cli), allowances, base)
+        budgets = resolve(own, from_file, cli)
+        if request is not None or any(b.metric.field in DEVICE_METRICS for b in budgets):
+            from dataclasses import replace
+
+            from sepcalc.device import DeviceRequest
+
+            metrics = (request or DeviceRequest()).analyze(graph).metrics()
+            merged: dict[str, Any] = {**snapshot.totals, **metrics}
+            snapshot = replace(snapshot, totals=merged)
+        return run_check(label, snapshot, budgets, allowances, base)
     except SepcalcError as exc:
         return invalid(label, worded(exc))
     except Exception as exc:

@@ -34,6 +34,7 @@ from sepcalc.errors import (
 
 if TYPE_CHECKING:
     from sepcalc.budget import Allowance, Budget, BudgetMetric
+    from sepcalc.device import DeviceRequest
     from sepcalc.expr import Number
     from sepcalc.search import Axis, Limit, Target
     from sepcalc.symbolic import Count
@@ -72,6 +73,116 @@ class RatioMetric(StrEnum):
 
 NET_BUDGETS = ("macs", "params", "flops", "activations")
 """The totals a ``--max-<metric>`` option bounds."""
+
+# --- device: --device, --dtype, --batch, --memory, --efficiency ---------------------------------
+
+DTYPE_NAMES = "fp32, fp16, bf16 or int8"
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        metavar="NAME|FILE",
+        help="Roofline latency on a device: a built-in one (cortex-m7-f746, raspberry-pi-4, "
+        "mobile-cortex-x1, coral-edge-tpu, jetson-orin-nano, a100, h100, h200) or a device "
+        "file (.yaml); see docs/device.md.",
+        show_default=False,
+    ),
+]
+DtypeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dtype",
+        metavar="TYPE",
+        help=f"Data type of weights and activations: {DTYPE_NAMES} (default fp32).",
+        show_default=False,
+    ),
+]
+WeightsDtypeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--weights-dtype", metavar="TYPE", help="Data type of the parameters (over --dtype).",
+        show_default=False,
+    ),
+]  # fmt: skip
+ActivationsDtypeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--activations-dtype",
+        metavar="TYPE",
+        help="Data type of the tensors, and of the arithmetic (over --dtype).",
+        show_default=False,
+    ),
+]
+BatchOpt = Annotated[
+    int | None,
+    typer.Option("--batch", min=1, metavar="N", help="Batch size (default 1).", show_default=False),
+]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory",
+        metavar="CONVENTION",
+        help="Peak memory convention: plain (default) or in-place-depthwise (TinyEngine).",
+        show_default=False,
+    ),
+]
+EfficiencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--efficiency",
+        metavar="E",
+        help="With --device: the share of the roofline reached, 0 < E <= 1, e.g. 0.5 or 50% "
+        "(default: the device file's, else 1).",
+        show_default=False,
+    ),
+]
+
+
+def device_request(
+    device: str | None = None,
+    dtype: str | None = None,
+    weights_dtype: str | None = None,
+    activations_dtype: str | None = None,
+    batch: int | None = None,
+    memory: str | None = None,
+    efficiency: str | None = None,
+) -> DeviceRequest | None:
+    """The device options, parsed; None when none is given."""
+    from sepcalc.device import DTYPES, DeviceRequest, Precision, get_device
+    from sepcalc.device.memory import CONVENTIONS
+
+    given = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
+    if all(value is None for value in given):
+        return None
+    for option, value in (
+        ("--dtype", dtype),
+        ("--weights-dtype", weights_dtype),
+        ("--activations-dtype", activations_dtype),
+    ):
+        if value is not None and value not in DTYPES:
+            raise SepcalcError(
+                f"{option} {value}: unknown data type{did_you_mean(value, DTYPES)}; choose "
+                f"{DTYPE_NAMES}"
+            )
+    both = dtype or "fp32"
+    precision = Precision(weights_dtype or both, activations_dtype or both)
+    if memory is not None and memory not in CONVENTIONS:
+        raise SepcalcError(
+            f"--memory {memory}: unknown convention{did_you_mean(memory, CONVENTIONS)}; choose "
+            f"{' or '.join(CONVENTIONS)}"
+        )
+    share = None
+    if efficiency is not None:
+        if device is None:
+            raise SepcalcError("--efficiency scales a device's roofline: give --device too")
+        share = parse_fraction(efficiency, "--efficiency")
+        if not 0 < share <= 1:
+            raise SepcalcError(f"--efficiency must be above 0 and at most 1, got {efficiency}")
+    chosen = get_device(device) if device is not None else None
+    if chosen is not None:
+        chosen.peak_of(precision.compute)
+    return DeviceRequest(precision, batch or 1, memory or "plain", chosen, share)
+
 
 # --- --set --------------------------------------------------------------------------------------
 
@@ -207,7 +318,7 @@ def max_budgets(given: Mapping[str, str | None]) -> list[Budget]:
     for metric, value in given.items():
         if value is None:
             continue
-        flag = f"--max-{metric}"
+        flag = f"--max-{metric.replace('_', '-')}"
         try:
             budgets.append(make_budget(metric, value, Source("cli", label=f"{flag} {value}")))
         except BudgetValueError as exc:
@@ -268,7 +379,7 @@ def parse_max_increase(text: str) -> list[Allowance]:
 
 def search_limits(given: Mapping[str, str | None]) -> list[Limit]:
     """The network searches' ``--max-<metric>`` options; at least one is needed."""
-    from sepcalc.budget import BudgetValueError, parse_si_count
+    from sepcalc.budget import BudgetMetric, BudgetValueError, parse_limit
     from sepcalc.search import Limit
 
     limits = []
@@ -276,13 +387,14 @@ def search_limits(given: Mapping[str, str | None]) -> list[Limit]:
         if text is None:
             continue
         try:
-            limits.append(Limit(metric, parse_si_count(text)))
+            limits.append(Limit(metric, parse_limit(BudgetMetric(metric), text)))
         except BudgetValueError as exc:
-            raise SepcalcError(f"--max-{metric} {text}: {exc}") from None
+            raise SepcalcError(f"--max-{metric.replace('_', '-')} {text}: {exc}") from None
     if not limits:
         raise SepcalcError(
-            "give at least one budget: --max-macs, --max-params, --max-flops or "
-            "--max-activations (SI suffixes allowed: 300M, 4.2M, 1.5G)"
+            "give at least one budget: --max-macs, --max-params, --max-flops, "
+            "--max-activations (SI suffixes allowed: 300M, 4.2M, 1.5G), --max-latency, "
+            "--max-peak-memory or --max-flash"
         )
     return limits
 

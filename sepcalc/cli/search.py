@@ -18,11 +18,19 @@ import typer
 
 from sepcalc.cli import app, stderr, stdout, user_errors
 from sepcalc.cli.options import (
+    ActivationsDtypeOpt,
+    BatchOpt,
     ConventionOpt,
+    DeviceOpt,
+    DtypeOpt,
+    EfficiencyOpt,
+    MemoryOpt,
     RatioMetric,
     SetOpt,
     SpecArg,
+    WeightsDtypeOpt,
     check_layer_bounds,
+    device_request,
     parse_axes,
     parse_count_option,
     parse_number,
@@ -36,7 +44,8 @@ from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
 
 if TYPE_CHECKING:
-    from sepcalc.search import Evaluator, LayerModel, LayerResult
+    from sepcalc.device import DeviceRequest
+    from sepcalc.search import Evaluator, LayerModel, LayerResult, Limit
 
 search_app = typer.Typer(
     name="search",
@@ -208,6 +217,27 @@ MaxMacs = Annotated[str | None, _max("macs")]
 MaxParams = Annotated[str | None, _max("params")]
 MaxFlops = Annotated[str | None, _max("flops")]
 MaxActivations = Annotated[str | None, _max("activations")]
+MaxLatency = Annotated[
+    str | None,
+    typer.Option(
+        "--max-latency", metavar="T", show_default=False,
+        help="Budget for the roofline latency on --device (e.g. 5ms).",
+    ),
+]  # fmt: skip
+MaxPeakMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-peak-memory", metavar="BYTES", show_default=False,
+        help="Budget for the peak activation memory (e.g. 320KiB; see --dtype, --memory).",
+    ),
+]  # fmt: skip
+MaxFlash = Annotated[
+    str | None,
+    typer.Option(
+        "--max-flash", metavar="BYTES", show_default=False,
+        help="Budget for the parameters' bytes at the weights' type (e.g. 1MiB).",
+    ),
+]  # fmt: skip
 VarOpt = Annotated[str, typer.Option("--var", help="The spec var to search.")]
 RangeOpt = Annotated[
     str | None,
@@ -255,11 +285,33 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
-def _evaluator(spec: Path, set_: Sequence[str], convention: str) -> Evaluator:
+def _evaluator(
+    spec: Path, set_: Sequence[str], convention: str, device: DeviceRequest | None = None
+) -> Evaluator:
     from sepcalc.search import Evaluator
     from sepcalc.spec import load_spec
 
-    return Evaluator(load_spec(spec), get_convention(convention), parse_set(set_))
+    return Evaluator(load_spec(spec), get_convention(convention), parse_set(set_), device)
+
+
+def _device(limits: Sequence[Limit], options: Sequence[Any]) -> DeviceRequest | None:
+    """The device model the search needs: the options', or the default one for a peak memory
+    or flash budget; None without device budgets (the options then change nothing)."""
+    from sepcalc.device import DeviceRequest
+    from sepcalc.search.targets import DEVICE_LIMITS
+
+    request = device_request(*options)
+    metrics = {b.metric for b in limits}
+    if "latency" in metrics and (request is None or request.device is None):
+        raise SepcalcError("--max-latency: a latency needs a device to run on; give --device")
+    if not metrics & set(DEVICE_LIMITS):
+        if request is not None:
+            raise SepcalcError(
+                "--device, --dtype, --batch and --memory apply to the device budgets "
+                "(--max-latency, --max-peak-memory, --max-flash); give one"
+            )
+        return None
+    return request or DeviceRequest()
 
 
 def _var_search(name: str, default_var: str, summary: str, example: str) -> None:
@@ -272,6 +324,9 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
         max_params: MaxParams = None,
         max_flops: MaxFlops = None,
         max_activations: MaxActivations = None,
+        max_latency: MaxLatency = None,
+        max_peak_memory: MaxPeakMemory = None,
+        max_flash: MaxFlash = None,
         var: VarOpt = default_var,
         range_: RangeOpt = None,
         step: StepOpt = None,
@@ -279,6 +334,13 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
         set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
         convention: ConventionOpt = "default",
         fmt: VarFormatOpt = LayerFormat.table,
+        device: DeviceOpt = None,
+        dtype: DtypeOpt = None,
+        weights_dtype: WeightsDtypeOpt = None,
+        activations_dtype: ActivationsDtypeOpt = None,
+        batch: BatchOpt = None,
+        memory: MemoryOpt = None,
+        efficiency: EfficiencyOpt = None,
     ) -> None:
         from sepcalc.report.search_var import render_var, var_to_dict
         from sepcalc.search import default_grid, search_var
@@ -290,12 +352,17 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
                     "params": max_params,
                     "flops": max_flops,
                     "activations": max_activations,
+                    "latency": max_latency,
+                    "peak_memory": max_peak_memory,
+                    "flash": max_flash,
                 }
             )
+            options = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
+            request = _device(budgets, options)
             if step is not None and precision is not None:
                 raise SepcalcError("give either --step (evaluate every grid value) or --precision")
             low, high = parse_range(range_) if range_ is not None else (None, None)
-            evaluator = _evaluator(spec, set_, convention)
+            evaluator = _evaluator(spec, set_, convention, request)
             grid = default_grid(
                 evaluator,
                 var,
@@ -358,6 +425,9 @@ def grid(
     max_params: MaxParams = None,
     max_flops: MaxFlops = None,
     max_activations: MaxActivations = None,
+    max_latency: MaxLatency = None,
+    max_peak_memory: MaxPeakMemory = None,
+    max_flash: MaxFlash = None,
     pareto: Annotated[
         str | None,
         typer.Option(
@@ -381,6 +451,13 @@ def grid(
     fmt: Annotated[GridFormat, typer.Option("--format", "-f", help="Output format.")] = (
         GridFormat.table
     ),
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
 ) -> None:
     """Every combination of the vars' values: totals, within-budget marks, the Pareto front.
 
@@ -395,11 +472,16 @@ def grid(
             "params": max_params,
             "flops": max_flops,
             "activations": max_activations,
+            "latency": max_latency,
+            "peak_memory": max_peak_memory,
+            "flash": max_flash,
         }
         budgets = search_limits(given) if any(v is not None for v in given.values()) else []
+        options = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
+        request = _device(budgets, options)
         axes = parse_axes(var)
         keys = parse_pareto(pareto, [a.name for a in axes])
-        evaluator = _evaluator(spec, set_, convention)
+        evaluator = _evaluator(spec, set_, convention, request)
         with _progress("grid") as progress:
             result = grid_search(evaluator, axes, budgets, keys, exact_, progress)
     if fmt is GridFormat.json:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeAlias
 
 from sepcalc.cost import Cost, Num
 
@@ -58,6 +58,61 @@ class Layer(Protocol):
 
 
 ToTorch: TypeAlias = Callable[[Layer], "Call"]
+
+
+class Traffic(NamedTuple):
+    """The elements one layer moves for one sample, whatever their data type (the device model,
+    :mod:`sepcalc.device`, turns them into bytes, a batch and times).
+
+    ``read + weights + written`` is the memory access cost as ShuffleNetV2 (arXiv 1807.11164,
+    Eq. 1) defines it: for a 1x1 conv of c1 -> c2 channels at h x w, hw(c1 + c2) + c1*c2.
+    """
+
+    read: Num
+    """Elements of the input tensors read, and of any intermediate tensor read back."""
+    weights: Num
+    """Parameters read (once per batch)."""
+    written: Num
+    """Elements written: the output and any intermediate tensor."""
+    workspace: Num = 0
+    """Elements of intermediate tensors held while the layer runs, besides its inputs and its
+    output (a separable layer's middle tensor, attention's scores)."""
+    in_place: Num | None = None
+    """The scratch elements the layer needs when it overwrites its input as it goes (TinyEngine's
+    in-place depthwise: one output channel); None when it cannot run in place."""
+    data_inputs: int | None = None
+    """How many of the node's inputs it reads (None: all); a ``like`` reference is only a
+    shape."""
+    view: bool = False
+    """The output is a view of the first input (slice, flatten, dropout): nothing moves and no
+    memory is allocated."""
+
+
+TrafficRule: TypeAlias = Callable[[Attrs, Sequence[Shape], Shape, Cost], Traffic]
+"""A kind's bytes-moved rule: attributes, input shapes, output shape and the layer's cost."""
+
+
+def default_traffic(attrs: Attrs, inputs: Sequence[Shape], out: Shape, cost: Cost) -> Traffic:
+    """Reads every input, the parameters and back every intermediate tensor; writes every
+    tensor it produces (``cost.activations``: the output and the intermediates); holds the
+    intermediates as workspace.
+
+    That is the ShuffleNetV2 memory access cost of a conv or linear layer (its output is its
+    only tensor: fused norms and activations run in place), and of norms, activations,
+    pooling, adds and concats.
+    """
+    intermediates = cost.activations - numel(out)
+    return Traffic(
+        read=sum((numel(s) for s in inputs), 0) + intermediates,
+        weights=cost.params,
+        written=cost.activations,
+        workspace=intermediates,
+    )
+
+
+def view_traffic(attrs: Attrs, inputs: Sequence[Shape], out: Shape, cost: Cost) -> Traffic:
+    """A view of its input: moves nothing, allocates nothing."""
+    return Traffic(0, 0, 0, view=True)
 
 
 AttrType: TypeAlias = Literal[
@@ -143,6 +198,9 @@ class LayerKind:
     arithmetic."""
     arity: int | None = 1
     """How many inputs the layer takes (None: two or more)."""
+    traffic: TrafficRule = default_traffic
+    """The elements it reads, writes and holds (bytes moved, peak memory): the generic
+    :func:`default_traffic` unless the kind declares its own."""
 
     @property
     def attr_names(self) -> tuple[str, ...]:
@@ -166,6 +224,7 @@ def declare(
     view: View | Callable[[str], View | None] | None = None,
     arity: int | None = 1,
     summary: str | Callable[[str], str] | None = None,
+    traffic: TrafficRule = default_traffic,
 ) -> Callable[[Formula], Formula]:
     """Declare one or more layer kinds whose cost is the decorated formula.
 
@@ -195,6 +254,7 @@ def declare(
                 ),
                 view=view(name) if callable(view) else view,
                 arity=arity,
+                traffic=traffic,
             )
         return fn
 

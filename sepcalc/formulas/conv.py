@@ -21,7 +21,9 @@ from sepcalc.formulas.base import (
     Parts,
     Shape,
     ShapeError,
+    Traffic,
     declare,
+    default_traffic,
     exact_div,
     prod,
     spatial,
@@ -261,6 +263,14 @@ def _torch_depthwise(layer: Layer) -> Call:
     )
 
 
+def _depthwise_traffic(attrs: Attrs, inputs: Sequence[Shape], out: Shape, cost: Cost) -> Traffic:
+    """The generic rule; with one filter per channel it can also run in place (TinyEngine,
+    MCUNetV2 arXiv 2110.15352): each output channel is computed into a one-channel buffer, then
+    copied over its input channel, which no later channel needs."""
+    in_place = prod(out[1:]) if attrs["multiplier"] == 1 else None
+    return default_traffic(attrs, inputs, out, cost)._replace(in_place=in_place)
+
+
 @declare(
     "depthwise",
     attrs=(*window_attrs(), MULTIPLIER, BIAS, *norm_act_attrs()),
@@ -282,6 +292,7 @@ def _torch_depthwise(layer: Layer) -> Call:
         ),
         countable=True,
     ),
+    traffic=_depthwise_traffic,
 )
 def _depthwise(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Depthwise convolution: one k x k filter per input channel (times the depth multiplier)."""

@@ -13,7 +13,9 @@ from sepcalc.formulas.base import (
     Layer,
     Parts,
     Shape,
+    Traffic,
     declare,
+    default_traffic,
     numel,
     same_shape,
 )
@@ -54,6 +56,14 @@ def _torch_squeeze_excite(layer: Layer) -> Call:
     )
 
 
+def _squeeze_excite_traffic(
+    attrs: Attrs, inputs: Sequence[Shape], out: Shape, cost: Cost
+) -> Traffic:
+    """The generic rule, with the input read twice: by the pool, then by the scale."""
+    moved = default_traffic(attrs, inputs, out, cost)
+    return moved._replace(read=moved.read + numel(inputs[0]))
+
+
 @declare(
     "squeeze_excite",
     attrs=(
@@ -91,6 +101,7 @@ def _torch_squeeze_excite(layer: Layer) -> Call:
             feature_map(S),
         ),
     ),
+    traffic=_squeeze_excite_traffic,
 )
 def _squeeze_excite(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Squeeze-and-excitation with `squeeze` hidden channels (FCs written as 1x1 convs)."""

@@ -14,6 +14,7 @@ from sepcalc.formulas.base import (
     ShapeError,
     declare,
     numel,
+    view_traffic,
 )
 from sepcalc.formulas.torchplan import call
 from sepcalc.formulas.view import View, feature_map
@@ -181,6 +182,7 @@ def _infer_slice(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     torch=lambda layer: call("Slice", layer.attrs["start"], layer.attrs["stop"]),
     flops="0 (a view)",
     examples=(Example({"start": 0, "stop": 4}), Example({"start": 4, "stop": 8})),
+    traffic=view_traffic,
 )
 def _slice(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Channel slice start:stop (ShuffleNetV2's channel split): a view, no cost."""

@@ -16,10 +16,13 @@ from sepcalc.formulas.base import (
     Parts,
     Shape,
     ShapeError,
+    Traffic,
     declare,
+    default_traffic,
     numel,
     same_shape,
     spatial,
+    view_traffic,
 )
 from sepcalc.formulas.torchplan import Call, call, dims
 from sepcalc.formulas.view import View, feature_map
@@ -38,6 +41,7 @@ def _infer_flatten(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     torch=lambda layer: call("Flatten"),
     flops="0 (a view)",
     examples=(Example({}), Example({}, size=(2, 2, 2))),
+    traffic=view_traffic,
 )
 def _flatten(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Flatten to a vector: a view, no cost."""
@@ -54,6 +58,7 @@ def _flatten(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     torch=lambda layer: call("Dropout", p=float(layer.attrs["p"])),
     flops="0 (the identity at inference)",
     examples=(Example({}), Example({"p": 0.2})),
+    traffic=view_traffic,
 )
 def _dropout(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Dropout: the identity at inference, no cost."""
@@ -138,6 +143,11 @@ def _torch_upsample(layer: Layer) -> Call:
     return call("Upsample", scale_factor=tuple(float(s) for s in scale), **interpolation)
 
 
+def _upsample_traffic(attrs: Attrs, inputs: Sequence[Shape], out: Shape, cost: Cost) -> Traffic:
+    """The generic rule on the data input only: the layer named by ``like`` gives its size."""
+    return default_traffic(attrs, inputs[:1], out, cost)._replace(data_inputs=1)
+
+
 @declare(
     "upsample",
     attrs=(
@@ -187,6 +197,7 @@ def _torch_upsample(layer: Layer) -> Call:
             feature_map(S),
         ),
     ),
+    traffic=_upsample_traffic,
 )
 def _upsample(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:
     """Resize (scale, size or like a layer): nearest 0 ops, (bi/tri)linear 2**dims per output."""

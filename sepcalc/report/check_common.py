@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from sepcalc.budget import CheckReport, Outcome, Source, SpecResult, Status
-from sepcalc.report.numbers import grouped
+from sepcalc.report.numbers import fixed
+from sepcalc.report.numbers import grouped as _grouped
 
 
-def percent(part: int, whole: int) -> str:
+def percent(part: int | Fraction, whole: int | Fraction) -> str:
     """``part`` as a signed percentage of ``whole`` with 2 decimals ('' when whole is 0)."""
-    return f"{100 * part / whole:+.2f}%" if whole else ""
+    if not whole:
+        return ""
+    share = Fraction(100) * part / whole
+    return f"{'+' if share >= 0 else ''}{fixed(share)}%"
+
+
+def amount(o: Outcome, n: int | Fraction) -> str:
+    """A value of the outcome's metric: a count grouped (``568,740,352``), bytes with their
+    unit (``1,404,928 B``), a latency as a time (``4.626 ms``; exact in the core)."""
+    if o.metric.field == "latency":
+        from sepcalc.report.device import duration
+
+        return ("-" if n < 0 else "") + duration(abs(Fraction(n)))
+    text = _grouped(int(n))
+    return f"{text} B" if o.metric.field in ("peak_memory", "flash") else text
+
+
+def grouped(n: int) -> str:
+    return _grouped(n)
 
 
 def bound(o: Outcome) -> str:
@@ -16,13 +37,13 @@ def bound(o: Outcome) -> str:
     if o.baseline is None:
         return o.text
     allowance = o.text.partition("=")[2].strip()
-    return f"{grouped(o.baseline)} +{allowance}"
+    return f"{_grouped(o.baseline)} +{allowance}"
 
 
 def headroom(o: Outcome) -> str:
     """``31,259,648 (5.21%)``: how far below the limit, as a share of the limit."""
-    share = f"{100 * o.headroom / o.limit:.2f}%" if o.limit else ""
-    return grouped(o.headroom) + (f" ({share})" if share else "")
+    share = f"{fixed(Fraction(100) * o.headroom / o.limit)}%" if o.limit else ""
+    return amount(o, o.headroom) + (f" ({share})" if share else "")
 
 
 def origin(source: Source) -> str:
@@ -42,13 +63,13 @@ def check_name(o: Outcome) -> str:
 def message(result: SpecResult, o: Outcome) -> str:
     """One sentence on a check that failed (or, for a passing one, how it passed)."""
     who = f"{result.network}: " if result.network else ""
-    value = f"{o.metric} {grouped(o.value)}"
+    value = f"{o.metric} {amount(o, o.value)}"
     if o.baseline is None:
         if o.passed:
             return f"{who}{value} is within the budget {o.text} ({headroom(o)} to spare)"
         over = -o.headroom
         return (
-            f"{who}{value} exceeds the budget {o.text} ({grouped(o.limit)}) by {grouped(over)} "
+            f"{who}{value} exceeds the budget {o.text} ({amount(o, o.limit)}) by {amount(o, over)} "
             f"({percent(over, o.limit).lstrip('+')})"
         )
     growth = o.value - o.baseline
@@ -58,7 +79,7 @@ def message(result: SpecResult, o: Outcome) -> str:
         return f"{who}{value} changed {change} from {base}, within {o.text}"
     return (
         f"{who}{value} grew {change} over {base}, more than {o.text} allows "
-        f"(at most {grouped(o.limit)})"
+        f"(at most {amount(o, o.limit)})"
     )
 
 

@@ -6,9 +6,24 @@ changes only when a field is removed or changes meaning; new fields may appear a
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from sepcalc.budget import CheckReport, Outcome, SpecResult, Status
+
+
+def _number(n: int | Fraction) -> int | float:
+    """A count as it is; a time (latency, seconds) as a float, its exact value under 'exact'."""
+    return n if isinstance(n, int) else float(n)
+
+
+def _exact(o: Outcome) -> dict[str, Any]:
+    if all(isinstance(n, int) for n in (o.value, o.limit)):
+        return {}
+    fractions = {k: Fraction(v) for k, v in (("value", o.value), ("limit", o.limit),
+                                              ("headroom", o.headroom))}  # fmt: skip
+    return {"exact": {k: f"{v.numerator}/{v.denominator}" for k, v in fractions.items()}}
+
 
 SCHEMA_VERSION = 1
 
@@ -18,9 +33,10 @@ def _outcome(o: Outcome) -> dict[str, Any]:
     return {
         "metric": str(o.metric),
         "type": "budget" if o.baseline is None else "baseline",
-        "value": o.value,
-        "limit": o.limit,
-        "headroom": o.headroom,
+        "value": _number(o.value),
+        "limit": _number(o.limit),
+        "headroom": _number(o.headroom),
+        **_exact(o),
         "passed": o.passed,
         "bound": o.text,
         "baseline": o.baseline,

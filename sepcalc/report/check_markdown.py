@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from sepcalc.budget import CheckReport, Status
-from sepcalc.report.check_common import bound, headroom, origin, summary
-from sepcalc.report.numbers import grouped
+from sepcalc.report.check_common import amount, bound, headroom, origin, summary
 
 _MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️", Status.NO_BUDGET: "⚪"}
 
@@ -30,7 +29,7 @@ def render_check_markdown(report: CheckReport) -> str:
         for o in r.outcomes:
             mark = _MARK[Status.PASS if o.passed else Status.FAIL]
             lines.append(
-                f"| {mark} | {spec} | {o.metric} | {grouped(o.value)} | {_cell(bound(o))} "
+                f"| {mark} | {spec} | {o.metric} | {amount(o, o.value)} | {_cell(bound(o))} "
                 f"| {headroom(o)} | {_cell(origin(o.source))} |"
             )
     invalid = [r for r in report.results if r.diagnostics]

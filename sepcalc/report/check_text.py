@@ -7,8 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.budget import CheckReport, SpecResult, Status
-from sepcalc.report.check_common import bound, headroom, origin, summary
-from sepcalc.report.numbers import grouped
+from sepcalc.report.check_common import amount, bound, headroom, origin, summary
 
 _STATUS = {
     Status.PASS: ("PASS", "bold green"),
@@ -39,7 +38,7 @@ def _spec(result: SpecResult) -> RenderableType:
     for o in result.outcomes:
         table.add_row(
             f"  {o.metric}",
-            grouped(o.value),
+            amount(o, o.value),
             bound(o),
             headroom(o),
             Text("pass", "green") if o.passed else Text("FAIL", "bold red"),

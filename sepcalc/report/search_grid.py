@@ -16,6 +16,7 @@ from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
 from sepcalc.report.search_var import flops_note
 from sepcalc.search import NET_METRICS, GridResult, budget_status
+from sepcalc.search.targets import shown
 
 TABLE_ROWS = 200
 """A grid table lists every point up to this many; beyond, the Pareto front only."""
@@ -37,7 +38,7 @@ def grid_to_dict(r: GridResult, convention: Convention) -> dict[str, Any]:
     return {
         "feasible": any(r.within),
         "vars": [a.name for a in r.axes],
-        "budgets": {b.metric: b.limit for b in r.budgets},
+        "budgets": {b.metric: plain(b.limit) for b in r.budgets},
         "pareto": list(r.pareto),
         "front": [_point(r, i, front) for i in r.front],
         "points": [_point(r, i, front) for i in range(len(r.points))],
@@ -100,7 +101,7 @@ def render_grid(r: GridResult, convention: Convention) -> RenderableType:
         )
     parts: list[RenderableType] = [table]
     if r.budgets:
-        limits = " and ".join(f"{b.metric} <= {b.limit:,}" for b in r.budgets)
+        limits = " and ".join(f"{b.metric} <= {shown(b.metric, b.limit)}" for b in r.budgets)
         parts.append(Text(f"{sum(r.within):,} of {len(r.points):,} within {limits}"))
         if r.reason:
             parts.append(Text(f"infeasible: {r.reason}"))

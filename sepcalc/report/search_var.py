@@ -13,6 +13,7 @@ from sepcalc.conventions import Convention
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
 from sepcalc.search import NET_METRICS, Evaluated, Fix, Grid, Note, VarResult, budget_status
+from sepcalc.search.targets import shown
 
 FIXES = {
     Fix.EVERY_VALUE: ": use --step to evaluate every value",
@@ -44,7 +45,7 @@ def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, A
         "next_fails_achieved": at(r.next_fails),
         "next_fails_error": r.next_fails.error if r.next_fails else None,
         "reason": say(r.reason) if r.reason else None,
-        "budgets": {b.metric: b.limit for b in r.budgets},
+        "budgets": {b.metric: plain(b.limit) for b in r.budgets},
         "range": {
             "low": plain(grid.low),
             "high": plain(grid.high),
@@ -64,7 +65,7 @@ def render_var(r: VarResult, convention: Convention, grid: Grid) -> RenderableTy
         if grid.step is not None
         else f"bisection to {show(grid.precision)}"
     )
-    limits = " and ".join(f"{b.metric} <= {b.limit:,}" for b in r.budgets)
+    limits = " and ".join(f"{b.metric} <= {shown(b.metric, b.limit)}" for b in r.budgets)
     parts: list[RenderableType] = [
         Text(f"Largest {r.var} in {show(grid.low)}..{show(grid.high)} ({how}) with {limits}")
     ]

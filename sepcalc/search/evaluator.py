@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.cost import Cost
@@ -12,6 +14,9 @@ from sepcalc.expr import Number, reduce, show
 from sepcalc.graph import Graph, build_graph
 from sepcalc.search.targets import Totals
 from sepcalc.spec.loader import LoadedSpec
+
+if TYPE_CHECKING:
+    from sepcalc.device import DeviceRequest
 
 MAX_POINTS = 100_000
 """The most values (or grid combinations) one search evaluates."""
@@ -29,9 +34,12 @@ class Evaluator:
         loaded: LoadedSpec,
         convention: Convention = DEFAULT,
         fixed: Mapping[str, Number | bool] | None = None,
+        device: DeviceRequest | None = None,
     ) -> None:
         self.loaded = loaded
         self.convention = convention
+        self.device = device
+        """With device budgets: the device model each point's totals include."""
         self.fixed = dict(fixed or {})
         self.builds = 0
         """How many graphs were built (the base graph not counted)."""
@@ -61,7 +69,11 @@ class Evaluator:
 
     def totals(self, point: Mapping[str, Number]) -> Totals:
         """Exact totals at ``point``; raises SpecError when the spec cannot be built there."""
-        return totals_of(self.graph(point).total(), self.convention)
+        graph = self.graph(point)
+        totals = totals_of(graph.total(), self.convention)
+        if self.device is not None:
+            totals = replace(totals, device=self.device.analyze(graph).metrics())
+        return totals
 
 
 def grid_count(low: Number, high: Number, step: Number) -> int:

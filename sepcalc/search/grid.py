@@ -15,7 +15,7 @@ from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError, SpecError
 from sepcalc.expr import Number
 from sepcalc.search.evaluator import MAX_POINTS, Evaluator
 from sepcalc.search.replay import Replay, plan
-from sepcalc.search.targets import NET_METRICS, Limit, Totals, within
+from sepcalc.search.targets import NET_METRICS, Limit, Totals, shown, within
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,10 @@ class GridResult:
         parts = []
         for b in self.budgets:
             least = min(t.get(b.metric) for t in built)
-            parts.append(f"the smallest {b.metric} is {least:,} (budget {b.limit:,})")
+            parts.append(
+                f"the smallest {b.metric} is {shown(b.metric, least)} (budget "
+                f"{shown(b.metric, b.limit)})"
+            )
         return "no combination is within budget: " + "; ".join(parts)
 
     @property
@@ -123,7 +126,11 @@ def grid_search(
     start = evaluator.builds
     notes: list[str] = []
     split = plan(evaluator.loaded.spec, names, evaluator.fixed)
-    if exact or not split.sizes:
+    if evaluator.device is not None:
+        notes.append("every point was built: the device model walks each point's graph")
+        method = "exact"
+        totals, errors = _build_every_point(evaluator, points, progress)
+    elif exact or not split.sizes:
         if not exact and len(axes) > 1:
             notes.append(
                 "every point was built: each grid var reaches more of the spec than input.size"

@@ -7,9 +7,10 @@ largest acceptable total; a boundary met exactly counts as met.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
 from sepcalc.errors import SepcalcError
 from sepcalc.expr import Number
@@ -53,6 +54,8 @@ def percent(x: Fraction) -> str:
 # --- network budgets ---------------------------------------------------------------------------
 
 NET_METRICS = ("macs", "params", "flops", "activations")
+DEVICE_LIMITS = ("latency", "peak_memory", "flash")
+"""The device model's totals a search can bound (docs/device.md): seconds, bytes, bytes."""
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,22 @@ class Totals:
     params: int
     flops: int
     activations: int
+    device: Mapping[str, Number] = field(default_factory=dict)
+    """The device model's totals (:data:`DEVICE_LIMITS`), when the search has device budgets."""
 
     def get(self, metric: str) -> int:
+        if metric in DEVICE_LIMITS:
+            # NB: latency is an exact Fraction of a second; it compares and sums like an int
+            return cast(int, self.device[metric])
         value: int = getattr(self, metric)
         return value
 
     def as_dict(self) -> dict[str, int]:
-        return {m: self.get(m) for m in NET_METRICS}
+        """The totals by metric; the device model's too when there are any (latency as a
+        plain number of seconds)."""
+        from sepcalc.expr import plain
+
+        return {m: self.get(m) for m in NET_METRICS} | {m: plain(v) for m, v in self.device.items()}
 
 
 @dataclass(frozen=True)
@@ -83,13 +95,21 @@ class Limit:
 
 
 def check_budgets(budgets: Sequence[Limit]) -> None:
+    metrics = (*NET_METRICS, *DEVICE_LIMITS)
     if not budgets:
-        raise SepcalcError(f"give at least one budget, on {', '.join(NET_METRICS)}")
+        raise SepcalcError(f"give at least one budget, on {', '.join(metrics)}")
     for b in budgets:
-        if b.metric not in NET_METRICS:
+        if b.metric not in metrics:
             raise SepcalcError(
-                f"unknown budget metric '{b.metric}'; choose from {', '.join(NET_METRICS)}"
+                f"unknown budget metric '{b.metric}'; choose from {', '.join(metrics)}"
             )
+
+
+def shown(metric: str, value: Number) -> str:
+    """A total in a message: a count grouped, bytes with B, a latency in seconds."""
+    if metric == "latency":
+        return f"{float(value):.6g} s"
+    return f"{value:,}" + (" B" if metric in DEVICE_LIMITS else "")
 
 
 def within(totals: Totals | None, budgets: Sequence[Limit]) -> bool:
@@ -99,7 +119,9 @@ def within(totals: Totals | None, budgets: Sequence[Limit]) -> bool:
 def broken(totals: Totals, budgets: Sequence[Limit]) -> list[str]:
     """The budgets ``totals`` breaks, as 'macs 306,572,464 > 300,000,000'."""
     return [
-        f"{b.metric} {totals.get(b.metric):,} > {b.limit:,}" for b in budgets if not b.holds(totals)
+        f"{b.metric} {shown(b.metric, totals.get(b.metric))} > {shown(b.metric, b.limit)}"
+        for b in budgets
+        if not b.holds(totals)
     ]
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError, SpecError, TooManyValues
 from sepcalc.expr import Number, show
 from sepcalc.search.evaluator import MAX_POINTS, Evaluator, grid_count, grid_value
-from sepcalc.search.targets import Limit, Totals, broken, check_budgets, within
+from sepcalc.search.targets import Limit, Totals, broken, check_budgets, shown, within
 
 
 class Fix(StrEnum):
@@ -226,8 +226,8 @@ def _monotonicity_notes(
         for (va, a), (vb, b) in itertools.pairwise(built):
             if b.get(metric) < a.get(metric):
                 text = (
-                    f"{metric} is not monotone in {var}: {a.get(metric):,} at "
-                    f"{show(va)} but {b.get(metric):,} at {show(vb)}"
+                    f"{metric} is not monotone in {var}: {shown(metric, a.get(metric))} at "
+                    f"{show(va)} but {shown(metric, b.get(metric))} at {show(vb)}"
                 )
                 if method == "bisection":
                     text += "; the bisection answer relies on monotonicity that does not hold"
