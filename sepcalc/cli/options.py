@@ -99,6 +99,28 @@ def parse_set(pairs: Sequence[str]) -> dict[str, Number | bool]:
     return result
 
 
+def parse_inputs(texts: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """``--input input:1x3x224x224`` (or ``1x3x224x224``) -> dims by input name ('' for the
+    model's only input)."""
+    result: dict[str, tuple[int, ...]] = {}
+    for text in texts:
+        name, sep, dims = text.rpartition(":")
+        name = name.strip()
+        try:
+            shape = tuple(int(d) for d in dims.strip().lower().split("x"))
+            if any(d < 1 for d in shape):
+                raise ValueError(dims)
+        except ValueError:
+            raise SepcalcError(
+                f"--input '{text}': expected [NAME:]DIMS, positive sizes joined by x, "
+                "batch first, e.g. --input input:1x3x224x224"
+            ) from None
+        if name in result:
+            raise SepcalcError(f"--input {name or text}: given twice; give each input once")
+        result[name] = shape
+    return result
+
+
 # --- formula: --at, --count; analyze --symbolic -------------------------------------------------
 
 
@@ -439,7 +461,7 @@ def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
 
 # --- the core's errors, worded with the options --------------------------------------------
 
-OPTION_OF = {"overrides": "--set", "names": "--symbolic", "at": "--at", "metric_name": "--metric"}
+OPTION_OF = {"inputs": "--input", "overrides": "--set", "names": "--symbolic", "at": "--at", "metric_name": "--metric"}
 """The option that gives each core parameter an :class:`~sepcalc.errors.InputError` names."""
 
 

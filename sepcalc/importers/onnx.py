@@ -24,6 +24,7 @@ Every operator left over is listed, with its node name, in one error: nothing is
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ SIMPLE_ACTIVATIONS = {
 }
 """ONNX operators that are one activation of sepcalc's (Clip(0, 6) is relu6)."""
 
+WHOLE_MODULES = frozenset({"squeeze_excite", "attention", "channel_shuffle"})
+"""Kinds recognised from a module's several operators: named by the module they share."""
+
 GENERIC_GRAPH_NAMES = frozenset({"", "main_graph", "torch_jit", "torch-jit-export"})
 """Graph names exporters write for every model: the file's name is used instead."""
 
@@ -72,14 +76,6 @@ class ImportRefused(SepcalcError):
             lines.append(f"  {op} x {len(by_op[op])}:")
             lines += [f"    {name}{f': {why}' if why else ''}" for name, why in by_op[op]]
         super().__init__("\n".join(lines))
-
-
-def parse_dims(text: str) -> tuple[int, ...]:
-    """``1x3x224x224`` as dims; raises ValueError."""
-    dims = tuple(int(d) for d in text.lower().split("x"))
-    if not dims or any(d < 1 for d in dims):
-        raise ValueError(text)
-    return dims
 
 
 def import_onnx(
@@ -541,7 +537,7 @@ class _Reader:
             output=output,
             shape=shape if shape is not None else self.lshape(output),
             nodes=tuple(n or f"#{k}" for n, k in zip(names, nodes, strict=True)),
-            scope=_scope(names),
+            scope=_scope(names, whole=kind in WHOLE_MODULES),
             note=note,
         )
         self.found.append((min(nodes), layer))
@@ -1175,20 +1171,27 @@ def _padding(
     raise _Refuse(f"asymmetric padding {list(begin)} before and {list(end)} after")
 
 
-def _scope(names: Sequence[str]) -> str:
-    """The module path the nodes share ('/conv1/conv1.0/Conv', '/conv1/conv1.1/Relu' ->
-    'conv1'), as torch.onnx names nodes; a plain node name otherwise."""
+def _scope(names: Sequence[str], whole: bool = False) -> str:
+    """The module path of a layer's nodes, the first being its main node, as torch.onnx names
+    nodes ('/conv1/conv1.0/Conv'): the path the nodes share when they are the members of one
+    Sequential (conv1.0, conv1.1, conv1.2 -> 'conv1'), else the main node's ('/se/fc1/Conv',
+    '/se/relu/Relu' -> 'se.fc1'); for a ``whole`` module written as one layer (a
+    squeeze-excite, an attention), the shared path; a node name without a path as it is."""
     paths = [n.split("/")[1:-1] if n.startswith("/") else [] for n in names if n]
     if not paths:
         return ""
-    if not any(paths):
-        return names[0] if "/" not in names[0] else ""
+    main = paths[0]
+    if not main:
+        return names[0] if names[0] and "/" not in names[0] else ""
     common: list[str] = []
     for parts in zip(*paths, strict=False):
         if any(p != parts[0] for p in parts):
             break
         common.append(parts[0])
-    return _dotted(common or paths[0])
+    member = main[len(common)] if len(main) > len(common) else ""
+    if common and (whole or re.search(r"\.\d+$", member)):
+        return _dotted(common)
+    return _dotted(main)
 
 
 def _dotted(parts: Sequence[str]) -> str:
