@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -97,6 +97,29 @@ def parse_set(pairs: Sequence[str]) -> dict[str, Number | bool]:
         except ExprError as exc:
             raise SepcalcError(f"--set {name}: {exc}") from None
     return result
+
+
+def parse_kwargs(text: str | None, against: str | None) -> dict[str, Any]:
+    """``--kwargs '{"num_classes": 10}'`` -> keyword arguments (only with ``--against``)."""
+    import json
+
+    if text is None:
+        return {}
+    if against is None:
+        raise SepcalcError("--kwargs: give --against too (the kwargs are its arguments)")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SepcalcError(
+            f"--kwargs: not JSON ({exc.msg} at column {exc.colno}); write an object, e.g. "
+            "--kwargs '{\"num_classes\": 10}'"
+        ) from None
+    if not isinstance(value, dict):
+        raise SepcalcError(
+            f"--kwargs: a JSON object is needed, not {type(value).__name__}, e.g. "
+            "--kwargs '{\"num_classes\": 10}'"
+        )
+    return value
 
 
 def parse_inputs(texts: Sequence[str]) -> dict[str, tuple[int, ...]]:
