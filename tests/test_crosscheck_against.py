@@ -182,7 +182,7 @@ def test_a_stride_the_spec_misses_is_found_by_its_flops(spec: Path) -> None:
          "bad-kwarg", "kwargs-alone", "no-file"],
 )  # fmt: skip
 def test_bad_targets_are_errors(spec: Path, args: list[str], message: str) -> None:
-    code, out, err = run(str(spec), *args, "--tool", "torch")
+    code, _, err = run(str(spec), *args, "--tool", "torch")
     assert code == 2
     assert message in err
     assert "Traceback" not in err

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnx")
 
 import numpy as np
+import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from sepcalc.cli import app
@@ -143,10 +144,12 @@ def test_a_folded_batchnorm_is_noted_and_its_bias_counted() -> None:
     )  # fmt: skip
     spec = imported(m)
     assert layer_lines(spec)[0] == "- {kind: conv, name: stem_0, out: 8, kernel: 3, bias: true}"
-    assert "# the exporter folded a BatchNorm into this conv" in spec.text
-    assert "1 conv carry a BatchNorm folded in" in spec.text
+    assert "    # BatchNorm folded in by the exporter (weights onnx::Conv_7): 8 biases" in spec.text
+    assert "1 conv carry a BatchNorm the exporter folded in" in spec.text
     assert spec.graph.total().params == 8 * 27 + 8  # weights + the bias the fold made
-    assert spec.notes and spec.notes[0].startswith("stem_0: the exporter folded")
+    assert len(spec.notes) == 1
+    assert spec.notes[0].startswith("stem_0: BatchNorm folded in by the exporter")
+    assert spec.remarks[-1].startswith("1 conv carry a BatchNorm the exporter folded in")
 
 
 def test_inputs_written_only_where_the_graph_is_not_a_chain() -> None:
@@ -312,8 +315,12 @@ def test_shape_arithmetic_is_folded_into_a_channel_shuffle() -> None:
         helper.make_node("Reshape", ["t", "back"], ["s"], name="/shuffle/Reshape_1"),
         helper.make_node("Slice", ["s", "start", "stop", "axis"], ["y"], name="/left/Slice"),
     ]  # fmt: skip
-    inits = [ints("i1", 1), ints("two", 2), ints("one", 1), ints("hw", 4, 4),
-             ints("back", 1, 8, 4, 4), ints("start", 0), ints("stop", 4), ints("axis", 1)]  # fmt: skip
+    inits = [
+        *(ints(n, v) for n, v in (("i1", 1), ("two", 2), ("one", 1), ("start", 0), ("stop", 4),
+                                  ("axis", 1))),
+        ints("hw", 4, 4),
+        ints("back", 1, 8, 4, 4),
+    ]  # fmt: skip
     spec = imported(model(nodes, inits, dims=(1, 8, 4, 4)))
     assert layer_lines(spec) == [
         "- {kind: channel_shuffle, name: shuffle, groups: 2}",

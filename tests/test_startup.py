@@ -101,6 +101,15 @@ def test_help_lists_every_command() -> None:
         "from sepcalc.cli import main\nsys.argv = ['sepcalc', '--help']\nmain()"
     )
     assert status == 0
-    for command in ("analyze", "check", "crosscheck", "diff", "export", "formula", "import", "search"):
+    for command in (
+        "analyze",
+        "check",
+        "crosscheck",
+        "diff",
+        "export",
+        "formula",
+        "import",
+        "search",
+    ):
         assert f" {command} " in out
     assert not _loaded(modules, "sepcalc.graph")

@@ -13,7 +13,6 @@ from sepcalc.cli.options import SetOpt, SpecArg, parse_kwargs, parse_set
 from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, Convention, get_convention
 from sepcalc.errors import EXIT_INVALID
 
-
 if TYPE_CHECKING:
     from sepcalc.graph import Graph
 
@@ -100,7 +99,8 @@ def crosscheck(
         typer.Option(
             "--kwargs",
             metavar="JSON",
-            help='With --against: keyword arguments for it, a JSON object, e.g. \'{"width": 0.5}\'.',
+            help="With --against: keyword arguments for it, a JSON object, "
+            "e.g. '{\"width\": 0.5}'.",
         ),
     ] = None,
 ) -> None:

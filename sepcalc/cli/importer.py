@@ -65,5 +65,5 @@ def import_(
         f"{model}: {imported.layers} layers, {total.params:,} params, {total.macs:,} MACs",
         markup=False,
     )
-    for note in imported.notes:
-        err.print(f"note: {note}", markup=False)
+    for remark in imported.remarks:
+        err.print(f"note: {remark}", markup=False)

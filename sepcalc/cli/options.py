@@ -127,7 +127,7 @@ def parse_inputs(texts: Sequence[str]) -> dict[str, tuple[int, ...]]:
     model's only input)."""
     result: dict[str, tuple[int, ...]] = {}
     for text in texts:
-        name, sep, dims = text.rpartition(":")
+        name, _, dims = text.rpartition(":")
         name = name.strip()
         try:
             shape = tuple(int(d) for d in dims.strip().lower().split("x"))
@@ -484,7 +484,13 @@ def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
 
 # --- the core's errors, worded with the options --------------------------------------------
 
-OPTION_OF = {"inputs": "--input", "overrides": "--set", "names": "--symbolic", "at": "--at", "metric_name": "--metric"}
+OPTION_OF = {
+    "inputs": "--input",
+    "overrides": "--set",
+    "names": "--symbolic",
+    "at": "--at",
+    "metric_name": "--metric",
+}
 """The option that gives each core parameter an :class:`~sepcalc.errors.InputError` names."""
 
 

@@ -16,7 +16,7 @@ import inspect
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -58,7 +58,7 @@ def load_factory(target: str) -> Factory:
             ) from None
         except Exception as exc:
             raise SepcalcError(f"'{target}': importing {where} failed: {_said(exc)}") from None
-    found = module
+    found: Any = module
     for part in name.split("."):
         if not hasattr(found, part):
             names = [n for n in dir(module) if not n.startswith("_")]
@@ -69,7 +69,7 @@ def load_factory(target: str) -> Factory:
         found = getattr(found, part)
     if not callable(found):
         raise SepcalcError(f"'{target}': {name} is not a function or class")
-    return found  # type: ignore[no-any-return]
+    return cast(Factory, found)
 
 
 def _said(exc: BaseException) -> str:

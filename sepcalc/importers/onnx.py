@@ -112,11 +112,12 @@ def import_model(
         header.append(f"The ONNX input has batch {reader.batch}; the spec counts one sample.")
     if reader.folded:
         header.append(
-            f"{reader.folded} conv{'s' if reader.folded != 1 else ''} carry a BatchNorm folded "
-            "in by the exporter (see the notes below them)."
+            f"{reader.folded} conv{'s' if reader.folded != 1 else ''} carry a BatchNorm the "
+            "exporter folded in (a comment under each): the spec counts their biases, not the "
+            "norms; export with torch.onnx.TrainingMode.PRESERVE to keep the norms."
         )
     title = graph_name if graph_name not in GENERIC_GRAPH_NAMES else Path(source).stem
-    return write_spec(title, Path(source).name, reader.input_shape, layers, header)
+    return write_spec(title, Path(source).name, reader.input_shape, layers, header, header[1:])
 
 
 def _set_input(model: onnx.ModelProto, given: Mapping[str, tuple[int, ...]]) -> str:
@@ -127,8 +128,11 @@ def _set_input(model: onnx.ModelProto, given: Mapping[str, tuple[int, ...]]) -> 
     names = [i.name for i in data]
     for key in given:
         if key and key not in names:
-            raise InputError("inputs", key, f"the model has no input '{key}' (its inputs: "
-                             f"{', '.join(names) or 'none'})")
+            raise InputError(
+                "inputs",
+                key,
+                f"the model has no input '{key}' (its inputs: {', '.join(names) or 'none'})",
+            )
     if len(data) != 1:
         raise InputError(
             "inputs",
@@ -173,7 +177,7 @@ def _set_input(model: onnx.ModelProto, given: Mapping[str, tuple[int, ...]]) -> 
     del graph.value_info[:]
     for out in graph.output:
         out.type.tensor_type.ClearField("shape")
-    return value.name
+    return str(value.name)
 
 
 def _weights_as_inputs(model: onnx.ModelProto) -> set[str]:
@@ -265,9 +269,7 @@ def _evaluate(
         results = ReferenceEvaluator(node).run(None, {i: values[i] for i in ins})
     except Exception:  # an operator the reference cannot run: left as it is
         return None
-    if len(results) != len(node.output) or any(
-        np.asarray(r).size > SMALL for r in results
-    ):
+    if len(results) != len(node.output) or any(np.asarray(r).size > SMALL for r in results):
         return None
     return [np.asarray(r) for r in results]
 
@@ -284,7 +286,9 @@ def _first_line(exc: Exception) -> str:
 
 
 def _dims_text(dims: Any) -> str:
-    return "x".join(str(d.dim_value) if d.HasField("dim_value") else d.dim_param or "?" for d in dims)
+    return "x".join(
+        str(d.dim_value) if d.HasField("dim_value") else d.dim_param or "?" for d in dims
+    )
 
 
 def _attr(node: NodeProto, name: str, default: Any = None) -> Any:
@@ -572,7 +576,9 @@ class _Reader:
                 self.resolve(x),
                 out,
             }:
-                return _Act("silu" if op == "Sigmoid" else "hardswish", [i, m], self.data[m].output[0])
+                return _Act(
+                    "silu" if op == "Sigmoid" else "hardswish", [i, m], self.data[m].output[0]
+                )
         return _Act(SIMPLE_ACTIVATIONS[op], [i], out)
 
     def _bound(self, node: NodeProto, index: int, attr: str) -> float | None:
@@ -590,8 +596,7 @@ class _Reader:
     def act_after(self, t: str) -> _Act | None:
         users = self.users(t)
         if len(users) == 1 and users[0] >= 0:
-            act = self.activation(users[0])
-            return act if act is not None and len(act.nodes) == 1 else act
+            return self.activation(users[0])
         if len(users) == 2 and -1 not in users:
             for u in users:
                 if self.data[u].op_type in ("Sigmoid", "HardSigmoid"):
@@ -615,7 +620,7 @@ class _Reader:
         if norm[1] is not None:
             attrs["norm_groups"] = norm[1]
         nodes.append(u)
-        return node.output[0]
+        return str(node.output[0])
 
     def _norm(self, node: NodeProto) -> tuple[str, int | None]:
         x = node.input[0]
@@ -703,9 +708,8 @@ class _Reader:
         if bias and w.startswith("onnx::") and "norm" not in attrs:
             self.folded += 1
             note = (
-                f"the exporter folded a BatchNorm into this conv (weights '{w}'): its bias "
-                f"({out} params) is counted; if the source module has the norm, write "
-                "norm: batchnorm and bias: false"
+                f"BatchNorm folded in by the exporter (weights {w}): {out} biases counted; "
+                "with the norm: norm: batchnorm, bias: false"
             )
         self.emit(nodes, kind, attrs, [source], t, note=note)
 
@@ -764,11 +768,11 @@ class _Reader:
         add = self.sole(t, "Add")
         if add is not None:
             other = [x for x in self.data[add].input if x != t]
-            if len(other) == 1 and not self.is_data(other[0]):
-                if math.prod(self.shape(other[0])) == out:
-                    attrs["bias"] = True
-                    nodes.append(add)
-                    t = self.data[add].output[0]
+            bias = len(other) == 1 and not self.is_data(other[0])
+            if bias and math.prod(self.shape(other[0])) == out:
+                attrs["bias"] = True
+                nodes.append(add)
+                t = self.data[add].output[0]
         t = self.fused(t, attrs, nodes)
         self.emit(nodes, "linear", attrs, [a], t)
 
@@ -1104,8 +1108,7 @@ class _Reader:
                 if o != exit_ and any(u < 0 or u not in region for u in self.users(o)):
                     raise _Refuse("")
         qkv_bias = any(
-            self.data[k].op_type == "Add"
-            and self.data[q].output[0] in self.data[k].input
+            self.data[k].op_type == "Add" and self.data[q].output[0] in self.data[k].input
             for k in region
         )
         proj_bias = any(

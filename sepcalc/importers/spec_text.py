@@ -51,6 +51,9 @@ class ImportedSpec:
     graph: Graph
     layers: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    """Per layer: ``name: note`` (the comments under layers)."""
+    remarks: tuple[str, ...] = field(default_factory=tuple)
+    """About the whole import (a batch, folded norms): for the user to read."""
 
 
 def sanitize(text: str) -> str:
@@ -128,6 +131,7 @@ def write_spec(
     input_shape: tuple[int, ...],
     layers: Sequence[ImportedLayer],
     header: Sequence[str] = (),
+    remarks: Sequence[str] = (),
 ) -> ImportedSpec:
     """The spec text of ``layers``, checked by building it: each layer's output shape must be
     the one the source graph gives (raises :class:`SepcalcError` otherwise)."""
@@ -152,13 +156,13 @@ def write_spec(
         previous = layer.output
     text = "\n".join(lines) + "\n"
     graph = check(text, source, layers, names)
-    notes = tuple(f"{n}: {layer.note}" for layer, n in zip(layers, names, strict=True) if layer.note)
-    return ImportedSpec(text, graph, len(layers), notes)
+    notes = tuple(
+        f"{n}: {layer.note}" for layer, n in zip(layers, names, strict=True) if layer.note
+    )
+    return ImportedSpec(text, graph, len(layers), notes, tuple(remarks))
 
 
-def check(
-    text: str, source: str, layers: Sequence[ImportedLayer], names: Sequence[str]
-) -> Graph:
+def check(text: str, source: str, layers: Sequence[ImportedLayer], names: Sequence[str]) -> Graph:
     """Build the written spec; each layer's shape must be its source tensor's."""
     try:
         data, locator = parse_yaml(text, f"<spec imported from {source}>")

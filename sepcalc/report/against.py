@@ -82,9 +82,7 @@ def _rows_table(check: AgainstCheck, rows: Sequence[Row]) -> Table:
 
 def render_against_check(check: AgainstCheck, target: str, all_rows: bool) -> RenderableType:
     verdict = Text("agree", style="green") if check.agrees else Text("DIFFER", style="bold red")
-    head = Text.assemble(
-        (TOOL_NAMES[check.tool], "bold"), f": the spec vs {target}: ", verdict
-    )
+    head = Text.assemble((TOOL_NAMES[check.tool], "bold"), f": the spec vs {target}: ", verdict)
     convention = Text(
         f"FLOPs under convention {check.convention.name}: {check.convention.description}",
         style="dim",
