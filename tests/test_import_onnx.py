@@ -540,3 +540,48 @@ def test_import_onnx_reads_no_external_weights(tmp_path: Path) -> None:
 
 def test_refusal_is_a_user_error() -> None:
     assert issubclass(ImportRefused, SepcalcError)
+
+
+def test_groupnorm_fused_and_a_mean_without_kept_dims() -> None:
+    m = model(
+        [helper.make_node("Conv", ["x", "w"], ["c"], name="/c/c.0/Conv", kernel_shape=[1, 1]),
+         helper.make_node("GroupNormalization", ["c", "g", "b"], ["n"],
+                          name="/c/c.1/GroupNormalization", num_groups=4),
+         helper.make_node("ReduceMean", ["n", "axes"], ["y"], name="/head/ReduceMean",
+                          keepdims=0)],
+        [weight("w", 8, 3, 1, 1), weight("g", 8), weight("b", 8), ints("axes", 2, 3)],
+        opset=21,
+    )  # fmt: skip
+    spec = imported(m)
+    assert layer_lines(spec) == [
+        "- {kind: pointwise, name: c, out: 8, norm: groupnorm, norm_groups: 4}",
+        "- {kind: global_avg_pool, name: head, method: mean}",  # x.mean([2, 3]): no dims kept
+        "- {kind: flatten, name: head_2}",
+    ]
+    assert spec.graph.output_shape == (8,)
+    assert spec.graph.total().params == 8 * 3 + 2 * 8  # weights + GroupNorm's scale and bias
+
+
+def test_split_over_channels_is_slices() -> None:
+    m = model(
+        [helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="/split/Split", axis=1),
+         helper.make_node("Concat", ["b", "a"], ["y"], name="/cat/Concat", axis=1)],
+        [ints("sizes", 1, 2)],
+    )  # fmt: skip
+    assert layer_lines(imported(m)) == [
+        "- {kind: slice, name: split, stop: 1}",
+        "- {kind: slice, name: split_2, start: 1, stop: 3, inputs: input}",
+        "- {kind: concat, name: cat, inputs: [split_2, split]}",
+    ]
+
+
+def test_a_product_of_two_activations_is_refused_with_the_reason() -> None:
+    m = model(
+        [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 1, 3, 2]),
+         helper.make_node("MatMul", ["x", "t"], ["y"], name="/scores/MatMul")],
+        [],
+    )  # fmt: skip
+    with pytest.raises(ImportRefused) as caught:
+        imported(m)
+    assert "/scores/MatMul: a product of two activations" in str(caught.value)
+    assert "Transpose x 1" in str(caught.value)  # a transpose it cannot follow: listed too

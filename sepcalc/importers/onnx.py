@@ -207,9 +207,9 @@ MAX_FOLDS = 16
 shape the previous round found)."""
 
 
-def _infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+def _infer(model: onnx.ModelProto, source: str, strict: bool = True) -> onnx.ModelProto:
     try:
-        return shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+        return shape_inference.infer_shapes(model, strict_mode=strict, data_prop=True)
     except Exception as exc:  # onnx's InferenceError, or a checker's ValidationError
         raise SepcalcError(f"{source}: ONNX shape inference failed: {_first_line(exc)}") from None
 
@@ -218,12 +218,16 @@ def _fold_constants(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Replace every node computed from constants and static shapes by an initializer, with
     shape inference between rounds; returns the model, shape-inferred."""
     for _ in range(MAX_FOLDS):
-        inferred = _infer(model, source)
+        inferred = _infer(model, source, strict=False)
         graph = inferred.graph
         shapes = _static_shapes(inferred)
         values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-        kept, made = [], []
+        kept, made, known = [], [], []
         for node in graph.node:
+            if node.op_type in SAME_SHAPE and node.output[0] not in shapes:
+                x = node.input[0]
+                if x in shapes:  # an operator ONNX infers no shape for (a function op)
+                    known.append(_value_info(inferred, node.output[0], shapes[x]))
             computed = _evaluate(node, values, shapes)
             if computed is None:
                 kept.append(node)
@@ -231,13 +235,30 @@ def _fold_constants(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
             for name, value in zip(node.output, computed, strict=True):
                 values[name] = value
                 made.append(numpy_helper.from_array(np.asarray(value), name))
-        if not made:
-            return inferred
+        if not made and not known:
+            break
         del model.graph.node[:]
         model.graph.node.extend(kept)
         model.graph.initializer.extend(made)
         del model.graph.value_info[:]
-    return _infer(model, source)
+        model.graph.value_info.extend(known)
+    return _infer(model, source)  # strict: an inconsistent model is an error here
+
+
+SAME_SHAPE = frozenset(
+    {"GroupNormalization", "InstanceNormalization", "LayerNormalization", "BatchNormalization",
+     "Gelu", "HardSwish", "HardSigmoid", "Relu", "Sigmoid", "Tanh", "Clip", "Identity"}
+)  # fmt: skip
+"""Operators whose output has their first input's shape: where shape inference gives the
+output none (GroupNormalization, a function operator, in onnx 1.23), it is set from there."""
+
+
+def _value_info(model: onnx.ModelProto, name: str, shape: tuple[int, ...]) -> Any:
+    elem = onnx.TensorProto.FLOAT
+    for v in model.graph.value_info:
+        if v.name == name and v.type.tensor_type.elem_type:
+            elem = v.type.tensor_type.elem_type
+    return onnx.helper.make_tensor_value_info(name, elem, list(shape))
 
 
 def _static_shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
