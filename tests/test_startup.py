@@ -23,6 +23,8 @@ NOT_FOR_ANALYZE = (
     "sympy",
     "torch",
     "fvcore",
+    "onnx",
+    "sepcalc.importers",
     "sepcalc.budget",
     "sepcalc.search",
     "sepcalc.diff",
@@ -79,7 +81,9 @@ def test_analyze_imports_only_its_format(fmt: str) -> None:
     assert RENDERERS[fmt] in modules  # the check sees what the run imported
     assert {"sepcalc.graph", "sepcalc.spec.models", "sepcalc.analysis"} <= modules
     unwanted = [*NOT_FOR_ANALYZE, *(r for f, r in RENDERERS.items() if f != fmt)]
-    unwanted += [f"sepcalc.cli.{c}" for c in ("check", "crosscheck", "diff", "formula", "search")]
+    unwanted += [
+        f"sepcalc.cli.{c}" for c in ("check", "crosscheck", "diff", "formula", "importer", "search")
+    ]
     assert [m for m in unwanted if _loaded(modules, m)] == []
 
 
@@ -97,6 +101,15 @@ def test_help_lists_every_command() -> None:
         "from sepcalc.cli import main\nsys.argv = ['sepcalc', '--help']\nmain()"
     )
     assert status == 0
-    for command in ("analyze", "check", "crosscheck", "diff", "export", "formula", "search"):
+    for command in (
+        "analyze",
+        "check",
+        "crosscheck",
+        "diff",
+        "export",
+        "formula",
+        "import",
+        "search",
+    ):
         assert f" {command} " in out
     assert not _loaded(modules, "sepcalc.graph")

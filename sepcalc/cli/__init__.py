@@ -195,14 +195,17 @@ def _root(
 
 # Every command module is imported on every run, so each imports the core (graph, spec, budget,
 # search, report, ...) inside its functions, never at the top: tests/test_startup.py.
-COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "search")
+COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "import", "search")
 """Each command lives in the module of its name, which registers it on ``app`` when imported."""
+
+MODULE_OF = {"import": "importer"}
+"""Commands whose module has another name (``import`` is a Python keyword)."""
 
 
 def register(names: Iterable[str] = COMMANDS) -> None:
     """Import the modules of these commands (all by default), so ``app`` knows them."""
     for name in names:
-        importlib.import_module(f"sepcalc.cli.{name}")
+        importlib.import_module(f"sepcalc.cli.{MODULE_OF.get(name, name)}")
 
 
 def _invoked(argv: list[str]) -> list[str]:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.cli.options import SetOpt, SpecArg, parse_set
-from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, get_convention
+from sepcalc.cli.options import SetOpt, SpecArg, parse_kwargs, parse_set
+from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, Convention, get_convention
 from sepcalc.errors import EXIT_INVALID
+
+if TYPE_CHECKING:
+    from sepcalc.graph import Graph
 
 
 class Tool(StrEnum):
@@ -47,6 +50,15 @@ CROSSCHECK_HELP = (
     "differs, 2 on bad input or when the torch extra is not installed."
     "\n\n"
     "Example: sepcalc crosscheck examples/mobilenet_v2.yaml --tool fvcore"
+    "\n\n"
+    "With --against, the spec is compared with your own model instead: a factory (a function "
+    "or class returning an nn.Module) named as mypkg.models:build_model or "
+    "path/to/models.py:build_model, called with --kwargs. It is built on the meta device (no "
+    "weights), counted by both tools, and compared with the spec in total and layer by layer "
+    "where the order lines up (docs/import.md)."
+    "\n\n"
+    "Example: sepcalc crosscheck net.yaml --against mypkg.models:build_model "
+    "--kwargs '{\"num_classes\": 10}'"
 )
 
 
@@ -72,6 +84,25 @@ def crosscheck(
     layers: Annotated[
         bool, typer.Option("--layers", help="Table format: list every layer, not only differences.")
     ] = False,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="MODULE:NAME",
+            help="Compare with your own model: a function or class returning an nn.Module, as "
+            "mypkg.models:build_model (importable from the current directory) or "
+            "path/to/models.py:build_model.",
+        ),
+    ] = None,
+    kwargs: Annotated[
+        str | None,
+        typer.Option(
+            "--kwargs",
+            metavar="JSON",
+            help="With --against: keyword arguments for it, a JSON object, "
+            "e.g. '{\"width\": 0.5}'.",
+        ),
+    ] = None,
 ) -> None:
     """Compare with fvcore and torch (the help text is CROSSCHECK_HELP)."""
     from sepcalc.crosscheck.compare import cross_check
@@ -80,7 +111,10 @@ def crosscheck(
 
     with user_errors():
         chosen = get_convention(convention) if convention is not None else None
+        arguments = parse_kwargs(kwargs, against)
         graph = build_graph(load_spec(spec), parse_set(set_))
+        if against is not None:
+            against_module(graph, against, arguments, tool, fmt, chosen, layers)
         try:
             from sepcalc.crosscheck.count import COUNTERS
 
@@ -97,4 +131,43 @@ def crosscheck(
         from sepcalc.report.crosscheck import render_crosscheck
 
         stdout().print(render_crosscheck(result, layers))
+    raise typer.Exit(result.exit_code)
+
+
+def against_module(
+    graph: Graph,
+    target: str,
+    kwargs: dict[str, Any],
+    tool: Tool,
+    fmt: Format,
+    convention: Convention | None,
+    layers: bool,
+) -> None:
+    """``--against``: the spec against the user's module; exits with the result's code."""
+    import os
+    import sys
+
+    from sepcalc.crosscheck.against import cross_check_against
+
+    if os.getcwd() not in sys.path:  # as `python -m`: the current directory's packages import
+        sys.path.insert(0, os.getcwd())
+    try:
+        from sepcalc.crosscheck.user import USER_COUNTERS, load_factory
+    except ImportError as exc:
+        raise missing_extra(exc) from None
+    factory = load_factory(target)
+    tools = list(TOOL_CONVENTIONS) if tool is Tool.all else [tool.value]
+    try:
+        counts = [USER_COUNTERS[name](factory, kwargs, tuple(graph.input_shape)) for name in tools]
+    except ImportError as exc:
+        raise missing_extra(exc) from None
+    result = cross_check_against(graph, target, counts, convention)
+    if fmt is Format.json:
+        from sepcalc.report.against import against_to_dict
+
+        typer.echo(json.dumps(against_to_dict(result), indent=2))
+    else:
+        from sepcalc.report.against import render_against
+
+        stdout().print(render_against(result, layers))
     raise typer.Exit(result.exit_code)

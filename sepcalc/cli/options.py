@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -207,6 +207,51 @@ def parse_set(pairs: Sequence[str]) -> dict[str, Number | bool]:
             result[name] = exact(text)
         except ExprError as exc:
             raise SepcalcError(f"--set {name}: {exc}") from None
+    return result
+
+
+def parse_kwargs(text: str | None, against: str | None) -> dict[str, Any]:
+    """``--kwargs '{"num_classes": 10}'`` -> keyword arguments (only with ``--against``)."""
+    import json
+
+    if text is None:
+        return {}
+    if against is None:
+        raise SepcalcError("--kwargs: give --against too (the kwargs are its arguments)")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SepcalcError(
+            f"--kwargs: not JSON ({exc.msg} at column {exc.colno}); write an object, e.g. "
+            "--kwargs '{\"num_classes\": 10}'"
+        ) from None
+    if not isinstance(value, dict):
+        raise SepcalcError(
+            f"--kwargs: a JSON object is needed, not {type(value).__name__}, e.g. "
+            "--kwargs '{\"num_classes\": 10}'"
+        )
+    return value
+
+
+def parse_inputs(texts: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """``--input input:1x3x224x224`` (or ``1x3x224x224``) -> dims by input name ('' for the
+    model's only input)."""
+    result: dict[str, tuple[int, ...]] = {}
+    for text in texts:
+        name, _, dims = text.rpartition(":")
+        name = name.strip()
+        try:
+            shape = tuple(int(d) for d in dims.strip().lower().split("x"))
+            if any(d < 1 for d in shape):
+                raise ValueError(dims)
+        except ValueError:
+            raise SepcalcError(
+                f"--input '{text}': expected [NAME:]DIMS, positive sizes joined by x, "
+                "batch first, e.g. --input input:1x3x224x224"
+            ) from None
+        if name in result:
+            raise SepcalcError(f"--input {name or text}: given twice; give each input once")
+        result[name] = shape
     return result
 
 
@@ -551,7 +596,13 @@ def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
 
 # --- the core's errors, worded with the options --------------------------------------------
 
-OPTION_OF = {"overrides": "--set", "names": "--symbolic", "at": "--at", "metric_name": "--metric"}
+OPTION_OF = {
+    "inputs": "--input",
+    "overrides": "--set",
+    "names": "--symbolic",
+    "at": "--at",
+    "metric_name": "--metric",
+}
 """The option that gives each core parameter an :class:`~sepcalc.errors.InputError` names."""
 
 
