@@ -32,7 +32,7 @@ app = typer.Typer(
     "mismatch); 2 invalid spec, options or an internal error.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
 )
 
@@ -187,7 +187,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        False,
+        "--version",
+        "-V",
+        callback=_version,
+        is_eager=True,
+        help="Show the version and exit.",
     ),
 ) -> None:
     """What a CNN will cost, from a YAML spec."""
@@ -195,7 +200,16 @@ def _root(
 
 # Every command module is imported on every run, so each imports the core (graph, spec, budget,
 # search, report, ...) inside its functions, never at the top: tests/test_startup.py.
-COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "search")
+COMMANDS = (
+    "analyze",
+    "check",
+    "crosscheck",
+    "diff",
+    "export",
+    "formula",
+    "search",
+    "zoo",
+)
 """Each command lives in the module of its name, which registers it on ``app`` when imported."""
 
 

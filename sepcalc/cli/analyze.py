@@ -107,15 +107,15 @@ def analyze(
         return
     # The core is imported here, not at the top: every command module is imported at startup.
     from sepcalc.analysis import analyze as run_analysis
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
-    from sepcalc.spec import load_spec
 
     with user_errors():
         chosen = _columns(columns, fmt, summary=summary, compare_standard=compare_standard)
         if summary and depth is not None:
             raise SepcalcError("--summary shows no rows, so it cannot be combined with --depth")
         conv = get_convention(convention)
-        graph = build_graph(load_spec(spec), parse_set(set_))
+        graph = build_graph(load(spec), parse_set(set_))
         result = run_analysis(graph, conv, compare_standard=compare_standard, depth=depth)
     for name in graph.unused():
         stderr().print(

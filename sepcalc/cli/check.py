@@ -224,12 +224,12 @@ def _check_one(
     from sepcalc.analysis import analyze
     from sepcalc.budget import check as run_check
     from sepcalc.budget import invalid, resolve, spec_budgets
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
     from sepcalc.snapshot import Snapshot
-    from sepcalc.spec import load_spec
 
     try:
-        loaded = load_spec(path)
+        loaded = load(path)
         problems: list[Diagnostic] = []
         own: list[Budget] = []
         try:

@@ -40,13 +40,13 @@ def _is_report(path: Path) -> bool:
 
 def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapshot:
     from sepcalc.analysis import analyze
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
     from sepcalc.snapshot import Snapshot, read_report
-    from sepcalc.spec import load_spec
 
     if _is_report(path):
         return read_report(path)
-    graph = build_graph(load_spec(path), overrides)
+    graph = build_graph(load(path), overrides)
     return Snapshot.of(analyze(graph, conv), str(path))
 
 

@@ -25,11 +25,11 @@ def export_torch(
     Example: sepcalc export torch examples/mobilenet_v2.yaml > mobilenet_v2.py
     """
     from sepcalc.cli.crosscheck import missing_extra
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
-    from sepcalc.spec import load_spec
 
     with user_errors():
-        graph = build_graph(load_spec(spec), parse_set(set_))
+        graph = build_graph(load(spec), parse_set(set_))
         try:
             from sepcalc.crosscheck.build import plan
             from sepcalc.crosscheck.export import render_module

@@ -256,10 +256,10 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _evaluator(spec: Path, set_: Sequence[str], convention: str) -> Evaluator:
+    from sepcalc.cli.options import load
     from sepcalc.search import Evaluator
-    from sepcalc.spec import load_spec
 
-    return Evaluator(load_spec(spec), get_convention(convention), parse_set(set_))
+    return Evaluator(load(spec), get_convention(convention), parse_set(set_))
 
 
 def _var_search(name: str, default_var: str, summary: str, example: str) -> None:

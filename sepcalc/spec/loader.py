@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sepcalc import zoo
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
 from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
@@ -455,12 +456,17 @@ def validate(data: Any, locator: Locator) -> NetworkSpec:
     return loaded.spec
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
-    """Read, parse and validate a spec file; every problem found is raised at once."""
+def load_spec(path: str | Path, text: str | None = None) -> LoadedSpec:
+    """Read, parse and validate a spec file; every problem found is raised at once.
+
+    ``zoo:NAME`` reads a bundled spec (:mod:`sepcalc.zoo`). With ``text``, nothing is read:
+    ``path`` only names the text in diagnostics (``<stdin>``).
+    """
     file = str(path)
-    try:
-        text = read_text(path, "spec")
-    except SepcalcError as exc:
-        raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
+    if text is None:
+        try:
+            text = read_text(zoo.path(file) if zoo.is_zoo(file) else path, "spec")
+        except SepcalcError as exc:
+            raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     data, locator = parse_yaml(text, file)
     return validate_entries(data, locator)
