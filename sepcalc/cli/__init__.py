@@ -207,6 +207,7 @@ COMMANDS = (
     "diff",
     "export",
     "formula",
+    "schema",
     "search",
     "zoo",
 )
