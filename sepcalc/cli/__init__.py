@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -178,6 +179,32 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+@contextmanager
+def output_to(path: Path | None) -> Iterator[None]:
+    """Send what the block writes to stdout into the file ``path`` (none: stdout as usual).
+
+    The report is gathered first and written once the block ends, also when it ends with an
+    exit code (a failed check still writes its report); nothing written, no file made.
+    """
+    if path is None:
+        yield
+        return
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    try:
+        with redirect_stdout(buffer):
+            yield
+    finally:
+        if buffer.getvalue():
+            try:
+                path.write_text(buffer.getvalue(), encoding="utf-8")
+            except OSError as exc:
+                stderr().print(f"error: cannot write {path}: {exc.strerror or exc}", markup=False)
+                raise typer.Exit(EXIT_INVALID) from None
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"sepcalc {__version__}")
@@ -226,11 +253,28 @@ def _invoked(argv: list[str]) -> list[str]:
     return [first] if first in COMMANDS else list(COMMANDS)
 
 
+def _settings(command: Any) -> dict[str, Any]:
+    """The defaults of ``[tool.sepcalc]`` in the nearest pyproject.toml, as click's
+    ``default_map`` (options given on the command line win); none without one."""
+    from sepcalc.cli import config
+
+    found = config.find(Path.cwd())
+    if found is None:
+        return {}
+    try:
+        settings = config.read(found)
+    except SepcalcError as exc:
+        stderr().print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_INVALID)
+    return {"default_map": config.default_map(command, settings)}
+
+
 def main() -> None:
     """The console script: typer builds only the command that runs (a faster start)."""
     try:
         register(_invoked(sys.argv[1:]))
-        app()
+        command = typer.main.get_command(app)
+        command(**_settings(command))
     except Exception as exc:
         if os.environ.get("SEPCALC_DEBUG"):
             raise

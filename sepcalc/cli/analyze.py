@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.cli.options import ConventionOpt, SetOpt, SpecArg, parse_columns, parse_set
+from sepcalc.cli import app, output_to, stderr, stdout, user_errors
+from sepcalc.cli.options import ConventionOpt, OutputOpt, SetOpt, SpecArg, parse_columns, parse_set
 from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
+
+if TYPE_CHECKING:
+    from sepcalc.analysis import Analysis
 
 
 class Format(StrEnum):
@@ -78,6 +81,7 @@ def analyze(
             "the table with --compare-standard); see docs/output.md.",
         ),
     ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
 
@@ -101,9 +105,10 @@ def analyze(
                 )
             if compare_standard:
                 raise SepcalcError("--symbolic cannot be combined with --compare-standard")
-        symbolic_analysis(
-            spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
-        )
+        with output_to(output):
+            symbolic_analysis(
+                spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
+            )
         return
     # The core is imported here, not at the top: every command module is imported at startup.
     from sepcalc.analysis import analyze as run_analysis
@@ -122,6 +127,13 @@ def analyze(
             f"warning: the output of layer '{name}' is never used (its cost is still counted)",
             markup=False,
         )
+    with output_to(output):
+        _render(result, fmt, chosen, summary=summary)
+
+
+def _render(
+    result: Analysis, fmt: Format, chosen: tuple[str, ...] | None, *, summary: bool
+) -> None:
     if fmt is Format.json:
         from sepcalc.report.data import analysis_to_dict
 

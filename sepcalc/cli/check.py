@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import app, print_diagnostics, stderr, stdout, user_errors
+from sepcalc.cli import app, output_to, print_diagnostics, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ConventionOpt,
+    OutputOpt,
     SetOpt,
     max_budgets,
     once_each,
@@ -118,6 +119,15 @@ def check(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when a budget is exceeded.")
     ] = False,
+    require_budget: Annotated[
+        bool,
+        typer.Option(
+            "--require-budget",
+            help="A spec to which no budget applies is an error (exit 2), not a pass with a "
+            "warning.",
+        ),
+    ] = False,
+    output: OutputOpt = None,
 ) -> None:
     """Check specs against budgets (the help text is in the decorator)."""
     from sepcalc.budget import CheckReport
@@ -149,7 +159,7 @@ def check(
         for path, (label, absolute) in zip(specs, names, strict=True)
     )
     report = CheckReport(results, conv.name, conv.description)
-    _diagnostics(report)
+    _diagnostics(report, require_budget=require_budget)
     if base is not None:
         for r in results:
             if r.network and r.network != base.name:
@@ -158,8 +168,10 @@ def check(
                     f"'{base.name}'",
                     markup=False,
                 )
-    _render(report, fmt)
-    raise typer.Exit(report.exit_code(exit_zero=exit_zero))
+    with output_to(output):
+        _render(report, fmt)
+    unbudgeted = require_budget and any(not r.diagnostics and not r.outcomes for r in results)
+    raise typer.Exit(EXIT_INVALID if unbudgeted else report.exit_code(exit_zero=exit_zero))
 
 
 def _budget_file(path: Path) -> BudgetFile:
@@ -261,7 +273,7 @@ def _check_one(
         )
 
 
-def _diagnostics(report: CheckReport) -> None:
+def _diagnostics(report: CheckReport, *, require_budget: bool) -> None:
     err = stderr()
     for r in report.results:
         if r.diagnostics:
@@ -271,8 +283,8 @@ def _diagnostics(report: CheckReport) -> None:
             err.print(f"{n} error{'s' if n != 1 else ''} in {r.spec}", style="red", markup=False)
         elif not r.outcomes:
             err.print(
-                f"warning: {r.spec}: no budget applies (add a budget: section, a --budgets "
-                "entry or a --max-* option)",
+                f"{'error' if require_budget else 'warning'}: {r.spec}: no budget applies (add "
+                "a budget: section, a --budgets entry or a --max-* option)",
                 markup=False,
             )
 

@@ -65,6 +65,17 @@ ConventionOpt = Annotated[
 ]
 
 
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to FILE instead of stdout (not created when there is no report).",
+        show_default=False,
+    ),
+]
+
 STDIN = "-"
 """The spec argument that reads the spec from standard input."""
 STDIN_NAME = "<stdin>"

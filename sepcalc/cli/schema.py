@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.cli import app
+from sepcalc.cli import app, output_to
+from sepcalc.cli.options import OutputOpt
 
 
 class SchemaName(StrEnum):
@@ -21,6 +22,7 @@ def schema(
         SchemaName,
         typer.Argument(metavar="WHAT", help="spec (a network spec) or budgets (a budgets file)."),
     ] = SchemaName.spec,
+    output: OutputOpt = None,
 ) -> None:
     """Print the JSON Schema of a network spec (or of a budgets file).
 
@@ -31,4 +33,5 @@ def schema(
     """
     from sepcalc.schema import schema_text
 
-    typer.echo(schema_text(name.value), nl=False)
+    with output_to(output):
+        typer.echo(schema_text(name.value), nl=False)
