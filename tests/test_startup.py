@@ -21,6 +21,8 @@ MARK = "MODULES:"
 # sepcalc.search uses: rich.style imports it, so every run of the CLI has it.)
 NOT_FOR_ANALYZE = (
     "sympy",
+    "matplotlib",
+    "sepcalc.report.plots",
     "torch",
     "fvcore",
     "sepcalc.budget",

@@ -205,6 +205,20 @@ def output_to(path: Path | None) -> Iterator[None]:
                 raise typer.Exit(EXIT_INVALID) from None
 
 
+def save_plot(figure: Any, path: Path) -> None:
+    """Write a matplotlib figure to ``path`` (its type from the suffix) and say so on stderr."""
+    import matplotlib
+
+    try:
+        # Text stays text in an SVG: searchable, selectable, and the same font as the page.
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=150)
+    except OSError as exc:
+        stderr().print(f"error: cannot write {path}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    stderr().print(f"plot written to {path}", markup=False)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"sepcalc {__version__}")

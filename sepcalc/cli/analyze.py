@@ -8,8 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import app, output_to, stderr, stdout, user_errors
-from sepcalc.cli.options import ConventionOpt, OutputOpt, SetOpt, SpecArg, parse_columns, parse_set
+from sepcalc.cli import app, output_to, save_plot, stderr, stdout, user_errors
+from sepcalc.cli.options import (
+    ConventionOpt,
+    OutputOpt,
+    PlotOpt,
+    SetOpt,
+    SpecArg,
+    check_plot,
+    parse_columns,
+    parse_set,
+)
 from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
 
@@ -82,6 +91,7 @@ def analyze(
         ),
     ] = None,
     output: OutputOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
     """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
 
@@ -116,6 +126,7 @@ def analyze(
     from sepcalc.graph import build_graph
 
     with user_errors():
+        check_plot(plot)
         chosen = _columns(columns, fmt, summary=summary, compare_standard=compare_standard)
         if summary and depth is not None:
             raise SepcalcError("--summary shows no rows, so it cannot be combined with --depth")
@@ -129,6 +140,10 @@ def analyze(
         )
     with output_to(output):
         _render(result, fmt, chosen, summary=summary)
+    if plot is not None:
+        from sepcalc.report.plots import layer_bars
+
+        save_plot(layer_bars(result), plot)
 
 
 def _render(

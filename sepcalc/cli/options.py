@@ -76,6 +76,36 @@ OutputOpt = Annotated[
     ),
 ]
 
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        metavar="FILE",
+        help="Also draw the result to FILE (.svg, .png or .pdf); needs the plot extra "
+        "(matplotlib).",
+        show_default=False,
+    ),
+]
+
+
+def check_plot(path: Path | None) -> None:
+    """Refuse a ``--plot`` file type or a missing matplotlib before any work is done."""
+    if path is None:
+        return
+    import importlib.util
+
+    from sepcalc.report.plot_types import SUFFIXES
+
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in SUFFIXES:
+        raise SepcalcError(f"--plot {path}: the file type is its suffix: .{', .'.join(SUFFIXES)}")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise SepcalcError(
+            "--plot needs matplotlib, the plot extra: pip install 'sepcalc[plot]' (in a "
+            "checkout: pip install '.[plot]')"
+        )
+
+
 STDIN = "-"
 """The spec argument that reads the spec from standard input."""
 STDIN_NAME = "<stdin>"

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli import app, save_plot, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ConventionOpt,
+    PlotOpt,
     RatioMetric,
     SetOpt,
     SpecArg,
     check_layer_bounds,
+    check_plot,
     parse_axes,
     parse_count_option,
     parse_number,
@@ -381,6 +383,7 @@ def grid(
     fmt: Annotated[GridFormat, typer.Option("--format", "-f", help="Output format.")] = (
         GridFormat.table
     ),
+    plot: PlotOpt = None,
 ) -> None:
     """Every combination of the vars' values: totals, within-budget marks, the Pareto front.
 
@@ -396,6 +399,7 @@ def grid(
             "flops": max_flops,
             "activations": max_activations,
         }
+        check_plot(plot)
         budgets = search_limits(given) if any(v is not None for v in given.values()) else []
         axes = parse_axes(var)
         keys = parse_pareto(pareto, [a.name for a in axes])
@@ -408,6 +412,10 @@ def grid(
         typer.echo(grid_to_csv(result), nl=False)
     else:
         stdout().print(render_grid(result, evaluator.convention))
+    if plot is not None:
+        from sepcalc.report.plots import grid_plot
+
+        save_plot(grid_plot(result, evaluator.base.name), plot)
     raise typer.Exit(result.exit_code)
 
 
