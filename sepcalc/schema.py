@@ -17,7 +17,7 @@ from typing import Any
 from sepcalc.budget import known_kinds
 from sepcalc.formulas import REGISTRY
 from sepcalc.snapshot import FIELDS
-from sepcalc.spec.models import MODEL_OF_KIND, NetworkSpec
+from sepcalc.spec.models import MODEL_OF_KIND, network_model
 
 DIALECT = "http://json-schema.org/draft-07/schema#"
 """Draft 7: the newest dialect every editor's YAML language server reads (pydantic's
@@ -81,7 +81,7 @@ def _bound(prop: dict[str, Any], low: int | None, high: int | None) -> None:
 
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema of a network spec."""
-    schema = NetworkSpec.model_json_schema()
+    schema = network_model(None).model_json_schema()
     defs = schema["$defs"]
     models: dict[str, list[str]] = {}
     for kind, model in MODEL_OF_KIND.items():

@@ -120,3 +120,21 @@ def test_version(flag: str) -> None:
 
     code, out, _ = invoke(flag)
     assert (code, out) == (0, f"sepcalc {__version__}\n")
+
+
+def test_shell_completes_zoo_names() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "_SEPCALC_COMPLETE": "complete_bash",
+        "COMP_WORDS": "sepcalc zoo mobilenet_v3",
+        "COMP_CWORD": "2",
+    }
+    code = "import sys\nsys.argv = ['sepcalc']\nfrom sepcalc.cli import main\nmain()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.stdout.split() == ["mobilenet_v3_large", "mobilenet_v3_small"]

@@ -11,6 +11,13 @@ import typer
 from sepcalc.cli import app, stdout, user_errors
 
 
+def _complete(incomplete: str) -> list[str]:
+    """Shell completion of a bundled spec's name."""
+    from sepcalc import zoo as bundled
+
+    return [n for n in bundled.names() if n.startswith(incomplete)]
+
+
 class ZooFormat(StrEnum):
     table = "table"
     json = "json"
@@ -24,6 +31,7 @@ def zoo(
             metavar="NAME",
             help="Print this bundled spec's YAML (to copy and edit it), e.g. mobilenet_v2.",
             show_default=False,
+            autocompletion=_complete,
         ),
     ] = None,
     fmt: Annotated[

@@ -21,6 +21,8 @@ from sepcalc.spec.models import (
     InvalidEntry,
     LayerBase,
     NetworkSpec,
+    layer_kinds,
+    network_model,
 )
 from sepcalc.textfile import read_text
 
@@ -429,8 +431,9 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
         )
     names = _unknown_names(data)
     named = [locator.diagnostic(path, message) for _, path, message in names]
+    model = network_model(layer_kinds(data))
     try:
-        spec = NetworkSpec.model_validate(data)
+        spec = model.model_validate(data)
         if not names:
             return LoadedSpec(spec, locator)
         diagnostics, entries = named, {entry for entry, _, _ in names}
@@ -441,7 +444,7 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
             raise SpecError(diagnostics) from None
         entries = {p for p in broken if p is not None} | {entry for entry, _, _ in names}
     try:
-        spec = NetworkSpec.model_validate(_swap_entries(data, entries))
+        spec = model.model_validate(_swap_entries(data, entries))
     except ValidationError:
         raise SpecError(diagnostics) from None
     _invalid_entries(spec, entries)
