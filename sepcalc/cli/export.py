@@ -64,8 +64,9 @@ def export_dot(
     set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
     output: OutputOpt = None,
 ) -> None:
-    """The network's graph in Graphviz DOT: a node per layer (kind, output shape, MACs),
-    coloured by kind, each block instance a cluster.
+    """The network's graph in Graphviz DOT, each block instance a cluster.
+
+    A node per layer (its kind, output shape and MACs), coloured by kind.
 
     Example: sepcalc export dot examples/mobilenet_v2.yaml | dot -Tsvg > mobilenet_v2.svg
     """
