@@ -21,6 +21,10 @@ MARK = "MODULES:"
 # sepcalc.search uses: rich.style imports it, so every run of the CLI has it.)
 NOT_FOR_ANALYZE = (
     "sympy",
+    "typer._adapters",  # typer's pydantic coercion: sepcalc.cli coerces plain values itself
+    "importlib.metadata",  # pydantic's plugin lookup, spared by the console script
+    "matplotlib",
+    "sepcalc.report.plots",
     "torch",
     "fvcore",
     "onnx",

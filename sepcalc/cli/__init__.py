@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -32,7 +34,7 @@ app = typer.Typer(
     "mismatch); 2 invalid spec, options or an internal error.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
 )
 
@@ -56,6 +58,105 @@ def _hide_flag_types() -> None:
 
 
 _hide_flag_types()
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_NOT_PLAIN = object()
+"""What :func:`_plain_value` returns for a value it leaves to typer."""
+
+
+def _plain_value(annotation: Any, info: Any, value: Any) -> Any:
+    """``value`` coerced to ``annotation`` where that is plainly valid (a string for a str, a
+    member's value for an enum, digits within bounds for an int, text for a path without path
+    checks, a list of those); anything else is :data:`_NOT_PLAIN`."""
+    from enum import Enum
+    from typing import get_args, get_origin
+
+    if get_origin(annotation) is list and isinstance(value, list | tuple):
+        (item,) = get_args(annotation)
+        items = [_plain_value(item, info, v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    if annotation is str and isinstance(value, str):
+        return value
+    if annotation is bool and isinstance(value, bool):
+        return value
+    if annotation is int and not getattr(info, "clamp", True):
+        number = value if type(value) is int else None
+        if isinstance(value, str) and _INT.fullmatch(value):
+            number = int(value)
+        low, high = getattr(info, "min", None), getattr(info, "max", None)
+        if (
+            number is not None
+            and (low is None or number >= low)
+            and (high is None or number <= high)
+        ):
+            return number
+        return _NOT_PLAIN
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        if isinstance(value, annotation):
+            return value
+        members = {m.value: m for m in annotation}
+        if getattr(info, "case_sensitive", False) and isinstance(value, str) and value in members:
+            return members[value]
+        return _NOT_PLAIN
+    if annotation is Path and _plain_path(info):
+        if isinstance(value, Path):
+            return value
+        if isinstance(value, str):
+            return Path(value)
+    return _NOT_PLAIN
+
+
+def _plain_path(info: Any) -> bool:
+    """A path option that asks typer for no check (existence, kind, dash, resolving)."""
+    wanted = {"exists": False, "file_okay": True, "dir_okay": True, "writable": False,
+              "readable": True, "resolve_path": False, "allow_dash": False, "path_type": None,
+              "parser": None}  # fmt: skip
+    return all(getattr(info, k, not v) == v for k, v in wanted.items())
+
+
+class _PlainCoercion:
+    """typer's runtime coercion of one parameter, without a pydantic TypeAdapter where the
+    value is plainly valid; otherwise typer's own (which words every error)."""
+
+    def __init__(self, param: Any, typer_own: Any) -> None:
+        self.param, self.typer_own = param, typer_own
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        descriptor = self.param.type_descriptor
+        multiple = param.multiple or param.nargs == -1
+        if value is None:  # as typer's coercion: nothing given, nothing to coerce
+            return () if multiple else None
+        if not (multiple and isinstance(value, str)) and descriptor.file_annotation is None:
+            plain = _plain_value(descriptor.annotation, descriptor.parameter_info, value)
+            if plain is not _NOT_PLAIN:
+                return plain
+        return self.typer_own(self.param).coerce(value, param=param, ctx=ctx)
+
+
+def _plain_coercion() -> None:
+    """Coerce option values without typer's pydantic adapters where they are plainly valid.
+
+    typer (0.2x) coerces every parameter's value, defaults included, through a pydantic
+    TypeAdapter built for it on first use; importing those adapters and building them was a
+    third of a plain ``analyze``'s start-up. The options of sepcalc are strings, paths, enums,
+    ints and lists of them: a value that is plainly valid is coerced here, anything else goes
+    to typer's coercion, so every error is typer's own. A typer without this hook is left alone.
+    """
+    from typer.core import _TyperParameter
+
+    typer_own = getattr(_TyperParameter, "get_runtime_param", None)
+    if typer_own is None or "type_descriptor" not in getattr(
+        _TyperParameter, "__annotations__", {}
+    ):
+        return  # another typer: its coercion is used as it is
+
+    def get_runtime_param(self: Any) -> Any:
+        return _PlainCoercion(self, typer_own)
+
+    setattr(_TyperParameter, "get_runtime_param", get_runtime_param)  # noqa: B010
+
+
+_plain_coercion()
 
 
 MIN_TEXT_WIDTH = 6
@@ -178,6 +279,46 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+@contextmanager
+def output_to(path: Path | None) -> Iterator[None]:
+    """Send what the block writes to stdout into the file ``path`` (none: stdout as usual).
+
+    The report is gathered first and written once the block ends, also when it ends with an
+    exit code (a failed check still writes its report); nothing written, no file made.
+    """
+    if path is None:
+        yield
+        return
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    try:
+        with redirect_stdout(buffer):
+            yield
+    finally:
+        if buffer.getvalue():
+            try:
+                path.write_text(buffer.getvalue(), encoding="utf-8")
+            except OSError as exc:
+                stderr().print(f"error: cannot write {path}: {exc.strerror or exc}", markup=False)
+                raise typer.Exit(EXIT_INVALID) from None
+
+
+def save_plot(figure: Any, path: Path) -> None:
+    """Write a matplotlib figure to ``path`` (its type from the suffix) and say so on stderr."""
+    import matplotlib
+
+    try:
+        # Text stays text in an SVG: searchable, selectable, and the same font as the page.
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=150)
+    except OSError as exc:
+        stderr().print(f"error: cannot write {path}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    stderr().print(f"plot written to {path}", markup=False)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"sepcalc {__version__}")
@@ -187,7 +328,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        False,
+        "--version",
+        "-V",
+        callback=_version,
+        is_eager=True,
+        help="Show the version and exit.",
     ),
 ) -> None:
     """What a CNN will cost, from a YAML spec."""
@@ -195,7 +341,18 @@ def _root(
 
 # Every command module is imported on every run, so each imports the core (graph, spec, budget,
 # search, report, ...) inside its functions, never at the top: tests/test_startup.py.
-COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "import", "search")
+COMMANDS = (
+    "analyze",
+    "check",
+    "crosscheck",
+    "diff",
+    "export",
+    "formula",
+    "import",
+    "schema",
+    "search",
+    "zoo",
+)
 """Each command lives in the module of its name, which registers it on ``app`` when imported."""
 
 MODULE_OF = {"import": "importer"}
@@ -214,11 +371,49 @@ def _invoked(argv: list[str]) -> list[str]:
     return [first] if first in COMMANDS else list(COMMANDS)
 
 
+def _settings(command: Any) -> dict[str, Any]:
+    """The defaults of ``[tool.sepcalc]`` in the nearest pyproject.toml, as click's
+    ``default_map`` (options given on the command line win); none without one."""
+    from sepcalc.cli import config
+
+    found = config.find(Path.cwd())
+    if found is None:
+        return {}
+    try:
+        settings = config.read(found)
+    except SepcalcError as exc:
+        stderr().print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_INVALID)
+    return {"default_map": config.default_map(command, settings)}
+
+
+def _no_pydantic_plugins() -> None:
+    """Spare pydantic's plugin lookup: sepcalc's spec models use no pydantic plugin.
+
+    The first time pydantic builds a validator it looks for plugins in every installed
+    package's metadata, importing importlib.metadata (email, zipfile, csv, ...): a sixth of a
+    plain ``analyze``'s start-up, for nothing. pydantic reads its plugins through
+    ``pydantic.plugin._loader.get_plugins``; the console script stands in a loader that finds
+    none, as PYDANTIC_DISABLE_PLUGINS would, unless pydantic has loaded its own already or the
+    user chose which plugins to disable. typer spares its own validators the same lookup.
+    """
+    name = "pydantic.plugin._loader"
+    if name in sys.modules or "PYDANTIC_DISABLE_PLUGINS" in os.environ:
+        return
+    import types
+
+    loader = types.ModuleType(name)
+    loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+    sys.modules[name] = loader
+
+
 def main() -> None:
     """The console script: typer builds only the command that runs (a faster start)."""
+    _no_pydantic_plugins()
     try:
         register(_invoked(sys.argv[1:]))
-        app()
+        command = typer.main.get_command(app)
+        command(**_settings(command))
     except Exception as exc:
         if os.environ.get("SEPCALC_DEBUG"):
             raise

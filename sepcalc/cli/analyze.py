@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli import app, output_to, save_plot, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -17,15 +17,22 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    OutputOpt,
+    PlotOpt,
     SetOpt,
     SpecArg,
     WeightsDtypeOpt,
+    check_plot,
     device_request,
     parse_columns,
     parse_set,
 )
 from sepcalc.conventions import get_convention
 from sepcalc.errors import SepcalcError
+
+if TYPE_CHECKING:
+    from sepcalc.analysis import Analysis
+    from sepcalc.device import DeviceAnalysis
 
 
 class Format(StrEnum):
@@ -99,6 +106,8 @@ def analyze(
     batch: BatchOpt = None,
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
+    output: OutputOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
     """Per-layer parameters, MACs, FLOPs and activations, with totals and a breakdown by kind.
 
@@ -131,16 +140,18 @@ def analyze(
                     "--symbolic gives closed forms; the device options (--device, --dtype, "
                     "--batch, --memory) need concrete vars"
                 )
-        symbolic_analysis(
-            spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
-        )
+        with output_to(output):
+            symbolic_analysis(
+                spec, set_, symbolic, convention, per_layer=per_layer, json_=fmt is Format.json
+            )
         return
     # The core is imported here, not at the top: every command module is imported at startup.
     from sepcalc.analysis import analyze as run_analysis
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
-    from sepcalc.spec import load_spec
 
     with user_errors():
+        check_plot(plot)
         chosen = _columns(columns, fmt, summary=summary, compare_standard=compare_standard)
         if summary and depth is not None:
             raise SepcalcError("--summary shows no rows, so it cannot be combined with --depth")
@@ -151,7 +162,7 @@ def analyze(
                 "the device report (--device, --dtype, --batch, --memory) is in the table, json "
                 "and markdown formats, not csv"
             )
-        graph = build_graph(load_spec(spec), parse_set(set_))
+        graph = build_graph(load(spec), parse_set(set_))
         result = run_analysis(graph, conv, compare_standard=compare_standard, depth=depth)
         on_device = request.analyze(graph) if request is not None else None
     for name in graph.unused():
@@ -159,6 +170,22 @@ def analyze(
             f"warning: the output of layer '{name}' is never used (its cost is still counted)",
             markup=False,
         )
+    with output_to(output):
+        _render(result, on_device, fmt, chosen, summary=summary)
+    if plot is not None:
+        from sepcalc.report.plots import layer_bars
+
+        save_plot(layer_bars(result), plot)
+
+
+def _render(
+    result: Analysis,
+    on_device: DeviceAnalysis | None,
+    fmt: Format,
+    chosen: tuple[str, ...] | None,
+    *,
+    summary: bool,
+) -> None:
     if fmt is Format.json:
         from sepcalc.report.data import analysis_to_dict
 

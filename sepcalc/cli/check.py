@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import app, print_diagnostics, stderr, stdout, user_errors
+from sepcalc.cli import app, output_to, print_diagnostics, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -19,6 +19,7 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    OutputOpt,
     SetOpt,
     WeightsDtypeOpt,
     device_request,
@@ -143,6 +144,15 @@ def check(
     batch: BatchOpt = None,
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
+    require_budget: Annotated[
+        bool,
+        typer.Option(
+            "--require-budget",
+            help="A spec to which no budget applies is an error (exit 2), not a pass with a "
+            "warning.",
+        ),
+    ] = False,
+    output: OutputOpt = None,
 ) -> None:
     """Check specs against budgets (the help text is in the decorator)."""
     from sepcalc.budget import CheckReport
@@ -185,7 +195,7 @@ def check(
         for path, (label, absolute) in zip(specs, names, strict=True)
     )
     report = CheckReport(results, conv.name, conv.description)
-    _diagnostics(report)
+    _diagnostics(report, require_budget=require_budget)
     if base is not None:
         for r in results:
             if r.network and r.network != base.name:
@@ -194,8 +204,10 @@ def check(
                     f"'{base.name}'",
                     markup=False,
                 )
-    _render(report, fmt)
-    raise typer.Exit(report.exit_code(exit_zero=exit_zero))
+    with output_to(output):
+        _render(report, fmt)
+    unbudgeted = require_budget and any(not r.diagnostics and not r.outcomes for r in results)
+    raise typer.Exit(EXIT_INVALID if unbudgeted else report.exit_code(exit_zero=exit_zero))
 
 
 def _budget_file(path: Path) -> BudgetFile:
@@ -261,12 +273,12 @@ def _check_one(
     from sepcalc.analysis import analyze
     from sepcalc.budget import DEVICE_METRICS, invalid, resolve, spec_budgets
     from sepcalc.budget import check as run_check
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
     from sepcalc.snapshot import Snapshot
-    from sepcalc.spec import load_spec
 
     try:
-        loaded = load_spec(path)
+        loaded = load(path)
         problems: list[Diagnostic] = []
         own: list[Budget] = []
         try:
@@ -308,7 +320,7 @@ def _check_one(
         )
 
 
-def _diagnostics(report: CheckReport) -> None:
+def _diagnostics(report: CheckReport, *, require_budget: bool) -> None:
     err = stderr()
     for r in report.results:
         if r.diagnostics:
@@ -318,8 +330,8 @@ def _diagnostics(report: CheckReport) -> None:
             err.print(f"{n} error{'s' if n != 1 else ''} in {r.spec}", style="red", markup=False)
         elif not r.outcomes:
             err.print(
-                f"warning: {r.spec}: no budget applies (add a budget: section, a --budgets "
-                "entry or a --max-* option)",
+                f"{'error' if require_budget else 'warning'}: {r.spec}: no budget applies (add "
+                "a budget: section, a --budgets entry or a --max-* option)",
                 markup=False,
             )
 

@@ -105,14 +105,14 @@ def crosscheck(
     ] = None,
 ) -> None:
     """Compare with fvcore and torch (the help text is CROSSCHECK_HELP)."""
+    from sepcalc.cli.options import load
     from sepcalc.crosscheck.compare import cross_check
     from sepcalc.graph import build_graph
-    from sepcalc.spec import load_spec
 
     with user_errors():
         chosen = get_convention(convention) if convention is not None else None
         arguments = parse_kwargs(kwargs, against)
-        graph = build_graph(load_spec(spec), parse_set(set_))
+        graph = build_graph(load(spec), parse_set(set_))
         if against is not None:
             against_module(graph, against, arguments, tool, fmt, chosen, layers)
         try:

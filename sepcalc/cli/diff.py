@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.cli.options import ConventionOpt, SetOpt, parse_set
+from sepcalc.cli import app, output_to, stderr, stdout, user_errors
+from sepcalc.cli.options import ConventionOpt, OutputOpt, SetOpt, parse_set
 from sepcalc.conventions import Convention, get_convention
 from sepcalc.errors import SepcalcError
 
@@ -40,13 +40,13 @@ def _is_report(path: Path) -> bool:
 
 def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapshot:
     from sepcalc.analysis import analyze
+    from sepcalc.cli.options import load
     from sepcalc.graph import build_graph
     from sepcalc.snapshot import Snapshot, read_report
-    from sepcalc.spec import load_spec
 
     if _is_report(path):
         return read_report(path)
-    graph = build_graph(load_spec(path), overrides)
+    graph = build_graph(load(path), overrides)
     return Snapshot.of(analyze(graph, conv), str(path))
 
 
@@ -77,6 +77,7 @@ def diff(
             "when both sides use one convention.",
         ),
     ] = False,
+    output: OutputOpt = None,
 ) -> None:
     """Compare two networks (the help text is in the decorator)."""
     from sepcalc.diff import diff as run_diff
@@ -95,18 +96,19 @@ def diff(
             "the spec the same way",
             markup=False,
         )
-    if fmt is DiffFormat.json:
-        from sepcalc.report.diff_data import diff_to_dict
+    with output_to(output):
+        if fmt is DiffFormat.json:
+            from sepcalc.report.diff_data import diff_to_dict
 
-        typer.echo(json.dumps(diff_to_dict(result), indent=2))
-    elif fmt is DiffFormat.markdown:
-        from sepcalc.report.diff_markdown import render_diff_markdown
+            typer.echo(json.dumps(diff_to_dict(result), indent=2))
+        elif fmt is DiffFormat.markdown:
+            from sepcalc.report.diff_markdown import render_diff_markdown
 
-        typer.echo(render_diff_markdown(result, all_layers=all_layers), nl=False)
-    else:
-        from sepcalc.report.diff_text import render_diff_text
+            typer.echo(render_diff_markdown(result, all_layers=all_layers), nl=False)
+        else:
+            from sepcalc.report.diff_text import render_diff_text
 
-        stdout().print(render_diff_text(result, all_layers=all_layers))
+            stdout().print(render_diff_text(result, all_layers=all_layers))
     code = result.exit_code(fail_on_increase=fail_on_increase)
     if code:
         stderr().print(f"increased: {', '.join(result.increased())}", markup=False)

@@ -123,15 +123,15 @@ def symbolic_analysis(
     spec: Path, set_: list[str], names: str, convention: str, *, per_layer: bool, json_: bool
 ) -> None:
     """`analyze --symbolic`: network totals (and layers) as closed forms in the named vars."""
+    from sepcalc.cli.options import load
     from sepcalc.report import symbolic as report
-    from sepcalc.spec import load_spec
     from sepcalc.symbolic import symbolic_network
 
     with user_errors():
         conv = get_convention(convention)
         overrides = parse_set(set_)
         vars_ = parse_symbolic(names)
-        net = symbolic_network(load_spec(spec), vars_, conv, overrides)
+        net = symbolic_network(load(spec), vars_, conv, overrides)
     if json_:
         typer.echo(json.dumps(report.network_to_dict(net, per_layer=per_layer), indent=2))
     else:

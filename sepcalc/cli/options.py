@@ -37,13 +37,16 @@ if TYPE_CHECKING:
     from sepcalc.device import DeviceRequest
     from sepcalc.expr import Number
     from sepcalc.search import Axis, Limit, Target
+    from sepcalc.spec import LoadedSpec
     from sepcalc.symbolic import Count
 
 # --- options shared by commands ---------------------------------------------------------------
 
-SpecArg = Annotated[
-    Path, typer.Argument(help="Network spec (YAML).", show_default=False, metavar="SPEC")
-]
+SPEC_HELP = (
+    "Network spec (YAML): a file, zoo:NAME for a bundled spec (sepcalc zoo lists them), or - to "
+    "read it from stdin."
+)
+SpecArg = Annotated[Path, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")]
 SetOpt = Annotated[
     list[str],
     typer.Option(
@@ -61,6 +64,73 @@ ConventionOpt = Annotated[
         help="What FLOPs count: " + ", ".join(PRESETS) + " (see docs/counting.md).",
     ),
 ]
+
+
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to FILE instead of stdout (not created when there is no report).",
+        show_default=False,
+    ),
+]
+
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        metavar="FILE",
+        help="Also draw the result to FILE (.svg, .png or .pdf); needs the plot extra "
+        "(matplotlib).",
+        show_default=False,
+    ),
+]
+
+
+def check_plot(path: Path | None) -> None:
+    """Refuse a ``--plot`` file type or a missing matplotlib before any work is done."""
+    if path is None:
+        return
+    import importlib.util
+
+    from sepcalc.report.plot_types import SUFFIXES
+
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in SUFFIXES:
+        raise SepcalcError(f"--plot {path}: the file type is its suffix: .{', .'.join(SUFFIXES)}")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise SepcalcError(
+            "--plot needs matplotlib, the plot extra: pip install 'sepcalc[plot]' (in a "
+            "checkout: pip install '.[plot]')"
+        )
+
+
+STDIN = "-"
+"""The spec argument that reads the spec from standard input."""
+STDIN_NAME = "<stdin>"
+"""How diagnostics name a spec read from standard input."""
+_stdin: list[tuple[object, str]] = []
+
+
+def read_stdin() -> str:
+    """Standard input's text, read once however many arguments name ``-`` (once per stream:
+    a test runner gives each run its own)."""
+    import sys
+
+    if not _stdin or _stdin[0][0] is not sys.stdin:
+        _stdin[:] = [(sys.stdin, sys.stdin.read())]
+    return _stdin[0][1]
+
+
+def load(spec: Path | str) -> LoadedSpec:
+    """The spec a spec argument names: a file, ``zoo:NAME``, or ``-`` (stdin)."""
+    from sepcalc.spec import load_spec
+
+    if str(spec) == STDIN:
+        return load_spec(STDIN_NAME, text=read_stdin())
+    return load_spec(spec)
 
 
 class RatioMetric(StrEnum):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli import app, save_plot, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -25,11 +25,13 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    PlotOpt,
     RatioMetric,
     SetOpt,
     SpecArg,
     WeightsDtypeOpt,
     check_layer_bounds,
+    check_plot,
     device_request,
     parse_axes,
     parse_count_option,
@@ -288,10 +290,10 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 def _evaluator(
     spec: Path, set_: Sequence[str], convention: str, device: DeviceRequest | None = None
 ) -> Evaluator:
+    from sepcalc.cli.options import load
     from sepcalc.search import Evaluator
-    from sepcalc.spec import load_spec
 
-    return Evaluator(load_spec(spec), get_convention(convention), parse_set(set_), device)
+    return Evaluator(load(spec), get_convention(convention), parse_set(set_), device)
 
 
 def _device(limits: Sequence[Limit], options: Sequence[Any]) -> DeviceRequest | None:
@@ -458,6 +460,7 @@ def grid(
     batch: BatchOpt = None,
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
     """Every combination of the vars' values: totals, within-budget marks, the Pareto front.
 
@@ -476,6 +479,7 @@ def grid(
             "peak_memory": max_peak_memory,
             "flash": max_flash,
         }
+        check_plot(plot)
         budgets = search_limits(given) if any(v is not None for v in given.values()) else []
         options = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
         request = _device(budgets, options)
@@ -490,6 +494,10 @@ def grid(
         typer.echo(grid_to_csv(result), nl=False)
     else:
         stdout().print(render_grid(result, evaluator.convention))
+    if plot is not None:
+        from sepcalc.report.plots import grid_plot
+
+        save_plot(grid_plot(result, evaluator.base.name), plot)
     raise typer.Exit(result.exit_code)
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.crosscheck.compare import TOOL_NAMES, CrossCheck, ToolCheck
+from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import grouped, shape
 
 
@@ -47,6 +48,7 @@ def tool_check_to_dict(check: ToolCheck) -> dict[str, Any]:
 def crosscheck_to_dict(result: CrossCheck) -> dict[str, Any]:
     """The ``--format json`` output: the network, whether every tool agrees, each tool's check."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "name": result.name,
         "agrees": result.agrees,
         "tools": [tool_check_to_dict(c) for c in result.checks],

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import Convention
+from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
 from sepcalc.report.search_var import flops_note
@@ -36,6 +37,7 @@ def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
 def grid_to_dict(r: GridResult, convention: Convention) -> dict[str, Any]:
     front = set(r.front)
     return {
+        "schema_version": SCHEMA_VERSION,
         "feasible": any(r.within),
         "vars": [a.name for a in r.axes],
         "budgets": {b.metric: plain(b.limit) for b in r.budgets},

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.search import Achieved, LayerResult
 
 
@@ -30,6 +31,7 @@ def _achieved_dict(a: Achieved) -> dict[str, Any]:
 
 def layer_to_dict(r: LayerResult) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "feasible": r.feasible,
         "search": r.unknown,
         "fixed": dict(r.fixed),

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import Convention
+from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
 from sepcalc.search import NET_METRICS, Evaluated, Fix, Grid, Note, VarResult, budget_status
@@ -37,6 +38,7 @@ def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, A
         return e.totals.as_dict() if e is not None and e.totals is not None else None
 
     return {
+        "schema_version": SCHEMA_VERSION,
         "feasible": r.feasible,
         "var": r.var,
         "answer": plain(r.answer.value) if r.answer else None,

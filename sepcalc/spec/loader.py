@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sepcalc import zoo
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
 from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
@@ -20,6 +21,8 @@ from sepcalc.spec.models import (
     InvalidEntry,
     LayerBase,
     NetworkSpec,
+    layer_kinds,
+    network_model,
 )
 from sepcalc.textfile import read_text
 
@@ -428,8 +431,9 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
         )
     names = _unknown_names(data)
     named = [locator.diagnostic(path, message) for _, path, message in names]
+    model = network_model(layer_kinds(data))
     try:
-        spec = NetworkSpec.model_validate(data)
+        spec = model.model_validate(data)
         if not names:
             return LoadedSpec(spec, locator)
         diagnostics, entries = named, {entry for entry, _, _ in names}
@@ -440,7 +444,7 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
             raise SpecError(diagnostics) from None
         entries = {p for p in broken if p is not None} | {entry for entry, _, _ in names}
     try:
-        spec = NetworkSpec.model_validate(_swap_entries(data, entries))
+        spec = model.model_validate(_swap_entries(data, entries))
     except ValidationError:
         raise SpecError(diagnostics) from None
     _invalid_entries(spec, entries)
@@ -455,12 +459,17 @@ def validate(data: Any, locator: Locator) -> NetworkSpec:
     return loaded.spec
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
-    """Read, parse and validate a spec file; every problem found is raised at once."""
+def load_spec(path: str | Path, text: str | None = None) -> LoadedSpec:
+    """Read, parse and validate a spec file; every problem found is raised at once.
+
+    ``zoo:NAME`` reads a bundled spec (:mod:`sepcalc.zoo`). With ``text``, nothing is read:
+    ``path`` only names the text in diagnostics (``<stdin>``).
+    """
     file = str(path)
-    try:
-        text = read_text(path, "spec")
-    except SepcalcError as exc:
-        raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
+    if text is None:
+        try:
+            text = read_text(zoo.path(file) if zoo.is_zoo(file) else path, "spec")
+        except SepcalcError as exc:
+            raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     data, locator = parse_yaml(text, file)
     return validate_entries(data, locator)

@@ -6,8 +6,10 @@ are evaluated later, when the graph is built with the spec's vars.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from types import GenericAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -139,12 +141,30 @@ def _declarations() -> list[list[LayerKind]]:
     return list(groups.values())
 
 
-LAYER_MODELS: tuple[type[LayerBase], ...] = tuple(_layer_model(g) for g in _declarations())
-MODEL_OF_KIND: dict[str, type[LayerBase]] = {
-    kind: model
-    for model in LAYER_MODELS
-    for kind in get_args(model.model_fields["kind"].annotation)
-}
+class _Models(Mapping[str, type[LayerBase]]):
+    """The spec model of each kind, by kind, made the first time it is asked for (a spec uses
+    a few of the kinds; making the models of all of them was a tenth of a plain ``analyze``'s
+    start-up). The kinds of one declaration share one model."""
+
+    def __init__(self) -> None:
+        self._group = {k.name: tuple(g) for g in _declarations() for k in g}
+        self._made: dict[str, type[LayerBase]] = {}
+
+    def __getitem__(self, kind: str) -> type[LayerBase]:
+        group = self._group[kind]
+        first = group[0].name
+        if first not in self._made:
+            self._made[first] = _layer_model(group)
+        return self._made[first]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._group)
+
+    def __len__(self) -> int:
+        return len(self._group)
+
+
+MODEL_OF_KIND: Mapping[str, type[LayerBase]] = _Models()
 
 
 def _layer_tag(value: Any) -> str | None:
@@ -153,18 +173,23 @@ def _layer_tag(value: Any) -> str | None:
     return "block" if isinstance(value, BlockCall) else getattr(value, "kind", None)
 
 
-if TYPE_CHECKING:
-    LayerEntry = LayerBase
-else:
-    LayerEntry = Annotated[
+def _entry_union(kinds: Sequence[str]) -> Any:
+    """A layer entry of one of ``kinds``, or a block call, told apart by its ``kind``."""
+    return Annotated[
         Union[
             (
-                *(Annotated[model, Tag(kind)] for kind, model in MODEL_OF_KIND.items()),
+                *(Annotated[MODEL_OF_KIND[kind], Tag(kind)] for kind in kinds),
                 Annotated[BlockCall, Tag("block")],
             )
         ],
         Discriminator(_layer_tag),
     ]
+
+
+if TYPE_CHECKING:
+    LayerEntry = LayerBase
+# Otherwise LayerEntry (every kind) is defined by network_model(None) when the full model is
+# first needed: the annotations below name it, and pydantic resolves them then.
 
 
 class Block(Strict):
@@ -190,3 +215,61 @@ class NetworkSpec(Strict):
     layers: list[LayerEntry] = Field(min_length=1)
     budget: dict[StrictStr, StrictInt | StrictFloat | StrictStr] | None = None
     """Upper bounds checked by ``sepcalc check`` (e.g. macs: 600M)."""
+
+
+PLACEHOLDER_KIND = "flatten"
+"""The kind of the stand-in the loader puts in place of a broken layer entry."""
+
+
+def layer_kinds(data: Any) -> frozenset[str] | None:
+    """Every kind the layer entries of a parsed spec name, or None when an entry is not a
+    plain layer or block call of a known kind (then only the full model words its error)."""
+    if not isinstance(data, dict):
+        return None
+    lists = [data.get("layers")]
+    blocks = data.get("blocks", {})
+    if not isinstance(blocks, dict):
+        return None
+    lists += [b.get("layers") if isinstance(b, dict) else None for b in blocks.values()]
+    kinds = set()
+    for entries in lists:
+        if not isinstance(entries, list):
+            return None
+        for entry in entries:
+            if isinstance(entry, dict) and "block" in entry:
+                continue
+            kind = entry.get("kind") if isinstance(entry, dict) else None
+            if not isinstance(kind, str) or kind not in MODEL_OF_KIND:
+                return None
+            kinds.add(kind)
+    return frozenset(kinds)
+
+
+@lru_cache(maxsize=32)
+def _network_of(kinds: frozenset[str]) -> type[NetworkSpec]:
+    union = _entry_union([k for k in MODEL_OF_KIND if k in kinds | {PLACEHOLDER_KIND}])
+    entries: Any = GenericAlias(list, (union,))
+    block: Any = create_model("Block", __base__=Block, layers=(entries, Field(min_length=1)))
+    model: type[NetworkSpec] = create_model(
+        "NetworkSpec",
+        __base__=NetworkSpec,
+        blocks=(dict[StrictStr, block], Field(default_factory=dict)),
+        layers=(entries, Field(min_length=1)),
+    )
+    return model
+
+
+def network_model(kinds: frozenset[str] | None) -> type[NetworkSpec]:
+    """The spec model for a spec whose layers are of ``kinds`` (see :func:`layer_kinds`).
+
+    The same layer models as the full :class:`NetworkSpec`, so the same values and the same
+    errors, in a union of just those kinds: only their models are made and only their
+    validators built. None: the full model, every kind (made on first use).
+    """
+    if kinds is not None:
+        return _network_of(kinds)
+    if "LayerEntry" not in globals():
+        globals()["LayerEntry"] = _entry_union(list(MODEL_OF_KIND))
+        Block.model_rebuild()
+        NetworkSpec.model_rebuild()
+    return NetworkSpec
