@@ -195,7 +195,7 @@ def _root(
 
 # Every command module is imported on every run, so each imports the core (graph, spec, budget,
 # search, report, ...) inside its functions, never at the top: tests/test_startup.py.
-COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "search")
+COMMANDS = ("analyze", "check", "crosscheck", "diff", "export", "formula", "search", "space")
 """Each command lives in the module of its name, which registers it on ``app`` when imported."""
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -302,6 +303,17 @@ class Decomposition:
         raw = self.space.data["layers"][entry - 1]
         name = raw.get("name") if isinstance(raw, dict) else None
         return [name] if isinstance(name, str) else []
+
+
+def choice_weight(space: Space, labels: Sequence[Label]) -> Fraction:
+    """The probability that drawing every choice uniformly and independently (OFA's sampler)
+    gives these labels: 1/n per choice of n values, once per repeat for a per-block choice."""
+    sizes = {c.name: len(c.values) for c in space.choices}
+    weight = Fraction(1)
+    for name, _, value in labels:
+        draws = len(value) if isinstance(value, tuple) else 1
+        weight /= sizes[name] ** draws
+    return weight
 
 
 def _of(space: Space, choice_name: str, entry: int) -> bool:

@@ -28,6 +28,7 @@ from sepcalc.search.decompose import (
     TooLarge,
     Vec,
     _env_key,
+    choice_weight,
 )
 
 T = TypeVar("T")
@@ -347,14 +348,11 @@ class Program(Generic[T]):
         if found is not None:
             return found
         ok, _ = self.dec.options(sub, env, shape)
-        weight = (
-            Fraction(1, self.dec.option_count(sub, env)) if self.measure == CHOICE_UNIFORM else None
-        )
         result: dict[Shape, T] = {}
         for opt in ok:
             value = self.alg.option(opt)
-            if weight is not None:
-                value = self.alg.scale(value, weight)
+            if self.measure == CHOICE_UNIFORM:  # every choice uniform, each repeat drawn anew
+                value = self.alg.scale(value, choice_weight(self.dec.space, opt.labels))
             result[opt.out] = (
                 value if opt.out not in result else self.alg.plus(result[opt.out], value)
             )

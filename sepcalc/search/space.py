@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.errors import Diagnostic, InputError, SepcalcError, SpecError, did_you_mean
 from sepcalc.expr import ExprError, Number, as_int, evaluate, exact, reduce, show
 from sepcalc.graph import Graph, build_graph
 from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, parse_yaml, validate_entries
@@ -256,7 +256,7 @@ def _values(raw: Any, path: SpecPath, errors: list[tuple[SpecPath, str]]) -> tup
         return ()
     values: list[Value] = []
     for j, v in enumerate(raw):
-        ok = isinstance(v, int | float | str | bool) or (
+        ok = isinstance(v, int | float | str | bool | Fraction) or (
             isinstance(v, list) and v and all(isinstance(x, int | float | str) for x in v)
         )
         if not ok:
@@ -443,15 +443,48 @@ def _read(data: Any, locator: Locator) -> tuple[list[Choice], Any]:
     return choices, template
 
 
-def load_space(path: str | Path) -> Space:
-    """Read a space file: its choices, checked, and its template spec, validated and built."""
+def load_space(
+    path: str | Path,
+    fixed: Mapping[str, Value] | None = None,
+    varied: Mapping[str, Sequence[Value]] | None = None,
+) -> Space:
+    """Read a space file: its choices, checked, and its template spec, validated.
+
+    ``fixed`` sets vars to one value (a var's choice included); ``varied`` makes vars choices
+    with the given values (OFA's elastic resolution on a space written at 224).
+    """
     file = str(path)
     try:
         text = read_text(path, "space")
     except SepcalcError as exc:
         raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     data, locator = parse_yaml(text, file)
+    if (fixed or varied) and isinstance(data, dict):
+        data = with_vars(data, fixed or {}, varied or {})
     return space_from_data(data, locator)
+
+
+def with_vars(
+    data: Mapping[str, Any], fixed: Mapping[str, Value], varied: Mapping[str, Sequence[Value]]
+) -> dict[str, Any]:
+    """The space's data with vars set to one value or made choices."""
+    vars_ = dict(data.get("vars") or {})
+    for param, names in (("overrides", fixed), ("choices", varied)):
+        for name in names:
+            if name not in vars_:
+                raise InputError(
+                    param,
+                    name,
+                    f"the space has no var '{name}'{did_you_mean(name, vars_)} "
+                    f"(its vars: {', '.join(vars_) or 'none'})",
+                )
+            if name in fixed and name in varied:
+                raise InputError(param, name, "a var is either set or varied, not both")
+    for name, value in fixed.items():
+        vars_[name] = _yaml_ready(value)
+    for name, values in varied.items():
+        vars_[name] = {CHOICE: list(values)}
+    return {**data, "vars": vars_}
 
 
 def space_from_data(data: Any, locator: Locator) -> Space:

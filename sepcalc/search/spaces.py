@@ -28,6 +28,7 @@ from sepcalc.search.decompose import (
     TooLarge,
     Vec,
     _env_key,
+    choice_weight,
 )
 from sepcalc.search.exact import (
     CHOICE_UNIFORM,
@@ -720,9 +721,9 @@ def _sample_choices(
             for sub in alt.subs:
                 opts, bad = dec.options(sub, chain.env, shape)
                 pool: list[Any] = [*opts, *bad]
-                # choices are uniform over every assignment: the options in enumeration order
-                pick = rng.randrange(len(pool)) if pool else None
-                chosen = pool[pick] if pick is not None else None
+                # every choice uniform: an option's probability is its choices' product
+                weights = [choice_weight(dec.space, o.labels) for o in pool]
+                chosen = rng.choices(pool, weights)[0] if pool else None
                 if not isinstance(chosen, Option):
                     ok = False
                     break
