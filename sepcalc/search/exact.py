@@ -248,16 +248,45 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
         pairs = len(a) * len(b)
         if pairs > MAX_PAIRS:
             raise TooLarge(f"combining two fronts of {len(a):,} and {len(b):,} points")
-        out = []
-        for va, wa in a:
-            for vb, wb in b:
-                v = tuple(x + y for x, y in zip(va, vb, strict=True))
-                if self.fits(v):
-                    out.append((v, ("C", wa, wb)))
-        return front(out, self.prune_keys)
+        # score every pair on the pruning keys first; sum the vectors and join the witnesses
+        # only of the pairs that stay on the front
+        keys = self.prune_keys
+        highs = self.highs
+        scored = []
+        for i, (va, _) in enumerate(a):
+            sa = tuple(-s * va[m] for m, s in keys)  # negated: an ascending sort is best first
+            for j, (vb, _) in enumerate(b):
+                if highs and not all(va[m] + vb[m] <= h for m, h in highs):
+                    continue
+                score = tuple(x - s * vb[m] for x, (m, s) in zip(sa, keys, strict=True))
+                scored.append((score, i, j))
+        return [
+            (tuple(x + y for x, y in zip(a[i][0], b[j][0], strict=True)), ("C", a[i][1], b[j][1]))
+            for i, j in _front_indices(scored)
+        ]
 
     def scale(self, a: list[Any], w: Fraction) -> list[Any]:
         return a
+
+
+def _front_indices(scored: list[tuple[tuple[int, ...], int, int]]) -> list[tuple[int, int]]:
+    """The (i, j) of the negated scores no other dominates (smaller is better in every
+    coordinate); of equal scores, the first in (i, j) order."""
+    scored.sort()
+    kept: list[tuple[int, int]] = []
+    if scored and len(scored[0][0]) == 2:
+        best = None
+        for (_, y), i, j in scored:
+            if best is None or y < best:
+                kept.append((i, j))
+                best = y
+        return kept
+    kept_keys: list[tuple[int, ...]] = []
+    for k, i, j in scored:
+        if not any(all(x <= y for x, y in zip(o, k, strict=True)) for o in kept_keys):
+            kept_keys.append(k)
+            kept.append((i, j))
+    return kept
 
 
 def front(points: list[tuple[Vec, Witness]], keys: Sequence[tuple[int, int]]) -> list[Any]:
