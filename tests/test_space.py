@@ -364,6 +364,12 @@ def test_front_and_best_match_brute_force(text: str, cut: int) -> None:
     top = best(dec, ("params", 1), [bound])
     assert top.best is not None
     assert top.best.totals["params"] == max(v[1] for v in feasible)
+    # a lower bound: the fewest MACs with at least this many parameters
+    params = sorted(v[1] for _, v in every)
+    floor = Bound("params", low=params[cut % len(params)])
+    cheapest = best(dec, ("macs", -1), [floor])
+    assert cheapest.best is not None
+    assert cheapest.best.totals["macs"] == min(v[0] for _, v in every if within(v, [floor]))
 
 
 @SETTINGS

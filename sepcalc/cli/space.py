@@ -172,6 +172,15 @@ def count(
     params: Params = None,
     flops: Flops = None,
     activations: Activations = None,
+    ofa: Annotated[
+        bool,
+        typer.Option(
+            "--ofa",
+            help="Also the exact share of the architectures OFA's sampler draws (every choice "
+            "uniform: depth uniform per stage) that are within the bound: what a rejection "
+            "sampler keeps. One bound.",
+        ),
+    ] = False,
     set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
@@ -191,7 +200,7 @@ def count(
         )
         dec = _decomposition(space, set_, choice, convention)
         with _progress("count") as progress:
-            result = count_space(dec, bounds, progress)
+            result = count_space(dec, bounds, progress, ofa)
     _emit(
         result,
         fmt,

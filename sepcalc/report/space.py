@@ -86,6 +86,7 @@ def count_to_dict(r: CountResult, convention: Convention) -> dict[str, Any]:
         "by_var": [
             {"vars": plain_assignment(v), "buildable": b, "within": w} for v, b, w in r.by_var
         ],
+        "ofa_sampler_share": None if r.choice_share is None else _mean(r.choice_share),
         "flops_convention": convention.name,
     }
 
@@ -116,6 +117,13 @@ def render_count(r: CountResult, convention: Convention) -> RenderableType:
             f"within {_bounds_text(r.bounds)}", f"{r.within:,}", _share(r.within, r.buildable)
         )
     parts.append(lines)
+    if r.choice_share is not None:
+        parts.append(
+            Text(
+                f"OFA's sampler (every choice uniform) draws one within {_bounds_text(r.bounds)} "
+                f"with probability {fixed(r.choice_share * 100, 4)}% (exactly {r.choice_share})"
+            )
+        )
     if r.by_var:
         by_var = Table(box=None, show_header=True, header_style="bold")
         by_var.add_column("vars")

@@ -219,16 +219,17 @@ def flatten(w: Witness) -> list[Label]:
 
 class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
     """The Pareto front on some keys (metrics with a sign: +1 larger is better, -1 smaller),
-    one architecture per point. Metrics under an upper bound are kept as keys (smaller is
-    better) while partial sums are pruned, so that no pruned part could have fit a budget that
-    a kept part breaks."""
+    one architecture per point. Bounded metrics are kept as keys while partial sums are pruned
+    (smaller is better under an upper bound, larger above a lower one), so that no pruned part
+    could have met a bound that a kept part misses."""
 
     def __init__(self, keys: Sequence[tuple[str, int]], bounds: Sequence[Bound] = ()) -> None:
         self.keys = tuple(keys)
         prune = list(self.keys)
-        for b in bounds:
-            if b.high is not None and (b.metric, -1) not in prune:
-                prune.append((b.metric, -1))
+        for b in bounds:  # a lower bound favours larger partial sums, an upper one smaller
+            for end, sign in ((b.high, -1), (b.low, 1)):
+                if end is not None and (b.metric, sign) not in prune:
+                    prune.append((b.metric, sign))
         self.prune_keys = tuple((METRICS.index(m), s) for m, s in prune)
         self.highs = tuple((METRICS.index(b.metric), b.high) for b in bounds if b.high is not None)
 

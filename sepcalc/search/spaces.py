@@ -10,6 +10,7 @@ so); otherwise the question is refused with the reason. No answer is ever estima
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ class CountResult:
     """(an assignment that does not build, its error): one per distinct error."""
     by_var: tuple[tuple[dict[str, Value], int, int | None], ...] = ()
     """Per assignment of the var choices: its values, buildable count, count within bounds."""
+    choice_share: Fraction | None = None
+    """The probability that OFA's sampler (every choice uniform) draws within the bound."""
 
     @property
     def exit_code(self) -> int:
@@ -145,9 +148,16 @@ def _chain_values(chain: Chain) -> dict[str, Value]:
 
 
 def count_space(
-    dec: Decomposition, bounds: Sequence[Bound] = (), progress: Progress | None = None
+    dec: Decomposition,
+    bounds: Sequence[Bound] = (),
+    progress: Progress | None = None,
+    choice_share: bool = False,
 ) -> CountResult:
+    """How many architectures the space has, build, and are within every bound; with
+    ``choice_share`` (one bound), also the exact share of OFA's sampler within it."""
     check_bounds(bounds)
+    if choice_share and len(bounds) != 1:
+        raise SepcalcError("the sampler's share is computed for one bound")
     chains = list(dec.chains())
     counting = Program(dec, CountAlgebra())
     total = buildable = 0
@@ -181,6 +191,7 @@ def count_space(
         method,
         failures,
         tuple(by_var) if dec.space.var_choices else (),
+        choice_probability(dec, bounds[0]) if choice_share else None,
     )
 
 
@@ -757,11 +768,42 @@ def _sample_choices(
 def choice_probability(dec: Decomposition, bound: Bound) -> Fraction:
     """The exact probability that the choice-uniform (OFA) sampler draws an architecture within
     ``bound``: what a rejection sampler keeps."""
+    total = Fraction(0)
+    chains = list(dec.chains())
+    for chain in chains:
+        try:
+            program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
+            for hist in program.chain(chain).values():
+                total += sum(
+                    (Fraction(c) for (v,), c in hist.items() if bound.holds(v)), Fraction(0)
+                )
+        except TooLarge:
+            total += _choice_probability_by_counts(dec, chain, bound)
+    return total / len(chains)
+
+
+def _choice_probability_by_counts(dec: Decomposition, chain: Chain, bound: Bound) -> Fraction:
+    """The same probability from the three-table count: each stage's probabilities scaled to
+    integers by their common denominator."""
     program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
-    total = program.total()
-    if total is None:
-        return Fraction(0)
-    return sum((Fraction(c) for (v,), c in total.items() if bound.holds(v)), Fraction(0))
+    shape = chain.input_shape
+    hists = []
+    scale = 1
+    for step in dec.steps:
+        found = program.step(step, chain.env, shape)
+        if len(found) != 1:
+            raise TooLarge(
+                f"the output shape of {', '.join(dec.space.label(j) for j in step.entries)} "
+                "depends on its choices, so the stages are not independent"
+            )
+        ((shape, hist),) = found.items()
+        denominator = math.lcm(*(Fraction(c).denominator for c in hist.values()))
+        scale *= denominator
+        hists.append({k[0]: int(c * denominator) for k, c in hist.items()})
+    counter = Counter(hists, bound.high)
+    high = counter.at_most(bound.high) if bound.high is not None else counter.total
+    low = counter.at_most(bound.low - 1) if bound.low is not None else 0
+    return Fraction(int(high - low), scale)
 
 
 def evaluate(
