@@ -516,3 +516,28 @@ def test_cli_infeasible_bounds_exit_1() -> None:
     )
     assert result.exit_code == 1
     assert "the smallest macs in the space is 121,278,672" in result.stdout
+
+
+def test_cli_distribution_by_var_and_samples_written(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE + "  - {block: b, name: st, repeat: 2, out: 4, k: {choice: [1, 3]}}\n")
+    result = CliRunner().invoke(
+        app,
+        ["space", "distribution", str(path), "--choice", "res=8,16", "--by-var", "-f", "json"],
+    )
+    assert result.exit_code == 0, result.stderr
+    parts = json.loads(result.stdout)["parts"]
+    assert [p["vars"] for p in parts] == [{"res": 8}, {"res": 16}]
+    # 4 architectures per resolution; MACs of a layer scale with H x W: 16**2 / 8**2 = 4
+    assert [p["count"] for p in parts] == [4, 4]
+    assert parts[1]["min"] == 4 * parts[0]["min"]
+    out = tmp_path / "samples"
+    result = CliRunner().invoke(
+        app, ["space", "sample", str(path), "-n", "3", "--seed", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    written = sorted(out.glob("sample-*.yaml"))
+    assert len(written) == 3
+    for spec in written:
+        analyzed = CliRunner().invoke(app, ["analyze", str(spec), "-f", "json"])
+        assert analyzed.exit_code == 0, analyzed.stderr

@@ -186,8 +186,10 @@ def count(
     convention: ConventionOpt = "default",
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """The space's choices and stages, its exact number of architectures, and how many are
-    within the bounds (per var value when a var is a choice).
+    """The exact number of architectures, and how many are within the bounds.
+
+    Also lists the choices and the stages the space was cut into; per var value when a var is
+    a choice.
 
     Exit 1 when bounds are given and no architecture is within them.
     """
@@ -232,8 +234,11 @@ def distribution(
     convention: ConventionOpt = "default",
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """The exact distribution of a total over the space: min, mean, quantiles, max, and every
-    value (csv, json) or bins with their exact counts and the CDF."""
+    """The exact distribution of a total over the space.
+
+    Min, exact mean, quantiles, max, and every value (csv, json) or bins with their exact
+    counts and the CDF.
+    """
     from sepcalc.report.space import (
         distribution_to_csv,
         distribution_to_dict,
@@ -283,8 +288,10 @@ def pareto(
     convention: ConventionOpt = "default",
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """The exact Pareto front of the architectures within the bounds, each point with its
-    choices. Exit 1 when none is within the bounds."""
+    """The exact Pareto front of the architectures within the bounds.
+
+    Each point with one architecture's choices. Exit 1 when none is within the bounds.
+    """
     from sepcalc.report.space import front_to_csv, front_to_dict, render_front
     from sepcalc.search.spaces import pareto as run
 
@@ -335,8 +342,10 @@ def best(
     convention: ConventionOpt = "default",
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """The architecture with the largest (--maximize) or smallest (--minimize) total within
-    the bounds. Exit 1 when none is within them."""
+    """The architecture with the largest or smallest total within the bounds.
+
+    --maximize or --minimize one metric. Exit 1 when none is within the bounds.
+    """
     from sepcalc.errors import SepcalcError
     from sepcalc.report.space import best_to_dict, render_best
     from sepcalc.search.spaces import best as run
@@ -400,8 +409,11 @@ def sample(
     convention: ConventionOpt = "default",
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """N architectures within the bounds, drawn with a seed; each is an ordinary spec that
-    `analyze` counts exactly as shown. Exit 1 when none is within the bounds."""
+    """N architectures within the bounds, drawn with a seed.
+
+    Each is an ordinary spec (--out) that `analyze` counts exactly as shown. Exit 1 when none
+    is within the bounds.
+    """
     from sepcalc.report.space import render_samples, samples_to_csv, samples_to_dict
     from sepcalc.search.exact import CHOICE_UNIFORM, UNIFORM
     from sepcalc.search.spaces import sample as run
