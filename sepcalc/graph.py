@@ -291,20 +291,27 @@ class _Builder:
             for i in range(repeat):
                 if self.too_many:
                     return
-                env = {**scope.env, "i": i}
-                scope.attempt = ""
-                try:
-                    if entry.when is not None and not self.when((*path, "when"), entry.when, env):
-                        continue
-                    if isinstance(entry, InvalidEntry):
-                        raise _Skip
-                    if isinstance(entry, BlockCall):
-                        self.call_block(entry, path, scope, env, i if repeat > 1 else None)
-                    else:
-                        self.layer(entry, path, scope, env, i if repeat > 1 else None)
-                except _Skip:
-                    scope.prev = FAILED
-                    scope.failed.update(n for n in (scope.attempt, entry.name) if n)
+                self.repetition(entry, path, scope, i, repeat)
+
+    def repetition(
+        self, entry: LayerBase, path: SpecPath, scope: _Scope, i: int, repeat: int
+    ) -> None:
+        """Repeat ``i`` (of ``repeat``) of a layer entry or block call (search spaces build one
+        repeat at a time, with that repeat's choices)."""
+        env = {**scope.env, "i": i}
+        scope.attempt = ""
+        try:
+            if entry.when is not None and not self.when((*path, "when"), entry.when, env):
+                return
+            if isinstance(entry, InvalidEntry):
+                raise _Skip
+            if isinstance(entry, BlockCall):
+                self.call_block(entry, path, scope, env, i if repeat > 1 else None)
+            else:
+                self.layer(entry, path, scope, env, i if repeat > 1 else None)
+        except _Skip:
+            scope.prev = FAILED
+            scope.failed.update(n for n in (scope.attempt, entry.name) if n)
 
     def inputs(self, entry: LayerBase, path: SpecPath, scope: _Scope, own: str) -> list[str]:
         if entry.inputs is None:

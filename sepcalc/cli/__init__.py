@@ -351,6 +351,7 @@ COMMANDS = (
     "import",
     "schema",
     "search",
+    "space",
     "zoo",
 )
 """Each command lives in the module of its name, which registers it on ``app`` when imported."""

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sepcalc.device import DeviceRequest
     from sepcalc.expr import Number
     from sepcalc.search import Axis, Limit, Target
+    from sepcalc.search.exact import Bound
     from sepcalc.spec import LoadedSpec
     from sepcalc.symbolic import Count
 
@@ -664,6 +665,77 @@ def parse_pareto(text: str | None, var_names: Sequence[str]) -> tuple[str, str]:
     return keys[0], keys[1]
 
 
+# --- space: bounds, the front's keys, vars made choices ----------------------------------------
+
+
+def parse_bounds(maxima: Mapping[str, str | None], bands: Mapping[str, str | None]) -> list[Bound]:
+    """``--max-macs 300M`` and ``--macs 360M:400M`` (either end may be left out), each metric
+    once; inclusive."""
+    from sepcalc.budget import BudgetValueError, parse_si_count
+    from sepcalc.search.exact import Bound
+
+    def count(text: str, option: str) -> int:
+        try:
+            return parse_si_count(text)
+        except BudgetValueError as exc:
+            raise SepcalcError(f"{option} {text}: {exc}") from None
+
+    bounds: dict[str, Bound] = {}
+    for metric, text in maxima.items():
+        if text is not None:
+            bounds[metric] = Bound(metric, high=count(text, f"--max-{metric}"))
+    for metric, text in bands.items():
+        if text is None:
+            continue
+        option = f"--{metric}"
+        if metric in bounds:
+            raise SepcalcError(f"{option} {text}: --max-{metric} bounds {metric} already")
+        low, sep, high = text.partition(":")
+        if not sep or not (low.strip() or high.strip()):
+            raise SepcalcError(f"{option} '{text}': expected LOW:HIGH, e.g. 360M:400M (or LOW:)")
+        lo = count(low, option) if low.strip() else None
+        hi = count(high, option) if high.strip() else None
+        if lo is not None and hi is not None and lo > hi:
+            raise SepcalcError(f"{option} {text}: the band is empty ({lo:,} > {hi:,})")
+        bounds[metric] = Bound(metric, lo, hi)
+    return list(bounds.values())
+
+
+def parse_keys(text: str) -> list[tuple[str, int]]:
+    """``--keys min:macs,max:params``: metrics, larger is better unless prefixed min:."""
+    from sepcalc.search.decompose import METRICS
+
+    keys: list[tuple[str, int]] = []
+    for item in filter(None, (k.strip() for k in text.split(","))):
+        sign = -1 if item.startswith("min:") else 1
+        bare = item.removeprefix("min:").removeprefix("max:")
+        if bare not in METRICS:
+            raise SepcalcError(
+                f"--keys: unknown metric '{bare}'{did_you_mean(bare, METRICS)}; choose from "
+                f"{', '.join(METRICS)} (prefix min: to prefer smaller)"
+            )
+        if any(m == bare for m, _ in keys):
+            raise SepcalcError(f"--keys: {bare} is given twice")
+        keys.append((bare, sign))
+    if len(keys) < 2:
+        raise SepcalcError(f"--keys '{text}': give two or more metrics, e.g. min:macs,max:params")
+    return keys
+
+
+def parse_choices(texts: Sequence[str]) -> dict[str, list[Number]]:
+    """``--choice resolution=128:224:4`` or ``--choice resolution=160,192,224``."""
+    found: dict[str, list[Number]] = {}
+    for text in texts:
+        try:
+            axis = parse_axis(text)
+        except SepcalcError as exc:
+            raise SepcalcError(str(exc).replace("--var", "--choice")) from None
+        if axis.name in found:
+            raise SepcalcError(f"--choice {axis.name}: given twice; give each var once")
+        found[axis.name] = list(axis.values)
+    return found
+
+
 # --- the core's errors, worded with the options --------------------------------------------
 
 OPTION_OF = {
@@ -672,6 +744,7 @@ OPTION_OF = {
     "names": "--symbolic",
     "at": "--at",
     "metric_name": "--metric",
+    "choices": "--choice",
 }
 """The option that gives each core parameter an :class:`~sepcalc.errors.InputError` names."""
 

@@ -273,3 +273,9 @@ def network_model(kinds: frozenset[str] | None) -> type[NetworkSpec]:
         Block.model_rebuild()
         NetworkSpec.model_rebuild()
     return NetworkSpec
+
+
+def layer_entry() -> Any:
+    """The type of one layer entry: a layer of any kind or a block call (the full union)."""
+    network_model(None)
+    return globals()["LayerEntry"]

@@ -1,0 +1,815 @@
+"""The questions asked of a search space, answered exactly: count, distribution, Pareto front,
+best architecture under budgets, and uniform samples within budgets.
+
+Every answer comes from the dynamic program of :mod:`~sepcalc.search.exact` over the space's
+steps (:mod:`~sepcalc.search.decompose`). When an exact table would not fit, a count under one
+bound falls back to :mod:`~sepcalc.search.sums` (still exact), samples to draws from the whole
+space kept when within budget (each kept one still uniform among those within budget, and said
+so); otherwise the question is refused with the reason. No answer is ever estimated.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sepcalc.conventions import DEFAULT, Convention
+from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError
+from sepcalc.formulas import Shape
+from sepcalc.search.decompose import (
+    METRICS,
+    Chain,
+    Decomposition,
+    Label,
+    Option,
+    TooLarge,
+    Vec,
+    _env_key,
+    choice_weight,
+)
+from sepcalc.search.exact import (
+    CHOICE_UNIFORM,
+    UNIFORM,
+    Bound,
+    CountAlgebra,
+    FrontAlgebra,
+    HistAlgebra,
+    MomentAlgebra,
+    Program,
+    flatten,
+    front,
+)
+from sepcalc.search.space import Assignment, Space, Value
+from sepcalc.search.sums import Counter
+
+Progress = Callable[[int, int], None]
+
+# --- bounds -----------------------------------------------------------------------------------
+
+
+def check_bounds(bounds: Sequence[Bound]) -> None:
+    seen: set[str] = set()
+    for b in bounds:
+        if b.metric not in METRICS:
+            raise SepcalcError(f"unknown metric '{b.metric}'; choose from {', '.join(METRICS)}")
+        if b.metric in seen:
+            raise SepcalcError(f"{b.metric} is bounded twice; give each metric once")
+        seen.add(b.metric)
+        if b.low is not None and b.high is not None and b.low > b.high:
+            raise SepcalcError(f"{b.metric}: the band {b.low:,}:{b.high:,} is empty")
+
+
+def within(vec: Vec, bounds: Sequence[Bound]) -> bool:
+    return all(b.holds(vec[METRICS.index(b.metric)]) for b in bounds)
+
+
+def totals(vec: Vec) -> dict[str, int]:
+    return dict(zip(METRICS, vec, strict=True))
+
+
+# --- assignments from labels ------------------------------------------------------------------
+
+
+def assignment_of(space: Space, labels: Sequence[Label]) -> dict[str, Value]:
+    """The assignment that a path of the program's labels stands for."""
+    per_block: dict[str, dict[int, Value]] = {}
+    out: dict[str, Value] = {}
+    for name, i, value in labels:
+        if i is None:
+            out[name] = value
+        else:
+            per_block.setdefault(name, {})[i] = value
+    for c in space.choices:
+        if c.per == "block" and c.name not in out:
+            got = per_block.get(c.name, {})
+            out[c.name] = tuple(got[i] for i in sorted(got)) or (c.values[0],)
+        elif c.name not in out:
+            out[c.name] = c.values[0]
+    return {c.name: out[c.name] for c in space.choices}
+
+
+# --- summary and count ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    entries: tuple[str, ...]
+    kind: str
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CountResult:
+    space: str
+    choices: tuple[tuple[str, str, tuple[Value, ...]], ...]
+    """(name, per, values) of every choice."""
+    steps: tuple[StepInfo, ...]
+    assignments: int
+    """Every assignment of the choices."""
+    buildable: int
+    """Those whose network builds."""
+    bounds: tuple[Bound, ...]
+    within: int | None
+    """Those within every bound (None without bounds)."""
+    method: str
+    failures: tuple[tuple[str, str], ...] = ()
+    """(an assignment that does not build, its error): one per distinct error."""
+    by_var: tuple[tuple[dict[str, Value], int, int | None], ...] = ()
+    """Per assignment of the var choices: its values, buildable count, count within bounds."""
+    choice_share: Fraction | None = None
+    """The probability that OFA's sampler (every choice uniform) draws within the bound."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.bounds and not self.within else EXIT_OK
+
+
+def assignments(dec: Decomposition, chain: Chain) -> int:
+    """How many assignments one var assignment has (built or not)."""
+    total = 1
+    for step in dec.steps:
+        alts = dec.alternatives(step, chain.env)
+        count = 0
+        for alt in alts:
+            n = 1
+            for sub in alt.subs:
+                n *= dec.option_count(sub, chain.env)
+            count += n
+        total *= count
+    return total
+
+
+def _chain_values(chain: Chain) -> dict[str, Value]:
+    return {name: v for name, _, v in chain.labels}
+
+
+def count_space(
+    dec: Decomposition,
+    bounds: Sequence[Bound] = (),
+    progress: Progress | None = None,
+    choice_share: bool = False,
+) -> CountResult:
+    """How many architectures the space has, build, and are within every bound; with
+    ``choice_share`` (one bound), also the exact share of OFA's sampler within it."""
+    check_bounds(bounds)
+    if choice_share and len(bounds) != 1:
+        raise SepcalcError("the sampler's share is computed for one bound")
+    chains = list(dec.chains())
+    counting = Program(dec, CountAlgebra())
+    total = buildable = 0
+    within_total: int | None = 0 if bounds else None
+    method = "table"
+    by_var = []
+    for n, chain in enumerate(chains, 1):
+        a = assignments(dec, chain)
+        b = sum(counting.chain(chain).values())
+        w = None
+        if bounds:
+            w, how = _count_within(dec, chain, bounds)
+            if how != "table":
+                method = how
+            assert within_total is not None
+            within_total += w
+        total += a
+        buildable += b
+        by_var.append((_chain_values(chain), b, w))
+        if progress is not None:
+            progress(n, len(chains))
+    failures = tuple((labels, message) for message, labels in dec.stats.failed.items())
+    return CountResult(
+        dec.space.name,
+        tuple((c.name, c.per, c.values) for c in dec.space.choices),
+        steps_info(dec),
+        total,
+        buildable,
+        tuple(bounds),
+        within_total,
+        method,
+        failures,
+        tuple(by_var) if dec.space.var_choices else (),
+        choice_probability(dec, bounds[0]) if choice_share else None,
+    )
+
+
+def steps_info(dec: Decomposition) -> tuple[StepInfo, ...]:
+    out = []
+    for step in dec.steps:
+        names = tuple(dec.space.label(j) for j in step.entries)
+        choices = tuple(c.name for j in step.entries for c in dec.space.entry_choices(j))
+        out.append(StepInfo(names, step.kind, choices))
+    return tuple(out)
+
+
+def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> tuple[int, str]:
+    """Architectures of one var assignment within every bound, and how it was counted."""
+    metrics = [b.metric for b in bounds]
+    try:
+        table = Program(dec, HistAlgebra(metrics, bounds)).chain(chain)
+    except TooLarge as exc:
+        if len(bounds) != 1:
+            raise TooLarge(
+                f"{exc}; with one bound the count can still be exact (three tables instead of "
+                "one), with several it cannot"
+            ) from None
+        return _counter_within(dec, chain, bounds[0], str(exc)), "three tables"
+    count = 0
+    for hist in table.values():
+        for key, c in hist.items():
+            if all(b.holds(key[i]) for i, b in enumerate(bounds)):
+                count += c
+    return count, "table"
+
+
+def stage_hists(
+    dec: Decomposition, chain: Chain, metric: str, high: int | None
+) -> list[dict[int, Any]]:
+    """The distribution of each step's total on its one input shape; refuses when a step's
+    output shape depends on its choices (then only the joint table is exact)."""
+    bound = [Bound(metric, high=high)] if high is not None else []
+    program = Program(dec, HistAlgebra([metric], bound))
+    shape = chain.input_shape
+    hists = []
+    for step in dec.steps:
+        found = program.step(step, chain.env, shape)
+        if len(found) != 1:
+            raise TooLarge(
+                f"the output shape of {', '.join(dec.space.label(j) for j in step.entries)} "
+                "depends on its choices, so the stages are not independent"
+            )
+        ((shape, hist),) = found.items()
+        hists.append({k[0]: c for k, c in hist.items()})
+    return hists
+
+
+def _counter_within(dec: Decomposition, chain: Chain, bound: Bound, why: str) -> int:
+    try:
+        counter = Counter(stage_hists(dec, chain, bound.metric, bound.high), bound.high)
+    except TooLarge as exc:
+        raise TooLarge(f"{why}; nor could it be split: {exc}") from None
+    high = counter.at_most(bound.high) if bound.high is not None else counter.total
+    low = counter.at_most(bound.low - 1) if bound.low is not None else 0
+    return int(high - low)
+
+
+# --- distribution -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bin:
+    low: int
+    high: int
+    """Inclusive."""
+    count: int
+    cumulative: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    label: dict[str, Value]
+    """The var values of this sub-space (empty: the whole space)."""
+    metric: str
+    count: int
+    mean: Fraction
+    minimum: int
+    maximum: int
+    quantiles: tuple[tuple[Fraction, int], ...]
+    """(q, the smallest value v with at least q of the architectures at or below v)."""
+    values: tuple[tuple[int, int], ...] | None
+    """Every distinct value and its count (None when binned or too many)."""
+    bins: tuple[Bin, ...]
+    method: str
+
+
+@dataclass(frozen=True)
+class DistributionResult:
+    space: str
+    metric: str
+    parts: tuple[Distribution, ...]
+    notes: tuple[str, ...] = ()
+    exit_code: int = EXIT_OK
+
+
+QUANTILES = (
+    Fraction(1, 100),
+    Fraction(1, 10),
+    Fraction(1, 4),
+    Fraction(1, 2),
+    Fraction(3, 4),
+    Fraction(9, 10),
+    Fraction(99, 100),
+)
+
+
+def distribution(
+    dec: Decomposition,
+    metric: str,
+    bins: int | None = None,
+    by_var: bool = False,
+    progress: Progress | None = None,
+) -> DistributionResult:
+    """The exact distribution of one total over the space (or each var assignment)."""
+    if metric not in METRICS:
+        raise SepcalcError(f"unknown metric '{metric}'; choose from {', '.join(METRICS)}")
+    chains = list(dec.chains())
+    groups: list[list[Chain]] = [[c] for c in chains] if by_var else [chains]
+    parts = []
+    notes: list[str] = []
+    for n, group in enumerate(groups, 1):
+        parts.append(_distribution(dec, group, metric, bins, notes))
+        if progress is not None:
+            progress(n, len(groups))
+    return DistributionResult(dec.space.name, metric, tuple(parts), tuple(dict.fromkeys(notes)))
+
+
+def _distribution(
+    dec: Decomposition, chains: Sequence[Chain], metric: str, bins: int | None, notes: list[str]
+) -> Distribution:
+    label = _chain_values(chains[0]) if len(chains) == 1 and dec.space.var_choices else {}
+    moments = Program(dec, MomentAlgebra())
+    count = 0
+    total = 0
+    for chain in chains:
+        for c, sums in moments.chain(chain).values():
+            count += c
+            total += sums[METRICS.index(metric)]
+    if count == 0:
+        raise SepcalcError("no architecture of the space builds")
+    mean = Fraction(total, count)
+    try:
+        hist: dict[int, int] = {}
+        program = Program(dec, HistAlgebra([metric]))
+        for chain in chains:
+            for h in program.chain(chain).values():
+                for (v,), c in h.items():
+                    hist[v] = hist.get(v, 0) + c
+    except TooLarge as exc:
+        if bins is None:
+            raise TooLarge(f"{exc}: ask for bins, which are counted exactly without it") from None
+        notes.append(f"{exc}: each bin was counted exactly at its edges instead")
+        return _binned_by_counts(dec, chains, metric, bins, label, count, mean)
+    values = sorted(hist.items())
+    cum = 0
+    cumulative = []
+    for _, c in values:
+        cum += c
+        cumulative.append(cum)
+    quantiles = []
+    for q in QUANTILES:
+        need = q * count
+        k = next(i for i, c in enumerate(cumulative) if c >= need)
+        quantiles.append((q, values[k][0]))
+    lo, hi = values[0][0], values[-1][0]
+    bin_list: list[Bin] = []
+    if bins is not None:
+        run = 0
+        for b_lo, b_hi in edges(lo, hi, bins):
+            c = sum(n for v, n in values if b_lo <= v <= b_hi)
+            run += c
+            bin_list.append(Bin(b_lo, b_hi, c, run))
+    return Distribution(
+        label,
+        metric,
+        count,
+        mean,
+        lo,
+        hi,
+        tuple(quantiles),
+        None if bins is not None else tuple(values),
+        tuple(bin_list),
+        "table",
+    )
+
+
+def edges(lo: int, hi: int, bins: int) -> list[tuple[int, int]]:
+    """``bins`` inclusive integer ranges covering lo..hi, as equal as integers allow."""
+    if bins < 1:
+        raise SepcalcError("the number of bins must be 1 or more")
+    width = hi - lo + 1
+    bins = min(bins, width)
+    cuts = [lo + (width * k) // bins for k in range(bins + 1)]
+    return [(cuts[k], cuts[k + 1] - 1) for k in range(bins)]
+
+
+def _binned_by_counts(
+    dec: Decomposition,
+    chains: Sequence[Chain],
+    metric: str,
+    bins: int,
+    label: dict[str, Value],
+    count: int,
+    mean: Fraction,
+) -> Distribution:
+    counters = []
+    lo = hi = None
+    for chain in chains:
+        hists = stage_hists(dec, chain, metric, None)
+        counters.append(Counter(hists))
+        c_lo = sum(min(h) for h in hists)
+        c_hi = sum(max(h) for h in hists)
+        lo = c_lo if lo is None else min(lo, c_lo)
+        hi = c_hi if hi is None else max(hi, c_hi)
+    assert lo is not None
+    assert hi is not None
+    bin_list = []
+    before = 0
+    for b_lo, b_hi in edges(lo, hi, bins):
+        upto = sum(int(c.at_most(b_hi)) for c in counters)
+        bin_list.append(Bin(b_lo, b_hi, upto - before, upto))
+        before = upto
+    return Distribution(
+        label, metric, count, mean, lo, hi, (), None, tuple(bin_list), "three tables"
+    )
+
+
+# --- Pareto front and best --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    totals: dict[str, int]
+    assignment: dict[str, Value]
+
+
+@dataclass(frozen=True)
+class FrontResult:
+    space: str
+    keys: tuple[tuple[str, int], ...]
+    bounds: tuple[Bound, ...]
+    points: tuple[Point, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if not self.points else EXIT_OK
+
+
+def pareto(
+    dec: Decomposition,
+    keys: Sequence[tuple[str, int]],
+    bounds: Sequence[Bound] = (),
+    progress: Progress | None = None,
+) -> FrontResult:
+    """The exact Pareto front on ``keys`` ((metric, +1 larger is better / -1 smaller)) of the
+    architectures within every bound, one architecture per point, best first on the first key."""
+    check_bounds(bounds)
+    for m, _ in keys:
+        if m not in METRICS:
+            raise SepcalcError(f"unknown metric '{m}'; choose from {', '.join(METRICS)}")
+    if len({m for m, _ in keys}) != len(keys):
+        raise SepcalcError("each metric may be a key of the front once")
+    algebra = FrontAlgebra(keys, bounds)
+    found = Program(dec, algebra).total(progress) or []
+    feasible = [(v, w) for v, w in found if within(v, bounds)]
+    index = tuple((METRICS.index(m), s) for m, s in keys)
+    kept = front(feasible, index)
+    points = tuple(Point(totals(v), assignment_of(dec.space, flatten(w))) for v, w in kept)
+    return FrontResult(dec.space.name, tuple(keys), tuple(bounds), points)
+
+
+@dataclass(frozen=True)
+class BestResult:
+    space: str
+    objective: tuple[str, int]
+    bounds: tuple[Bound, ...]
+    best: Point | None
+    reason: str | None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.best is None else EXIT_OK
+
+
+def best(
+    dec: Decomposition,
+    objective: tuple[str, int],
+    bounds: Sequence[Bound] = (),
+    progress: Progress | None = None,
+) -> BestResult:
+    """The architecture with the largest (or smallest) ``objective`` within every bound; of
+    equals, the one first on the front (smallest bounded metrics)."""
+    result = pareto(dec, [objective], bounds, progress)
+    if result.points:
+        return BestResult(dec.space.name, objective, tuple(bounds), result.points[0], None)
+    lows = []
+    for b in bounds:
+        if b.high is None:
+            continue
+        smallest = pareto(dec, [(b.metric, -1)]).points
+        if smallest:
+            least = smallest[0].totals[b.metric]
+            lows.append(f"the smallest {b.metric} in the space is {least:,} (bound {b.high:,})")
+    reason = "no architecture is within every bound" + (": " + "; ".join(lows) if lows else "")
+    return BestResult(dec.space.name, objective, tuple(bounds), None, reason)
+
+
+# --- sampling ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    totals: dict[str, int]
+    assignment: dict[str, Value]
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    space: str
+    sampler: str
+    bounds: tuple[Bound, ...]
+    samples: tuple[Sample, ...]
+    method: str
+    """'tables' (drawn within the bounds directly), 'draws kept within bounds', or 'choices'."""
+    draws: int
+    """How many architectures were drawn to keep these (equal to the samples for 'tables')."""
+    seed: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if not self.samples else EXIT_OK
+
+
+MAX_DRAWS_PER_SAMPLE = 2000
+"""Draws from the whole space per sample wanted, when the bounds' tables do not fit."""
+
+
+class _Backward:
+    """Draws architectures exactly in proportion to the tables of a :class:`HistAlgebra`
+    (with no metric: uniformly), from the last step back to the first."""
+
+    def __init__(self, dec: Decomposition, algebra: HistAlgebra, rng: random.Random) -> None:
+        self.dec = dec
+        self.alg = algebra
+        self.program: Program[dict[Any, Any]] = Program(dec, algebra)
+        self.rng = rng
+        self._prefixes: dict[Any, list[dict[Shape, dict[Any, Any]]]] = {}
+        self._options: dict[Any, dict[tuple[Shape, Any], list[Option]]] = {}
+
+    def prefixes(
+        self,
+        key: Any,
+        start: dict[Shape, Any],
+        parts: Sequence[Callable[[Shape], dict[Shape, Any]]],
+    ) -> list[dict[Shape, Any]]:
+        found = self._prefixes.get(key)
+        if found is None:
+            found = [start]
+            for part in parts:
+                found.append(self.program.then(found[-1], part))
+            self._prefixes[key] = found
+        return found
+
+    def chain_prefixes(self, chain: Chain) -> list[dict[Shape, Any]]:
+        parts = [lambda s, st=step: self.program.step(st, chain.env, s) for step in self.dec.steps]
+        start = {chain.input_shape: self.alg.one(chain.labels)}
+        return self.prefixes(("chain", chain.labels), start, parts)
+
+    def pick(self, weighted: list[tuple[Any, Any]]) -> Any:
+        total = sum(w for w, _ in weighted)
+        r = self.rng.randrange(total) if isinstance(total, int) else self.rng.random() * total
+        for w, item in weighted:
+            if r < w:
+                return item
+            r -= w
+        return weighted[-1][1]
+
+    def back(
+        self,
+        prefixes: list[dict[Shape, Any]],
+        parts: Sequence[Callable[[Shape], dict[Shape, Any]]],
+        inside: Sequence[Callable[[Shape, Shape, Any], tuple[list[Label], Vec]]],
+        shape: Shape,
+        key: Any,
+    ) -> tuple[list[Label], Vec]:
+        labels: list[Label] = []
+        vec = (0,) * len(METRICS)
+        for k in range(len(parts) - 1, -1, -1):
+            cands = []
+            for s_in, before in prefixes[k].items():
+                h = parts[k](s_in).get(shape)
+                if not h:
+                    continue
+                for b, cb in h.items():
+                    rest = tuple(x - y for x, y in zip(key, b, strict=True))
+                    cp = before.get(rest)
+                    if cp:
+                        cands.append((cp * cb, (s_in, b, rest)))
+            s_in, b, rest = self.pick(cands)
+            got, v = inside[k](s_in, shape, b)
+            labels += got
+            vec = tuple(x + y for x, y in zip(vec, v, strict=True))
+            shape, key = s_in, rest
+        return labels, vec
+
+    def draw(self, chain: Chain, shape: Shape, key: Any) -> tuple[list[Label], Vec]:
+        env = chain.env
+        parts = [lambda s, st=step: self.program.step(st, env, s) for step in self.dec.steps]
+        inside = [
+            lambda s, o, b, st=step: self.in_step(st, env, s, o, b) for step in self.dec.steps
+        ]
+        labels, vec = self.back(self.chain_prefixes(chain), parts, inside, shape, key)
+        return [*chain.labels, *labels], vec
+
+    def in_step(
+        self, step: Any, env: dict[str, Any], s_in: Shape, s_out: Shape, key: Any
+    ) -> tuple[list[Label], Vec]:
+        weighted = []
+        for n, alt in enumerate(self.dec.alternatives(step, env)):
+            parts = [lambda s, sb=sub: self.program.sub(sb, env, s) for sub in alt.subs]
+            pre = self.prefixes(
+                ("alt", step, _env_key(env), n, s_in), {s_in: self.alg.one(alt.labels)}, parts
+            )
+            c = pre[-1].get(s_out, {}).get(key)
+            if c:
+                weighted.append((c, (alt, parts, pre)))
+        alt, parts, pre = self.pick(weighted)
+        inside = [lambda s, o, b, sb=sub: self.in_sub(sb, env, s, o, b) for sub in alt.subs]
+        labels, vec = self.back(pre, parts, inside, s_out, key)
+        return [*alt.labels, *labels], vec
+
+    def in_sub(
+        self, sub: Any, env: dict[str, Any], s_in: Shape, s_out: Shape, key: Any
+    ) -> tuple[list[Label], Vec]:
+        cache_key = (sub, _env_key(env), s_in)
+        table = self._options.get(cache_key)
+        if table is None:
+            table = {}
+            ok, _ = self.dec.options(sub, env, s_in)
+            for opt in ok:
+                k = self.alg.key(opt.vec)
+                if self.alg.fits(k):
+                    table.setdefault((opt.out, k), []).append(opt)
+            self._options[cache_key] = table
+        opt = self.rng.choice(table[(s_out, key)])
+        return list(opt.labels), opt.vec
+
+
+def sample(
+    dec: Decomposition,
+    n: int,
+    seed: int = 0,
+    bounds: Sequence[Bound] = (),
+    sampler: str = UNIFORM,
+    progress: Progress | None = None,
+) -> SampleResult:
+    """``n`` architectures within every bound: uniformly among them (``uniform``), or with
+    every choice uniform and independent, as OFA samples, kept when within bounds
+    (``choices``)."""
+    check_bounds(bounds)
+    if n < 1:
+        raise SepcalcError("the number of samples must be 1 or more")
+    rng = random.Random(seed)
+    if sampler == CHOICE_UNIFORM:
+        return _sample_choices(dec, n, seed, bounds, rng, progress)
+    chains = list(dec.chains())
+    notes: list[str] = []
+    try:
+        metrics = [b.metric for b in bounds]
+        back = _Backward(dec, HistAlgebra(metrics, bounds), rng)
+        finals = []
+        for chain in chains:
+            for shape, hist in back.chain_prefixes(chain)[-1].items():
+                for key, c in hist.items():
+                    if all(b.holds(key[i]) for i, b in enumerate(bounds)):
+                        finals.append((c, (chain, shape, key)))
+        method = "tables"
+    except TooLarge as exc:
+        notes.append(
+            f"{exc}: drawn uniformly from the whole space and kept when within every bound "
+            "(each kept one is uniform among those within the bounds)"
+        )
+        back = _Backward(dec, HistAlgebra([]), rng)
+        finals = []
+        for chain in chains:
+            for shape, hist in back.chain_prefixes(chain)[-1].items():
+                finals.append((hist[()], (chain, shape, ())))
+        method = "draws kept within bounds"
+    samples: list[Sample] = []
+    draws = 0
+    if finals:
+        limit = n if method == "tables" else n * MAX_DRAWS_PER_SAMPLE
+        while len(samples) < n and draws < limit:
+            chain, shape, key = back.pick(finals)
+            labels, vec = back.draw(chain, shape, key)
+            draws += 1
+            if within(vec, bounds):
+                samples.append(Sample(totals(vec), assignment_of(dec.space, labels)))
+                if progress is not None:
+                    progress(len(samples), n)
+    if method != "tables" and len(samples) < n:
+        notes.append(f"{draws:,} draws kept {len(samples):,} within the bounds")
+    return SampleResult(
+        dec.space.name, UNIFORM, tuple(bounds), tuple(samples), method, draws, seed, tuple(notes)
+    )
+
+
+def _sample_choices(
+    dec: Decomposition,
+    n: int,
+    seed: int,
+    bounds: Sequence[Bound],
+    rng: random.Random,
+    progress: Progress | None,
+) -> SampleResult:
+    chains = list(dec.chains())
+    samples: list[Sample] = []
+    draws = 0
+    failed = 0
+    limit = n * MAX_DRAWS_PER_SAMPLE
+    while len(samples) < n and draws < limit:
+        draws += 1
+        chain = rng.choice(chains)
+        labels: list[Label] = list(chain.labels)
+        vec = (0,) * len(METRICS)
+        shape = chain.input_shape
+        ok = True
+        for step in dec.steps:
+            alt = rng.choice(dec.alternatives(step, chain.env))
+            labels += alt.labels
+            for sub in alt.subs:
+                opts, bad = dec.options(sub, chain.env, shape)
+                pool: list[Any] = [*opts, *bad]
+                # every choice uniform: an option's probability is its choices' product
+                weights = [choice_weight(dec.space, o.labels) for o in pool]
+                chosen = rng.choices(pool, weights)[0] if pool else None
+                if not isinstance(chosen, Option):
+                    ok = False
+                    break
+                labels += chosen.labels
+                vec = tuple(x + y for x, y in zip(vec, chosen.vec, strict=True))
+                shape = chosen.out
+            if not ok:
+                break
+        if not ok:
+            failed += 1
+            continue
+        if within(vec, bounds):
+            samples.append(Sample(totals(vec), assignment_of(dec.space, labels)))
+            if progress is not None:
+                progress(len(samples), n)
+    notes = []
+    if failed:
+        notes.append(f"{failed:,} draws did not build and were drawn again")
+    return SampleResult(
+        dec.space.name,
+        CHOICE_UNIFORM,
+        tuple(bounds),
+        tuple(samples),
+        "choices",
+        draws,
+        seed,
+        tuple(notes),
+    )
+
+
+def choice_probability(dec: Decomposition, bound: Bound) -> Fraction:
+    """The exact probability that the choice-uniform (OFA) sampler draws an architecture within
+    ``bound``: what a rejection sampler keeps."""
+    total = Fraction(0)
+    chains = list(dec.chains())
+    for chain in chains:
+        try:
+            program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
+            for hist in program.chain(chain).values():
+                total += sum(
+                    (Fraction(c) for (v,), c in hist.items() if bound.holds(v)), Fraction(0)
+                )
+        except TooLarge:
+            total += _choice_probability_by_counts(dec, chain, bound)
+    return total / len(chains)
+
+
+def _choice_probability_by_counts(dec: Decomposition, chain: Chain, bound: Bound) -> Fraction:
+    """The same probability from the three-table count: each stage's probabilities scaled to
+    integers by their common denominator."""
+    program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
+    shape = chain.input_shape
+    hists = []
+    scale = 1
+    for step in dec.steps:
+        found = program.step(step, chain.env, shape)
+        if len(found) != 1:
+            raise TooLarge(
+                f"the output shape of {', '.join(dec.space.label(j) for j in step.entries)} "
+                "depends on its choices, so the stages are not independent"
+            )
+        ((shape, hist),) = found.items()
+        denominator = math.lcm(*(Fraction(c).denominator for c in hist.values()))
+        scale *= denominator
+        hists.append({k[0]: int(c * denominator) for k, c in hist.items()})
+    counter = Counter(hists, bound.high)
+    high = counter.at_most(bound.high) if bound.high is not None else counter.total
+    low = counter.at_most(bound.low - 1) if bound.low is not None else 0
+    return Fraction(int(high - low), scale)
+
+
+def evaluate(
+    space: Space, assignment: Assignment, convention: Convention = DEFAULT
+) -> dict[str, int]:
+    """The totals of one assignment, from its ordinary spec (what ``analyze`` reports)."""
+    from sepcalc.search.evaluator import totals_of
+
+    return totals_of(space.graph(assignment).total(), convention).as_dict()
