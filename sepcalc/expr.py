@@ -18,7 +18,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, TypeAlias, cast
 
-from sepcalc.errors import did_you_mean
+from sepcalc.errors import brief, did_you_mean
 
 Number: TypeAlias = int | Fraction
 Env: TypeAlias = Mapping[str, Any]
@@ -110,7 +110,7 @@ def exact(value: Any) -> Number:
         return reduce(value)
     if isinstance(value, str):
         return reduce(decimal(value))
-    raise ExprError(f"{value!r} is not a number")
+    raise ExprError(f"{brief(value)} is not a number")
 
 
 def decimal(text: str) -> Fraction:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sepcalc.analysis import ROLES, Analysis, Counts
-from sepcalc.errors import NotAReport, SepcalcError
+from sepcalc.errors import NotAReport, SepcalcError, brief
 from sepcalc.textfile import read_text
 
 FIELDS = ("params", *(f"params.{role}" for role in ROLES), "macs", "flops", "activations")
@@ -147,7 +147,7 @@ class _Reader:
     def integer(self, data: Any, key: str, where: str) -> int:
         value = data.get(key) if isinstance(data, dict) else None
         if not isinstance(value, int) or isinstance(value, bool):
-            return int(self.fail(f"'{where}{key}' should be an integer (got {value!r})"))
+            return int(self.fail(f"'{where}{key}' should be an integer (got {brief(value)})"))
         return value
 
     def counts(self, data: Any, where: str) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.errors import Diagnostic, SepcalcError, SpecError, brief, did_you_mean
 from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
     MODEL_OF_KIND,
@@ -192,15 +191,19 @@ def _value_at(data: Any, path: SpecPath) -> Any:
     return data
 
 
-def _data_path(data: Any, loc: Sequence[str | int]) -> SpecPath:
-    """Drop pydantic's union tags from an error location, keeping the keys that exist in data."""
+def _data_path(data: Any, loc: Sequence[str | int], *, missing: bool = False) -> SpecPath:
+    """Drop pydantic's union tags from an error location, keeping the keys that exist in data
+    (and, for a ``missing`` key, that key)."""
     path: list[str | int] = []
     node = data
+    tag = _entry(loc)
+    if tag is not None and len(loc) > len(tag) and loc[len(tag)] == "block":
+        loc = [*tag, *loc[len(tag) + 1 :]]  # the tag of a block call, not its 'block' key
     for part in loc:
         if _contains(node, part):
             node = node[part]
         elif isinstance(node, dict | list):
-            if part == loc[-1] and isinstance(node, dict):
+            if missing and part == loc[-1] and isinstance(node, dict):
                 path.append(part)
             continue
         else:
@@ -228,11 +231,21 @@ def _field_names(data: Any, path: SpecPath) -> list[str]:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    """A value's repr for a message, cut short (a YAML alias can expand to megabytes)."""
-    short = reprlib.Repr()
-    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 2, 4, 4, limit
-    text = short.repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A value for a message, as YAML writes it and cut short (an alias can expand it to
+    megabytes)."""
+    return brief(value, limit)
+
+
+def _string_of(data: Any, path: SpecPath) -> str:
+    """What a string key takes: a layer's name, or a layer named by a ``layer`` attribute."""
+    parent = _value_at(data, path[:-1])
+    kind = REGISTRY.get(str(parent.get("kind"))) if isinstance(parent, dict) else None
+    called = isinstance(parent, dict) and "block" in parent
+    if (kind is not None or called) and path[-1] == "name":
+        return "a layer name"
+    if kind is not None and any(a.name == path[-1] and a.type == "layer" for a in kind.attrs):
+        return "the name of a layer"
+    return "a string"
 
 
 def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, bool]:
@@ -275,7 +288,15 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
     if kind in ("model_type", "dict_type"):
         return f"{where}: expected a mapping of keys to values", False
     value = _value_at(data, path)
-    return f"{where}: {error['msg'].lower()} (got {_short(value)})", False
+    if kind == "string_type":
+        return f"{where}: expected {_string_of(data, path)} (got {_short(value)})", False
+    if kind in _EXPECTED:
+        return f"{where}: expected {_EXPECTED[kind]} (got {_short(value)})", False
+    if kind == "too_short" and isinstance(value, list | dict) and not value:
+        return f"{where}: expected at least one entry (got {_short(value)})", False
+    # pydantic's words name the checked value 'input', which is also the spec's own section
+    said = re.sub(r"^(Input|Value) should be", "expected", str(error["msg"]))
+    return f"{where}: {said[0].lower()}{said[1:]} (got {_short(value)})", False
 
 
 _SYNONYMS = {
@@ -314,12 +335,20 @@ def _expected_any(types: set[str]) -> str:
 def _diagnostics(exc: ValidationError, data: Any, locator: Locator) -> list[Diagnostic]:
     by_path: dict[SpecPath, list[dict[str, Any]]] = {}
     for error in exc.errors():
-        path = _data_path(data, error["loc"])
+        path = _data_path(data, error["loc"], missing=error["type"] == "missing")
         if error["type"] == "union_tag_invalid":
             path = (*path, "kind")
         by_path.setdefault(path, []).append(dict(error))
+    # A list or mapping that none of a union's members takes has errors of every member: a
+    # scalar member's at the value, the container member's at the item inside that is wrong
+    # (``stride: [[2, 2]]``: not an int, and its item not an int). The item's error is the
+    # one that says what to fix; one mistake is said once.
+    unions = [q for q, e in by_path.items() if q and all(x["type"].endswith("_type") for x in e)]
+    outer = {q for q in unions if any(p[: len(q)] == q and p != q for p in by_path)}
     diagnostics = []
     for path, errors in by_path.items():
+        if path in outer:
+            continue
         if len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
             where = ".".join(str(p) for p in path)
             expected = _expected_any({e["type"] for e in errors})
