@@ -30,7 +30,7 @@ from sepcalc.expr import (
 )
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.formulas.base import Example
-from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, one_of
+from sepcalc.spec.loader import MAX_LAYERS, LoadedSpec, Locator, SpecPath, one_of
 from sepcalc.spec.models import Block, BlockCall, Each, InvalidEntry, LayerBase, NetworkSpec
 
 FREE_FUNCTION_NAMES = frozenset({"sqrt", "log", "log2", "exp"})
@@ -41,9 +41,6 @@ RESERVED = frozenset({"i", "in_channels", "input", *FUNCTIONS}) - FREE_FUNCTION_
 channels, the input, and the functions (but those above)."""
 BLOCK_KEYS = frozenset({*LayerBase.model_fields, "block", "kind"})
 """Keys of a block call that are not arguments, so no block parameter can have their names."""
-
-MAX_LAYERS = 100_000
-"""The most layers a spec may expand to (a guard against a runaway ``repeat``)."""
 
 INPUT = "input"
 """The name of the network's input (and, inside a block, of the block's input)."""

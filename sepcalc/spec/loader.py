@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from sepcalc.errors import Diagnostic, SepcalcError, SpecError, brief, did_you_mean
+from sepcalc.expr import MAX_BITS
 from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
     MODEL_OF_KIND,
@@ -82,7 +83,32 @@ def _repeated_keys(node: yaml.MappingNode) -> list[yaml.Node]:
     return repeated
 
 
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_STR, _SEQ, _MAP, _INT = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map", "int"))
+
+MAX_SPEC_BYTES = 2 * 2**20
+"""Largest spec file read (2 MiB, some 400 times the largest spec of the zoo): composing YAML
+costs time and memory per node, so a bigger file is refused before it is parsed."""
+MAX_LAYERS = 100_000
+"""The most layers a spec may list, and expand to (a guard against a runaway ``repeat``)."""
+MAX_INT_DIGITS = len(str(2**MAX_BITS)) + 2
+"""Longest integer literal read (a sign, and ``_`` separators aside): 2**4096 has 1,234
+digits; a longer literal is refused before Python converts it."""
+
+
+class _Refused(Exception):
+    """A YAML value refused as it is constructed, with its node for the position."""
+
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.node, self.message = node, message
+
+
+def _too_large(literal: str) -> str:
+    shown = literal if len(literal) <= 20 else f"{literal[:12]}... ({len(literal):,} characters)"
+    return (
+        f"integer {shown} is too large: a number in a spec is at most {MAX_BITS:,} bits "
+        f"(about {len(str(2**MAX_BITS)):,} digits)"
+    )
 
 
 def _construct(
@@ -100,7 +126,14 @@ def _construct(
         return memo[key]
     value: Any
     if isinstance(node, yaml.ScalarNode):
-        value = node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+        if node.tag == _STR:
+            value = node.value
+        elif node.tag == _INT and len(node.value) > MAX_INT_DIGITS:
+            raise _Refused(node, _too_large(node.value))
+        else:
+            value = loader.construct_object(node, deep=True)
+            if isinstance(value, int) and value.bit_length() > MAX_BITS:
+                raise _Refused(node, _too_large(node.value))
     elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         memo[key] = value = []
         value.extend(_construct(item, loader, memo, duplicates) for item in node.value)
@@ -119,30 +152,46 @@ def _construct(
     return value
 
 
-MAX_DEPTH = 1000
-"""Deepest flow nesting accepted: libyaml recurses per level and would crash the process."""
+MAX_DEPTH = 100
+"""Deepest nesting accepted (a spec nests a few levels): libyaml, the constructor and the
+validator all recurse per level, and would otherwise fail with no line to point at."""
 
 
-def _nesting(text: str) -> int:
-    """An upper bound of the nesting depth: ``[``/``{`` levels (brackets inside strings count
-    too), or the longest run of indentation and block indicators (``- - - x``) opening a line."""
-    depth = deepest = 0
+def _too_deep(text: str) -> int | None:
+    """Where the nesting first goes over :data:`MAX_DEPTH`, or None: counted as ``[``/``{``
+    levels (brackets inside strings count too, an over-estimate) or as the indentation and
+    block indicators (``- - - x``) that open a line, two characters a level."""
+    depth = 0
     for bracket in re.finditer(r"[\[\]{}]", text):
         depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
-        deepest = max(deepest, depth)
-    block = max((len(m.group()) for m in re.finditer(r"(?m)^[ \t?:-]+", text)), default=0)
-    return max(deepest, block // 2)
+        if depth > MAX_DEPTH:
+            return bracket.start()
+    for block in re.finditer(r"(?m)^[ \t?:-]+", text):
+        if len(block.group()) // 2 > MAX_DEPTH:
+            return block.start() + 2 * MAX_DEPTH
+    return None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset in ``text``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
     """Safe-load YAML into plain values plus a locator for its positions."""
-    if _nesting(text) > MAX_DEPTH:
+    deep = _too_deep(text)
+    if deep is not None:
         message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
+        raise SpecError([Diagnostic(file, *_position(text, deep), message)])
+    if len(text) > MAX_SPEC_BYTES:
+        message = f"the text is longer than {MAX_SPEC_BYTES:,} characters, the most read"
         raise SpecError([Diagnostic(file, 0, 0, message)])
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            _count_layers(node, file)
             duplicates: list[yaml.Node] = []
             data = _construct(node, loader, {}, duplicates) if node is not None else None
             if duplicates:
@@ -159,18 +208,57 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
                 )
         finally:
             loader.dispose()
+    except _Refused as exc:
+        mark = exc.node.start_mark
+        raise SpecError([Diagnostic(file, mark.line + 1, mark.column + 1, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
+        if problem == "but found another document":
+            problem = "a spec is one YAML document, and a second one starts here ('---')"
         raise SpecError([Diagnostic(file, line, col, f"invalid YAML: {problem}")]) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (a NUL, a control character): at its position.
+        line, col = _position(text, exc.position)
+        char = exc.character
+        code = ord(char) if isinstance(char, str) else int(char)
+        message = f"invalid YAML: character U+{code:04X}: {exc.reason}"
+        raise SpecError([Diagnostic(file, line, col, message)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML: {exc}")]) from None
-    except ValueError as exc:  # e.g. an integer literal over Python's 4300-digit limit
+    except ValueError as exc:  # a value Python cannot build (its digits checked above)
         raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML value: {exc}")]) from None
     except RecursionError:
         raise SpecError([Diagnostic(file, 0, 0, "invalid YAML: nested too deeply")]) from None
     return data, Locator(file, node)
+
+
+def _count_layers(root: yaml.Node | None, file: str) -> None:
+    """Refuse a spec that lists more layers than it may expand to, before any is built.
+
+    Counted on the composed nodes, an alias counting once per use: cheap, where building and
+    checking the entries would cost seconds per hundred thousand.
+    """
+    if not isinstance(root, yaml.MappingNode):
+        return
+    lists: list[yaml.Node] = []
+    for key, value in root.value:
+        if key.value == "layers":
+            lists.append(value)
+        if key.value == "blocks" and isinstance(value, yaml.MappingNode):
+            for _, block in value.value:
+                if isinstance(block, yaml.MappingNode):
+                    lists += [v for k, v in block.value if k.value == "layers"]
+    sequences = [n for n in lists if isinstance(n, yaml.SequenceNode)]
+    listed = sum(len(n.value) for n in sequences)
+    if listed > MAX_LAYERS:
+        biggest = max(sequences, key=lambda n: len(n.value)).start_mark
+        message = (
+            f"the spec lists {listed:,} layers, over the {MAX_LAYERS:,}-layer limit "
+            "(a block or a repeat writes many layers once)"
+        )
+        raise SpecError([Diagnostic(file, biggest.line + 1, biggest.column + 1, message)])
 
 
 def _has_index(node: Any, part: str | int) -> bool:
@@ -488,7 +576,7 @@ def load_spec(path: str | Path) -> LoadedSpec:
     """Read, parse and validate a spec file; every problem found is raised at once."""
     file = str(path)
     try:
-        text = read_text(path, "spec")
+        text = read_text(path, "spec", MAX_SPEC_BYTES)
     except SepcalcError as exc:
         raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
     data, locator = parse_yaml(text, file)
