@@ -42,6 +42,9 @@ channels, the input, and the functions (but those above)."""
 BLOCK_KEYS = frozenset({*LayerBase.model_fields, "block", "kind"})
 """Keys of a block call that are not arguments, so no block parameter can have their names."""
 
+MAX_DIMS = 3
+"""Spatial dimensions of an input at most: 1-D, 2-D and 3-D layers (torch's Conv1d to Conv3d)."""
+
 INPUT = "input"
 """The name of the network's input (and, inside a block, of the block's input)."""
 FAILED = ""
@@ -257,6 +260,13 @@ class _Builder:
                 size = (side, side)
             if not size:
                 self.error(("input", "size"), "input.size: give one size per spatial dimension")
+                raise _Skip
+            if len(size) > MAX_DIMS:
+                self.error(
+                    ("input", "size"),
+                    f"input.size: {len(size)} spatial dimensions; an input is 1-D, 2-D or 3-D "
+                    "(one size per dimension, e.g. [16, 112, 112] for T x H x W)",
+                )
                 raise _Skip
             self.input_dims = len(size)
         except _Skip:
