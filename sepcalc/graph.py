@@ -15,10 +15,11 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from sepcalc.cost import Cost
+from sepcalc.cost import MAX_COUNT_BITS, Cost, too_large
 from sepcalc.errors import Diagnostic, InputError, SpecError, did_you_mean
 from sepcalc.expr import (
     FUNCTIONS,
+    MAX_BITS,
     ExprError,
     Number,
     UndefinedName,
@@ -192,7 +193,12 @@ class _Builder:
         """An integer of at least ``decl``'s lowest value (default: a positive one)."""
         low = 1 if decl is None else decl.lowest or 0
         high = None if decl is None else decl.high
-        if type(raw) is int and raw >= low and (high is None or raw <= high):
+        if (
+            type(raw) is int
+            and raw.bit_length() <= MAX_BITS
+            and raw >= low
+            and (high is None or raw <= high)
+        ):
             return raw
         try:
             number = as_int(self.not_word(self.value(path, raw, env)))
@@ -552,6 +558,14 @@ class _Builder:
                 (*path, exc.attr if given else "kind"), f"layer '{name}' ({kind_name}): {exc}"
             )
             raise _Skip from None
+        if too_large(out) or any(too_large(c) for _, c in parts):
+            self.error(
+                (*path, "kind"),
+                f"layer '{name}' ({kind_name}): a count or size is over 2**{MAX_COUNT_BITS} "
+                f"(about 10**{MAX_COUNT_BITS * 30103 // 100000}), the most sepcalc counts "
+                "for one layer",
+            )
+            raise _Skip
         self.nodes.append(
             Node(
                 name,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from sepcalc.budget import CheckReport, Outcome, Source, SpecResult, Status
-from sepcalc.report.numbers import grouped
+from sepcalc.report.numbers import fixed, grouped, signed_percent
 
 
 def percent(part: int, whole: int) -> str:
     """``part`` as a signed percentage of ``whole`` with 2 decimals ('' when whole is 0)."""
-    return f"{100 * part / whole:+.2f}%" if whole else ""
+    return signed_percent(Fraction(part, whole)) if whole else ""
 
 
 def bound(o: Outcome) -> str:
@@ -21,7 +23,7 @@ def bound(o: Outcome) -> str:
 
 def headroom(o: Outcome) -> str:
     """``31,259,648 (5.21%)``: how far below the limit, as a share of the limit."""
-    share = f"{100 * o.headroom / o.limit:.2f}%" if o.limit else ""
+    share = f"{fixed(Fraction(100 * o.headroom, o.limit))}%" if o.limit else ""
     return grouped(o.headroom) + (f" ({share})" if share else "")
 
 
