@@ -851,7 +851,10 @@ def compile_expr(text: str) -> Compiled:
 
 
 def show(value: Any) -> str:
-    """An exact value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact."""
+    """An exact value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact;
+    true and false as a spec writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Fraction) and value.denominator != 1:
         as_float = as_float_if_exact(value)
         return str(value) if as_float is None else repr(as_float)
@@ -938,7 +941,7 @@ def evaluate(value: Any, env: Env) -> Any:
 def as_int(value: Any) -> int:
     """An evaluated value as an int, or an error saying how to make it one."""
     if isinstance(value, bool):
-        raise ExprError(f"expected an integer, got {value}")
+        raise ExprError(f"expected an integer, got {show(value)}")
     if isinstance(value, CustomNumber):
         return value.as_int()  # type: ignore[no-any-return]
     if isinstance(value, Word):

@@ -465,7 +465,7 @@ class _Builder:
     def flag(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
         value = self.not_word(self.value(path, raw, env))
         if not isinstance(value, bool):
-            self.error(path, f"{_where(path)}: expected true or false, got {value}")
+            self.error(path, f"{_where(path)}: expected true or false, got {show(value)}")
             raise _Skip
         return value
 

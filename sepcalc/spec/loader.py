@@ -347,7 +347,9 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
             hint = f"; did you mean '{_SYNONYMS[name]}'?"
         return f"{parent}: unknown key '{name}'{hint}", True
     if kind == "union_tag_invalid":
-        tag = str(error["ctx"]["tag"])
+        tag = _value_at(data, path)
+        if not isinstance(tag, str):
+            return f"{where}: expected the name of a layer kind (got {brief(tag)})", False
         hint = (
             did_you_mean(tag, MODEL_OF_KIND) or f"; known kinds: {', '.join(sorted(MODEL_OF_KIND))}"
         )
@@ -365,7 +367,8 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
         value = _value_at(data, path)
         expected = error["ctx"]["expected"]
         hint = did_you_mean(str(value), [e.strip("' ") for e in expected.split(",")])
-        return f"{where}: '{value}' is not one of {expected}{hint}", False
+        shown = f"'{value}'" if isinstance(value, str) else brief(value)
+        return f"{where}: {shown} is not one of {expected}{hint}", False
     if kind == "string_pattern_mismatch":
         value = _value_at(data, path)
         return (
@@ -540,9 +543,10 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
     of the other layers. Any error outside the layer entries is raised at once.
     """
     if not isinstance(data, dict):
-        raise SpecError(
-            [locator.diagnostic((), "a spec must be a mapping with 'input' and 'layers'")]
-        )
+        message = "a spec must be a mapping with 'input' and 'layers'"
+        if locator.root is None:  # nothing but blank lines and comments: at its start
+            raise SpecError([Diagnostic(locator.file, 1, 1, f"the file is empty; {message}")])
+        raise SpecError([locator.diagnostic((), f"{message} (got {brief(data)})")])
     names = _unknown_names(data)
     named = [locator.diagnostic(path, message) for _, path, message in names]
     try:
