@@ -159,8 +159,20 @@ class TooManyValues(SepcalcError):
     def __init__(self, count: int, low: str, high: str) -> None:
         self.count, self.low, self.high = count, low, high
         super().__init__(
-            f"{count:,} values from {low} to {high}: use a larger step, or bisect to a precision"
+            f"{self.many} values from {cut(low)} to {cut(high)}: use a larger step, or bisect "
+            "to a precision"
         )
+
+    @property
+    def many(self) -> str:
+        """How many values, in words short enough for a message (10**300 is not)."""
+        count = self.count
+        return f"{count:,}" if count < 10**15 else f"more than 10**{len(str(count)) - 1}"
+
+
+def cut(text: str, limit: int = 40) -> str:
+    """A number's text cut short for a message: its first digits and its length."""
+    return text if len(text) <= limit else f"{text[:12]}... ({len(text):,} characters)"
 
 
 class NotAReport(SepcalcError):

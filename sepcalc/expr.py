@@ -120,15 +120,25 @@ def decimal(text: str) -> Fraction:
     integer before any other check could refuse it.
     """
     raw = text.strip().replace("_", "")
+    shown = raw if len(raw) <= 40 else f"{raw[:12]}... ({len(raw):,} characters)"
     exponent = re.search(r"[eE]([+-]?\d+)$", raw)
     if exponent and abs(int(exponent.group(1)[:6])) > MAX_EXPONENT:
-        raise ExprError(f"'{text.strip()}' is out of range (exponent over {MAX_EXPONENT})")
+        raise ExprError(f"'{shown}' is out of range (exponent over {MAX_EXPONENT})")
+    digits = sum(c.isdigit() for c in raw[: exponent.start() if exponent else None])
+    if digits > MAX_DIGITS:
+        raise ExprError(
+            f"'{shown}' has {digits:,} digits: a number is at most {MAX_BITS:,} bits (about "
+            f"{MAX_DIGITS:,} digits)"
+        )
     try:
         return Fraction(raw)
     except (ValueError, ZeroDivisionError):
-        raise ExprError(f"'{text.strip()}' is not a number") from None
+        raise ExprError(f"'{shown}' is not a number") from None
 
 
+MAX_DIGITS = 1234
+"""Digits of 2**MAX_BITS: a longer number is refused before Python converts it (past 4,300
+digits Python refuses, in its own words)."""
 MAX_EXPONENT = 1000
 """Largest decimal exponent accepted in a number typed on the command line or in a file."""
 

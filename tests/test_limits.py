@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from sepcalc.cli import app
 from sepcalc.errors import SpecError
 from sepcalc.graph import build_graph
 from sepcalc.spec import loader
@@ -89,3 +91,37 @@ def test_the_largest_integer_literal_is_read() -> None:
     text = HEAD + f"vars: {{big: {2**4096 - 1}}}\nlayers:\n  - {{kind: relu}}\n"
     data, _ = parse_yaml(text, "spec.yaml")
     assert data["vars"]["big"] == 2**4096 - 1
+
+
+# ---- numbers on the command line: the same bound, said short ------------------------------
+
+MOBILENET = str(Path(__file__).resolve().parent.parent / "examples" / "mobilenet_v1.yaml")
+LONG = "9" * 5000
+SAID = (
+    "'999999999999... (5,000 characters)' has 5,000 digits: a number is at most 4,096 bits "
+    "(about 1,234 digits)"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["analyze", MOBILENET, "--set", f"alpha={LONG}"], f"error: --set alpha: {SAID}\n"),
+        (
+            ["check", MOBILENET, "--max-macs", LONG],
+            f"error: --max-macs 999999999999... (5,000 characters): {SAID}\n",
+        ),
+        (["formula", "conv", "--at", f"k={LONG}"], f"error: --at k: {SAID}\n"),
+        (
+            ["search", "grid", MOBILENET, "--var", "alpha=0.1:1e300:0.1", "--max-macs", "1G"],
+            "error: --var alpha: more than 10**301 values from 0.1 to 100000000000... (301 "
+            "characters) in steps of 0.1: at most 100,000 (use a larger step)\n",
+        ),
+    ],
+    ids=["set", "max-macs", "at", "grid"],
+)
+def test_a_number_too_long_on_the_command_line(args: list[str], stderr: str) -> None:
+    # A 5,000-digit number was echoed whole and called "not a number" (Python would not
+    # convert it); a grid of 10**301 values printed all 302 digits of its count.
+    result = CliRunner().invoke(app, args)
+    assert (result.exit_code, result.stderr) == (2, stderr)
