@@ -39,7 +39,7 @@ from sepcalc.errors import (
     brief,
     did_you_mean,
 )
-from sepcalc.expr import ExprError, decimal, show
+from sepcalc.expr import ExprError, decimal, scientific, show
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import FUSED, buckets
 from sepcalc.snapshot import FIELDS, Snapshot
@@ -80,7 +80,9 @@ def parse_si_count(value: object) -> int:
     if number < 0:
         raise BudgetValueError(f"'{value}' is negative; a budget is a count of 0 or more")
     if number.denominator != 1:
-        raise BudgetValueError(f"'{value}' is {show(number)}, not a whole number")
+        shown = show(number)
+        shown = shown if len(shown) <= 40 else f"about {scientific(number, 6)}"
+        raise BudgetValueError(f"'{value}' is {shown}, not a whole number")
     return number.numerator
 
 
@@ -302,7 +304,12 @@ def parse_budget_file(text: str, file: str) -> BudgetFile:
     for pattern, budgets in data.items():
         if not isinstance(pattern, str) or not pattern.strip():
             problems.append(
-                locator.diagnostic((pattern,), f"'{pattern}' is not a path or glob", key=True)
+                locator.diagnostic(
+                    (pattern,),
+                    f"{brief(pattern)} is not a path or glob"
+                    + ("" if isinstance(pattern, str) else " (write a path in quotes)"),
+                    key=True,
+                )
             )
             continue
         try:

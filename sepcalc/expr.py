@@ -12,6 +12,7 @@ import ast
 import math
 import operator
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -316,7 +317,7 @@ class Real(CustomNumber):
                 lo, hi = self.bounds(bits)
             except _Undecided:
                 continue
-            return float((lo + hi) / 2)
+            return saturated_float((lo + hi) / 2)
         return math.nan
 
     def __str__(self) -> str:
@@ -852,7 +853,9 @@ def compile_expr(text: str) -> Compiled:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression of {len(text)} characters is too long (at most {MAX_LENGTH})")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # '1if x' parses with a SyntaxWarning on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
         return _compile(tree.body, whole=True)
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression '{text}': {exc.msg}") from None
@@ -880,6 +883,15 @@ def plain(value: Any) -> Any:
         as_float = as_float_if_exact(value)
         return str(value) if as_float is None else as_float
     return value
+
+
+def saturated_float(value: int | Fraction) -> float:
+    """The nearest float, or an infinity past a float's range (for display only: the float
+    protocol of a custom number must not raise on 10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def as_float_if_exact(value: Fraction) -> float | None:

@@ -42,6 +42,7 @@ from sepcalc.expr import (
     make_divisible,
     normalize,
     reduce,
+    saturated_float,
 )
 from sepcalc.formulas import REGISTRY, Shape
 from sepcalc.formulas.view import Count as Count
@@ -339,7 +340,7 @@ class Relaxed(CustomNumber):
         return hash(self.value)
 
     def __float__(self) -> float:
-        return float(self.value)
+        return saturated_float(self.value)
 
     def __index__(self) -> int:
         if self.expr.free_symbols:

@@ -19,6 +19,7 @@ VALID = {
     "upsample-nothing": "the default scale, 2",
     "upsample-scale-huge": "exact: 1.6e301 x 1.6e301 positions, within the count bound",
     "expr-exp-1000": "round(exp(1000)) is exact: decided with interval arithmetic",
+    "expr-syntax-warning": "'8if 1 else 4' is 8 (as Python reads it), with no SyntaxWarning",
 }
 """The written specs that are not mistakes after all, and why."""
 

@@ -217,6 +217,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
         problem = exc.problem or exc.context or "invalid YAML"
         if problem == "but found another document":
             problem = "a spec is one YAML document, and a second one starts here ('---')"
+        if problem == "found unhashable key":
+            problem = "a key must be a name or a number, not a list or a mapping"
         raise SpecError([Diagnostic(file, line, col, f"invalid YAML: {problem}")]) from None
     except yaml.reader.ReaderError as exc:
         # A character YAML does not allow (a NUL, a control character): at its position.
