@@ -35,9 +35,9 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Pat
     start = time.perf_counter()
     with pytest.raises(SpecError) as info:
         load_spec(path)
-    assert time.perf_counter() - start < 5  # reads 2 MiB, parses nothing
+    assert time.perf_counter() - start < 5  # reads 1 MiB, parses nothing
     assert [d.message for d in info.value.diagnostics] == [
-        f"cannot read spec: it is larger than {MAX_SPEC_BYTES:,} bytes (2 MiB), "
+        f"cannot read spec: it is larger than {MAX_SPEC_BYTES:,} bytes (1 MiB), "
         "the most a spec may be"
     ]
 
