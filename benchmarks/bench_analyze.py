@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sepcalc.spec.loader import MAX_SPEC_BYTES  # noqa: E402
+
 FLOOR = "import typer, rich.console, rich.table, yaml; from pydantic import BaseModel"
 
 
@@ -106,6 +110,9 @@ def run(python: str, runs: int, tmp: Path) -> None:
         for n in (2_500, 5_000, 10_000, 20_000):
             spec = tmp / f"{label}{n}.yaml"
             spec.write_text(make(n))
+            if spec.stat().st_size > MAX_SPEC_BYTES:
+                print(f"{n:>6} layers ({label:>7}): over the {MAX_SPEC_BYTES:,}-byte limit")
+                continue
             t = cold([python, "-m", "sepcalc", "analyze", str(spec), "-f", "json"], 3, tmp)
             per_layer = (t - as_json) / n * 1e6
             print(

@@ -36,9 +36,10 @@ from sepcalc.errors import (
     Diagnostic,
     SepcalcError,
     SpecError,
+    brief,
     did_you_mean,
 )
-from sepcalc.expr import ExprError, decimal
+from sepcalc.expr import ExprError, decimal, scientific, show
 from sepcalc.formulas import REGISTRY
 from sepcalc.formulas.base import FUSED, buckets
 from sepcalc.snapshot import FIELDS, Snapshot
@@ -64,7 +65,7 @@ class BudgetValueError(Exception):
 def parse_si_count(value: object) -> int:
     """A budget value as an exact int: ``600M`` -> 600_000_000, ``4.2M`` -> 4_200_000."""
     if isinstance(value, bool):
-        raise BudgetValueError(f"{value!r} is not a count; write a number such as 600M")
+        raise BudgetValueError(f"{brief(value)} is not a count; write a number such as 600M")
     if isinstance(value, int):
         number = Fraction(value)
     elif isinstance(value, float):
@@ -79,11 +80,13 @@ def parse_si_count(value: object) -> int:
             )
         number = _decimal(match["number"]) * SUFFIXES.get(match["suffix"].upper(), 1)
     else:
-        raise BudgetValueError(f"{value!r} is not a count; write a number such as 600M")
+        raise BudgetValueError(f"{brief(value)} is not a count; write a number such as 600M")
     if number < 0:
         raise BudgetValueError(f"'{value}' is negative; a budget is a count of 0 or more")
     if number.denominator != 1:
-        raise BudgetValueError(f"'{value}' is {float(number)}, not a whole number")
+        shown = show(number)
+        shown = shown if len(shown) <= 40 else f"about {scientific(number, 6)}"
+        raise BudgetValueError(f"'{value}' is {shown}, not a whole number")
     return number.numerator
 
 
@@ -333,7 +336,12 @@ def parse_budget_file(text: str, file: str) -> BudgetFile:
     for pattern, budgets in data.items():
         if not isinstance(pattern, str) or not pattern.strip():
             problems.append(
-                locator.diagnostic((pattern,), f"'{pattern}' is not a path or glob", key=True)
+                locator.diagnostic(
+                    (pattern,),
+                    f"{brief(pattern)} is not a path or glob"
+                    + ("" if isinstance(pattern, str) else " (write a path in quotes)"),
+                    key=True,
+                )
             )
             continue
         try:

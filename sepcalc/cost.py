@@ -18,6 +18,16 @@ from typing import Any, NamedTuple, TypeAlias
 Num: TypeAlias = Any
 """An exact ``int`` for a concrete network, or a ``sympy.Expr`` for a symbolic one."""
 
+MAX_COUNT_BITS = 8192
+"""The largest count of one layer, in bits (10**2466): sums over the 100,000 layers a spec may
+have stay far under the 4,300 digits that Python converts to text. A layer's inputs are
+bounded by 4,096 bits each; its count, a product of several, is checked against this."""
+
+
+def too_large(values: Any) -> bool:
+    """Whether any exact int among ``values`` is over :data:`MAX_COUNT_BITS` bits."""
+    return any(isinstance(v, int) and v.bit_length() > MAX_COUNT_BITS for v in values)
+
 
 class Cost(NamedTuple):
     """A tuple of counts that adds field by field (a named tuple: adding is the hot path)."""

@@ -6,9 +6,11 @@ where possible, how to fix it.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 """The exit codes a result owns (ruff's policy): 0 success; 1 a check failed (a budget exceeded,
@@ -28,6 +30,49 @@ class Diagnostic:
         if self.line:
             return f"{self.file}:{self.line}:{self.col}: {self.message}"
         return f"{self.file}: {self.message}"
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """A value from a spec as YAML writes it (``null``, ``true``, ``[2, 2]``, ``{a: 1}``,
+    ``2024-01-01``), cut to about ``limit`` characters: a YAML alias can expand a value to
+    gigabytes, and a message must never print it whole."""
+    text = _flow(value, 3, limit + 1)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _flow(value: Any, depth: int, room: int) -> str:
+    """YAML flow style, at most ``depth`` levels deep and about ``room`` characters long."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        bits = value.bit_length()
+        return str(value) if bits <= 256 else f"an integer of {bits:,} bits"
+    if isinstance(value, str):
+        return repr(value[:room])
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, list | tuple | dict):
+        if depth == 0:
+            return "[...]" if isinstance(value, list | tuple) else "{...}"
+        parts: list[str] = []
+        items = value.items() if isinstance(value, dict) else value
+        for item in items:
+            if sum(len(p) + 2 for p in parts) > room:
+                parts.append("...")
+                break
+            if isinstance(value, dict):
+                key, member = item
+                name = key if isinstance(key, str) else _flow(key, 0, room)
+                parts.append(f"{name[:room]}: {_flow(member, depth - 1, room)}")
+            else:
+                parts.append(_flow(item, depth - 1, room))
+        inner = ", ".join(parts)
+        return f"{{{inner}}}" if isinstance(value, dict) else f"[{inner}]"
+    if isinstance(value, bytes):
+        return f"binary data of {len(value):,} bytes"
+    return repr(value)[:room]
 
 
 class SepcalcError(Exception):
@@ -114,8 +159,20 @@ class TooManyValues(SepcalcError):
     def __init__(self, count: int, low: str, high: str) -> None:
         self.count, self.low, self.high = count, low, high
         super().__init__(
-            f"{count:,} values from {low} to {high}: use a larger step, or bisect to a precision"
+            f"{self.many} values from {cut(low)} to {cut(high)}: use a larger step, or bisect "
+            "to a precision"
         )
+
+    @property
+    def many(self) -> str:
+        """How many values, in words short enough for a message (10**300 is not)."""
+        count = self.count
+        return f"{count:,}" if count < 10**15 else f"more than 10**{len(str(count)) - 1}"
+
+
+def cut(text: str, limit: int = 40) -> str:
+    """A number's text cut short for a message: its first digits and its length."""
+    return text if len(text) <= limit else f"{text[:12]}... ({len(text):,} characters)"
 
 
 class NotAReport(SepcalcError):

@@ -12,13 +12,14 @@ import ast
 import math
 import operator
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, TypeAlias, cast
 
-from sepcalc.errors import did_you_mean
+from sepcalc.errors import brief, did_you_mean
 
 Number: TypeAlias = int | Fraction
 Env: TypeAlias = Mapping[str, Any]
@@ -110,7 +111,7 @@ def exact(value: Any) -> Number:
         return reduce(value)
     if isinstance(value, str):
         return reduce(decimal(value))
-    raise ExprError(f"{value!r} is not a number")
+    raise ExprError(f"{brief(value)} is not a number")
 
 
 def decimal(text: str) -> Fraction:
@@ -120,15 +121,25 @@ def decimal(text: str) -> Fraction:
     integer before any other check could refuse it.
     """
     raw = text.strip().replace("_", "")
+    shown = raw if len(raw) <= 40 else f"{raw[:12]}... ({len(raw):,} characters)"
     exponent = re.search(r"[eE]([+-]?\d+)$", raw)
     if exponent and abs(int(exponent.group(1)[:6])) > MAX_EXPONENT:
-        raise ExprError(f"'{text.strip()}' is out of range (exponent over {MAX_EXPONENT})")
+        raise ExprError(f"'{shown}' is out of range (exponent over {MAX_EXPONENT})")
+    digits = sum(c.isdigit() for c in raw[: exponent.start() if exponent else None])
+    if digits > MAX_DIGITS:
+        raise ExprError(
+            f"'{shown}' has {digits:,} digits: a number is at most {MAX_BITS:,} bits (about "
+            f"{MAX_DIGITS:,} digits)"
+        )
     try:
         return Fraction(raw)
     except (ValueError, ZeroDivisionError):
-        raise ExprError(f"'{text.strip()}' is not a number") from None
+        raise ExprError(f"'{shown}' is not a number") from None
 
 
+MAX_DIGITS = 1234
+"""Digits of 2**MAX_BITS: a longer number is refused before Python converts it (past 4,300
+digits Python refuses, in its own words)."""
 MAX_EXPONENT = 1000
 """Largest decimal exponent accepted in a number typed on the command line or in a file."""
 
@@ -306,14 +317,20 @@ class Real(CustomNumber):
                 lo, hi = self.bounds(bits)
             except _Undecided:
                 continue
-            return float((lo + hi) / 2)
+            return saturated_float((lo + hi) / 2)
         return math.nan
 
     def __str__(self) -> str:
-        return f"{float(self):.6g}"
+        for bits in PRECISIONS:
+            try:
+                lo, hi = self.bounds(bits)
+            except _Undecided:
+                continue
+            return scientific((lo + hi) / 2, 6)
+        return "nan"
 
     def __repr__(self) -> str:
-        return f"Real({float(self)!r})"
+        return f"Real({self})"
 
     # Arithmetic: a new Real whose bounds come from the operands' bounds.
     def __add__(self, o: Any) -> Any:
@@ -747,7 +764,7 @@ def _compile(node: ast.AST, whole: bool = False) -> Compiled:
     if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
         if node.value is None or isinstance(node.value, complex):
             raise ExprError(f"{node.value!r} is not allowed in an expression")
-        value = node.value if isinstance(node.value, bool) else exact(node.value)
+        value = node.value if isinstance(node.value, bool) else _bounded(exact(node.value))
         return lambda env: value
     if isinstance(node, ast.Name):
         name = node.id
@@ -836,7 +853,9 @@ def compile_expr(text: str) -> Compiled:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression of {len(text)} characters is too long (at most {MAX_LENGTH})")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # '1if x' parses with a SyntaxWarning on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
         return _compile(tree.body, whole=True)
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression '{text}': {exc.msg}") from None
@@ -845,10 +864,13 @@ def compile_expr(text: str) -> Compiled:
 
 
 def show(value: Any) -> str:
-    """An exact value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact."""
+    """An exact value for people: 0.5 rather than 1/2, and 1/3 where no decimal is exact;
+    true and false as a spec writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Fraction) and value.denominator != 1:
-        as_float = float(value)
-        return repr(as_float) if Fraction(repr(as_float)) == value else str(value)
+        as_float = as_float_if_exact(value)
+        return str(value) if as_float is None else repr(as_float)
     return str(value)
 
 
@@ -858,9 +880,64 @@ def plain(value: Any) -> Any:
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return value.numerator
-        as_float = float(value)
-        return as_float if Fraction(repr(as_float)) == value else str(value)
+        as_float = as_float_if_exact(value)
+        return str(value) if as_float is None else as_float
     return value
+
+
+def saturated_float(value: int | Fraction) -> float:
+    """The nearest float, or an infinity past a float's range (for display only: the float
+    protocol of a custom number must not raise on 10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def as_float_if_exact(value: Fraction) -> float | None:
+    """The float that writes ``value`` exactly (0.1 for 1/10: its shortest repr reads back as
+    the value), or None: none does (1/3), or the value is out of a float's range."""
+    try:
+        as_float = float(value)
+    except OverflowError:
+        return None
+    exact = math.isfinite(as_float) and Fraction(repr(as_float)) == value
+    return as_float if exact else None
+
+
+def approximate(value: Any) -> float | str:
+    """A float near an exact value (a JSON ``decimal``), or, out of a float's range, its
+    :func:`scientific` text: a float cannot hold 10**400."""
+    try:
+        return float(value)
+    except OverflowError:
+        return scientific(value, 17)
+
+
+def scientific(value: int | Fraction, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits as ``format(x, 'g')`` writes a float, for any
+    size: 1.235e+2000. Computed exactly: no float overflows or rounds on the way."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    x = abs(Fraction(value))
+    bits = x.numerator.bit_length() - x.denominator.bit_length()
+    exponent = bits * 30103 // 100000  # log10(2) ~ 0.30103: an estimate, corrected below
+    while Fraction(10) ** exponent > x:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= x:
+        exponent += 1
+    mantissa = round(x / Fraction(10) ** (exponent - digits + 1))  # half to even, as format
+    if mantissa >= 10**digits:
+        mantissa //= 10
+        exponent += 1
+    text = str(mantissa)
+    if -4 <= exponent < digits:  # fixed notation, as 'g' chooses it
+        places = digits - 1 - exponent
+        whole = f"{text[:-places] or '0'}.{text[-places:].rjust(places, '0')}" if places else text
+        return sign + (whole.rstrip("0").rstrip(".") if "." in whole else whole)
+    fraction = text[1:].rstrip("0")
+    return f"{sign}{text[0]}{'.' + fraction if fraction else ''}e{exponent:+03d}"
 
 
 def evaluate(value: Any, env: Env) -> Any:
@@ -875,13 +952,18 @@ def evaluate(value: Any, env: Env) -> Any:
         return result
     if isinstance(value, bool):
         return value
-    return _bounded(exact(value))
+    number = exact(value)
+    if max(Fraction(number).numerator.bit_length(), Fraction(number).denominator.bit_length()) > (
+        MAX_BITS
+    ):
+        raise ExprError(f"{brief(value)} is too large: a number is at most {MAX_BITS:,} bits")
+    return number
 
 
 def as_int(value: Any) -> int:
     """An evaluated value as an int, or an error saying how to make it one."""
     if isinstance(value, bool):
-        raise ExprError(f"expected an integer, got {value}")
+        raise ExprError(f"expected an integer, got {show(value)}")
     if isinstance(value, CustomNumber):
         return value.as_int()  # type: ignore[no-any-return]
     if isinstance(value, Word):
@@ -890,5 +972,6 @@ def as_int(value: Any) -> int:
     if isinstance(value, int):
         return value
     raise ExprError(
-        f"expected an integer, got {float(value):g} (wrap it in int(), round() or make_divisible())"
+        f"expected an integer, got {scientific(value, 6)} (wrap it in int(), round() or "
+        "make_divisible())"
     )

@@ -15,10 +15,11 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from sepcalc.cost import Cost
+from sepcalc.cost import MAX_COUNT_BITS, Cost, too_large
 from sepcalc.errors import Diagnostic, InputError, SpecError, did_you_mean
 from sepcalc.expr import (
     FUNCTIONS,
+    MAX_BITS,
     ExprError,
     Number,
     UndefinedName,
@@ -30,7 +31,7 @@ from sepcalc.expr import (
 )
 from sepcalc.formulas import REGISTRY, Attr, LayerKind, Shape, ShapeError
 from sepcalc.formulas.base import Example
-from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, one_of
+from sepcalc.spec.loader import MAX_LAYERS, LoadedSpec, Locator, SpecPath, one_of
 from sepcalc.spec.models import Block, BlockCall, Each, InvalidEntry, LayerBase, NetworkSpec
 
 FREE_FUNCTION_NAMES = frozenset({"sqrt", "log", "log2", "exp"})
@@ -42,8 +43,8 @@ channels, the input, and the functions (but those above)."""
 BLOCK_KEYS = frozenset({*LayerBase.model_fields, "block", "kind"})
 """Keys of a block call that are not arguments, so no block parameter can have their names."""
 
-MAX_LAYERS = 100_000
-"""The most layers a spec may expand to (a guard against a runaway ``repeat``)."""
+MAX_DIMS = 3
+"""Spatial dimensions of an input at most: 1-D, 2-D and 3-D layers (torch's Conv1d to Conv3d)."""
 
 INPUT = "input"
 """The name of the network's input (and, inside a block, of the block's input)."""
@@ -192,7 +193,12 @@ class _Builder:
         """An integer of at least ``decl``'s lowest value (default: a positive one)."""
         low = 1 if decl is None else decl.lowest or 0
         high = None if decl is None else decl.high
-        if type(raw) is int and raw >= low and (high is None or raw <= high):
+        if (
+            type(raw) is int
+            and raw.bit_length() <= MAX_BITS
+            and raw >= low
+            and (high is None or raw <= high)
+        ):
             return raw
         try:
             number = as_int(self.not_word(self.value(path, raw, env)))
@@ -260,6 +266,13 @@ class _Builder:
                 size = (side, side)
             if not size:
                 self.error(("input", "size"), "input.size: give one size per spatial dimension")
+                raise _Skip
+            if len(size) > MAX_DIMS:
+                self.error(
+                    ("input", "size"),
+                    f"input.size: {len(size)} spatial dimensions; an input is 1-D, 2-D or 3-D "
+                    "(one size per dimension, e.g. [16, 112, 112] for T x H x W)",
+                )
                 raise _Skip
             self.input_dims = len(size)
         except _Skip:
@@ -459,7 +472,7 @@ class _Builder:
     def flag(self, path: SpecPath, raw: Any, env: Mapping[str, Any]) -> bool:
         value = self.not_word(self.value(path, raw, env))
         if not isinstance(value, bool):
-            self.error(path, f"{_where(path)}: expected true or false, got {value}")
+            self.error(path, f"{_where(path)}: expected true or false, got {show(value)}")
             raise _Skip
         return value
 
@@ -552,6 +565,14 @@ class _Builder:
                 (*path, exc.attr if given else "kind"), f"layer '{name}' ({kind_name}): {exc}"
             )
             raise _Skip from None
+        if too_large(out) or any(too_large(c) for _, c in parts):
+            self.error(
+                (*path, "kind"),
+                f"layer '{name}' ({kind_name}): a count or size is over 2**{MAX_COUNT_BITS} "
+                f"(about 10**{MAX_COUNT_BITS * 30103 // 100000}), the most sepcalc counts "
+                "for one layer",
+            )
+            raise _Skip
         self.nodes.append(
             Node(
                 name,

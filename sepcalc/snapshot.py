@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sepcalc.analysis import ROLES, Analysis, Counts
-from sepcalc.errors import NotAReport, SepcalcError
+from sepcalc.errors import NotAReport, SepcalcError, brief
 from sepcalc.textfile import read_text
 
 FIELDS = ("params", *(f"params.{role}" for role in ROLES), "macs", "flops", "activations")
@@ -97,6 +97,22 @@ class Snapshot:
         return self.by_kind[kind][field] if kind in self.by_kind else 0
 
 
+class _TooLong(Exception):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+MAX_JSON_DIGITS = 4000
+"""Longest integer read from a report: a count of sepcalc's has at most 2,500 digits (each
+layer's under 2**8192), and Python refuses to convert more than 4,300."""
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
+
+
 def read_report(path: str | Path) -> Snapshot:
     """Read a saved ``sepcalc analyze --format json`` report."""
     source = str(path)
@@ -105,7 +121,10 @@ def read_report(path: str | Path) -> Snapshot:
     except SepcalcError as exc:
         raise SepcalcError(f"{source}: {exc}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
+    except _TooLong as exc:
+        problem = f"an integer of {exc.digits:,} digits, more than any count has"
+        raise NotAReport(source, source, problem, json=True) from None
     except json.JSONDecodeError as exc:
         where = f"{source}:{exc.lineno}:{exc.colno}"
         raise NotAReport(source, where, exc.msg, json=True) from None
@@ -147,7 +166,7 @@ class _Reader:
     def integer(self, data: Any, key: str, where: str) -> int:
         value = data.get(key) if isinstance(data, dict) else None
         if not isinstance(value, int) or isinstance(value, bool):
-            return int(self.fail(f"'{where}{key}' should be an integer (got {value!r})"))
+            return int(self.fail(f"'{where}{key}' should be an integer (got {brief(value)})"))
         return value
 
     def counts(self, data: Any, where: str) -> dict[str, int]:

@@ -24,7 +24,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from sepcalc import symbols
 from sepcalc.conventions import Convention
-from sepcalc.cost import Cost
+from sepcalc.cost import MAX_COUNT_BITS, Cost, too_large
 from sepcalc.errors import (
     InputError,
     NoClosedForm,
@@ -42,6 +42,7 @@ from sepcalc.expr import (
     make_divisible,
     normalize,
     reduce,
+    saturated_float,
 )
 from sepcalc.formulas import REGISTRY, Shape
 from sepcalc.formulas.view import Count as Count
@@ -339,7 +340,7 @@ class Relaxed(CustomNumber):
         return hash(self.value)
 
     def __float__(self) -> float:
-        return float(self.value)
+        return saturated_float(self.value)
 
     def __index__(self) -> int:
         if self.expr.free_symbols:
@@ -573,13 +574,23 @@ def formula_report(
             metric_name,
             *(substitute(e, at) for e in (r.ratio, r.reduction, r.savings)),
         )
-    return FormulaReport(
-        formulas,
-        count,
-        convention,
-        r,
-        at,
-        tuple({n: substitute(e, at) for n, e in f.exprs.items()} for f in formulas) if at else (),
-        at_r,
-        tuple(used),
+    at_formulas = (
+        tuple({n: substitute(e, at) for n, e in f.exprs.items()} for f in formulas) if at else ()
     )
+    values = [v for f in at_formulas for v in f.values()]
+    if at_r is not None:
+        values += [at_r.ratio, at_r.reduction, at_r.savings]
+    if any(_too_large(v) for v in values):
+        raise InputError(
+            "at",
+            "",
+            f"at these values a count is over 2**{MAX_COUNT_BITS} (about "
+            f"10**{MAX_COUNT_BITS * 30103 // 100000}), the most sepcalc counts for one layer",
+        )
+    return FormulaReport(formulas, count, convention, r, at, at_formulas, at_r, tuple(used))
+
+
+def _too_large(expr: sympy.Expr) -> bool:
+    """Whether an exact rational's numerator or denominator is over MAX_COUNT_BITS bits."""
+    value = as_fraction(expr)
+    return value is not None and too_large((value.numerator, value.denominator))

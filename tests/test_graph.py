@@ -197,13 +197,13 @@ def test_consumers_of_a_failed_layer_are_skipped_silently(tmp_path: Path) -> Non
 
 def test_deep_flow_nesting_is_refused_before_the_c_parser(tmp_path: Path) -> None:
     # libyaml recurses once per level: 100,000 '[' would overflow the C stack (a segfault).
-    with pytest.raises(SpecError, match="nested more than 1000 levels deep"):
+    with pytest.raises(SpecError, match="nested more than 100 levels deep"):
         graph_of("[" * 100_000, tmp_path)
 
 
 def test_deep_block_nesting_is_refused_too(tmp_path: Path) -> None:
     # "- - - ... x": one sequence per "- ", which libyaml also parses recursively.
-    with pytest.raises(SpecError, match="nested more than 1000 levels deep"):
+    with pytest.raises(SpecError, match="nested more than 100 levels deep"):
         graph_of("input: {channels: 3, size: 8}\nlayers:\n" + "- " * 30_000 + "x\n", tmp_path)
 
 

@@ -26,7 +26,12 @@ from sepcalc.report.numbers import fixed, grouped, share, si, times
         (768 * 10**15, "768.00P"),  # was '768000.00T'
         (10**18, "1.00E"),
         (768 * 10**18, "768.00E"),
-        (10**21, "1000.00E"),  # E is the largest suffix
+        (999_994 * 10**15, "999.99E"),
+        (999_995 * 10**15, "1.00e+21"),  # rounds to 1000.00E: past E, scientific notation
+        (10**21, "1.00e+21"),
+        (576 * 10**42, "5.76e+44"),  # was '576000000000000000000000000.00E'
+        (9_995 * 10**40, "1.00e+44"),  # 9.995e43: a tie, up, to the next power
+        (-(10**21), "-1.00e+21"),
         (-1500, "-1.50K"),
     ],
     ids=lambda v: str(v),
@@ -37,8 +42,8 @@ def test_si(n: int, expected: str) -> None:
 
 def test_si_is_exact_for_a_401_digit_count() -> None:
     # 10**400 / 10**18 = 10**382: a float division would raise OverflowError.
-    assert si(10**400) == "1" + "0" * 382 + ".00E"
-    assert si(10**400 + 5 * 10**15) == "1" + "0" * 382 + ".01E"  # + 0.005E, a tie: up
+    assert si(10**400) == "1.00e+400"
+    assert si(10**400 + 5 * 10**397) == "1.01e+400"  # 1.005e400, a tie: up
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,16 @@ def test_stdin_errors_are_located_at_stdin() -> None:
     assert "<stdin>:1:1: spec: missing required key 'layers'" in err
 
 
+def test_stdin_keeps_the_size_limit_of_a_file() -> None:
+    from sepcalc.spec.loader import MAX_SPEC_BYTES
+
+    big = "input: {channels: 3, size: 8}\nlayers:\n" + "  - {kind: relu}\n" * 70_000
+    assert len(big) > MAX_SPEC_BYTES
+    code, out, err = invoke("analyze", "-", stdin=big)
+    assert (code, out) == (2, "")
+    assert f"<stdin>: the spec is larger than {MAX_SPEC_BYTES:,} bytes" in err
+
+
 def test_check_reads_zoo_and_stdin_specs() -> None:
     text = (ROOT / "examples/mobilenet_v2.yaml").read_text()
     code, out, _ = invoke(

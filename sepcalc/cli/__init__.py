@@ -247,21 +247,22 @@ class _ResultsConsole(Console):
 def stdout() -> Console:
     """Results console; when piped, wide enough that tables are never truncated; on a narrow
     terminal table cells fold onto a second line rather than being cut."""
-    console = _ResultsConsole(highlight=False)
+    console = _ResultsConsole(highlight=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 200
     return console
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    # emoji=False: rich reads ':100:' in 'spec.yaml:100:3' as an emoji code
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def print_diagnostics(exc: SpecError, where: str = "spec") -> None:
     """Every diagnostic on stderr, then how many there were and in what."""
     err = stderr()
-    for d in exc.diagnostics:
-        err.print(str(d), markup=False)
+    if exc.diagnostics:  # one print: a spec of 50,000 broken layers has as many lines
+        err.print("\n".join(str(d) for d in exc.diagnostics), markup=False)
     n = len(exc.diagnostics)
     err.print(f"{n} error{'s' if n != 1 else ''} in {where}", style="red", markup=False)
 

@@ -29,6 +29,7 @@ from sepcalc.errors import (
     SepcalcError,
     SymbolicRepeatError,
     TooManyValues,
+    cut,
     did_you_mean,
 )
 
@@ -438,7 +439,7 @@ def max_budgets(given: Mapping[str, str | None]) -> list[Budget]:
         try:
             budgets.append(make_budget(metric, value, Source("cli", label=f"{flag} {value}")))
         except BudgetValueError as exc:
-            raise SepcalcError(f"{flag} {value}: {exc}") from None
+            raise SepcalcError(f"{flag} {cut(value)}: {exc}") from None
     return budgets
 
 
@@ -505,7 +506,7 @@ def search_limits(given: Mapping[str, str | None]) -> list[Limit]:
         try:
             limits.append(Limit(metric, parse_limit(BudgetMetric(metric), text)))
         except BudgetValueError as exc:
-            raise SepcalcError(f"--max-{metric.replace('_', '-')} {text}: {exc}") from None
+            raise SepcalcError(f"--max-{metric.replace('_', '-')} {cut(text)}: {exc}") from None
     if not limits:
         raise SepcalcError(
             "give at least one budget: --max-macs, --max-params, --max-flops, "
@@ -782,7 +783,7 @@ def worded(exc: SepcalcError) -> SepcalcError:
         )
     if isinstance(exc, TooManyValues):
         return SepcalcError(
-            f"{exc.count:,} values from {exc.low} to {exc.high}: use a larger step, or "
+            f"{exc.many} values from {cut(exc.low)} to {cut(exc.high)}: use a larger step, or "
             "--precision to bisect"
         )
     if isinstance(exc, NoClosedForm):

@@ -14,13 +14,14 @@ from sepcalc.formulas.base import (
     Layer,
     Parts,
     Shape,
+    ShapeError,
     declare,
     numel,
     prod,
     spatial,
 )
 from sepcalc.formulas.conv import spatial_out, window_attrs
-from sepcalc.formulas.torchplan import Call, Unsupported, call, dims, nd, pad_call, sequential
+from sepcalc.formulas.torchplan import Call, call, nd, pad_call, sequential
 from sepcalc.formulas.torchplan import window_padding as torch_window_padding
 from sepcalc.formulas.view import View
 
@@ -46,24 +47,38 @@ def mean_cost(inp: Shape) -> Cost:
 
 def _infer_pool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     """`C` x the window's output size."""
-    return (inputs[0][0], *spatial_out(attrs, inputs[0]))
+    out = (inputs[0][0], *spatial_out(attrs, inputs[0]))
+    kernel, padding = attrs["kernel"], attrs["padding"]
+    if padding not in ("same", "valid"):
+        # NB: torch's pools refuse padding over half the kernel, dilated or not (max_pool1d,
+        # pool2d_shape_check): a window could then hold nothing but padding. 'same' pads first.
+        half = [k // 2 for k in kernel]
+        if any(p > h for p, h in zip(padding, half, strict=True)):
+            raise ShapeError(
+                f"padding {list(padding)} is over half the kernel {list(kernel)}: at most "
+                f"{half}, as torch's pools take (or padding: same)",
+                "padding",
+            )
+    return out
+
+
+def _infer_avgpool(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    """`C` x the window's output size."""
+    if set(attrs["dilation"]) != {1}:
+        raise ShapeError(
+            f"average pooling has no dilation (torch's AvgPool has none), got "
+            f"{list(attrs['dilation'])}",
+            "dilation",
+        )
+    return _infer_pool(attrs, inputs)
 
 
 def _torch_pool(layer: Layer) -> Call:
-    a, n = layer.attrs, dims(layer)
+    a = layer.attrs
     kernel, stride, dilation = tuple(a["kernel"]), tuple(a["stride"]), tuple(a["dilation"])
     pad, padding = torch_window_padding(layer, kernel, stride, dilation)
     # 'same' fixes the output size (ceil(n / s)) with floor rounding; ceil_mode is moot there.
     ceil_mode = a["ceil_mode"] and a["padding"] != "same"
-    # Torch pools take at most half the kernel as padding; pad explicitly beyond that.
-    if pad is None and any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
-        if ceil_mode:
-            raise Unsupported(
-                f"layer '{layer.name}' ({layer.kind}): torch pools take at most half the kernel "
-                f"as padding, and padding {list(padding)} cannot move out with ceil_mode"
-            )
-        pad = tuple(p for q in reversed(padding) for p in (q, q))
-        padding = (0,) * n
     if layer.kind == "maxpool":
         module = call(
             nd(layer, "MaxPool"),
@@ -74,10 +89,6 @@ def _torch_pool(layer: Layer) -> Call:
             ceil_mode=ceil_mode,
         )
         return sequential(pad_call(layer, pad, -math.inf), module)
-    if set(dilation) != {1}:
-        raise Unsupported(
-            f"layer '{layer.name}' (avgpool): torch's average pooling has no dilation"
-        )
     module = call(nd(layer, "AvgPool"), kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
     return sequential(pad_call(layer, pad), module)
 
@@ -106,21 +117,34 @@ def _pool_view(kind: str) -> View:
     )
 
 
+POOL_ATTRS = (
+    *(a if a.name != "stride" else POOL_STRIDE for a in window_attrs(REQUIRED, padding=0)),
+    Attr("ceil_mode", "bool", "round the output size up, as torch's ceil_mode", False),
+)
+POOL_EXAMPLES = (
+    Example({"kernel": 2}),
+    Example({"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True}, size=(9, 8)),
+)
+
+
+@declare(
+    "avgpool",
+    attrs=POOL_ATTRS,
+    infer=_infer_avgpool,
+    buckets=("pool",),
+    torch=_torch_pool,
+    flops="1 per window element per output element (prod(kernel) * outputs)",
+    examples=POOL_EXAMPLES,
+    view=_pool_view,
+)
 @declare(
     "maxpool",
-    "avgpool",
-    attrs=(
-        *(a if a.name != "stride" else POOL_STRIDE for a in window_attrs(REQUIRED, padding=0)),
-        Attr("ceil_mode", "bool", "round the output size up, as torch's ceil_mode", False),
-    ),
+    attrs=POOL_ATTRS,
     infer=_infer_pool,
     buckets=("pool",),
     torch=_torch_pool,
     flops="1 per window element per output element (prod(kernel) * outputs)",
-    examples=(
-        Example({"kernel": 2}),
-        Example({"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True}, size=(9, 8)),
-    ),
+    examples=POOL_EXAMPLES,
     view=_pool_view,
 )
 def _pool(attrs: Attrs, inputs: Sequence[Shape], out: Shape) -> Parts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from sepcalc.cost import Cost, Num
@@ -92,7 +93,13 @@ def scaled_size(n: int, scale: Num) -> int:
     """
     if isinstance(scale, int):
         return n * scale
-    return math.floor(n * float(scale))
+    try:
+        product = float(n) * float(scale)
+    except OverflowError:  # a size or scale past a double: no torch tensor has that size
+        product = math.inf
+    if math.isfinite(product):
+        return math.floor(product)
+    return math.floor(n * Fraction(scale))  # then exact
 
 
 def _infer_upsample(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:

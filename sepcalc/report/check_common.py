@@ -5,16 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 from sepcalc.budget import CheckReport, Outcome, Source, SpecResult, Status
-from sepcalc.report.numbers import fixed
+from sepcalc.report.numbers import fixed, signed_percent
 from sepcalc.report.numbers import grouped as _grouped
 
 
 def percent(part: int | Fraction, whole: int | Fraction) -> str:
     """``part`` as a signed percentage of ``whole`` with 2 decimals ('' when whole is 0)."""
-    if not whole:
-        return ""
-    share = Fraction(100) * part / whole
-    return f"{'+' if share >= 0 else ''}{fixed(share)}%"
+    return signed_percent(Fraction(part, whole)) if whole else ""
 
 
 def amount(o: Outcome, n: int | Fraction) -> str:

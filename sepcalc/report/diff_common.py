@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sepcalc.diff import Change, Diff, LayerDiff, LayerStatus
-from sepcalc.report.numbers import grouped
+from sepcalc.report.numbers import grouped, signed_percent
 
 LABELS = {
     "params": "params",
@@ -30,7 +30,7 @@ def relative(change: Change) -> str:
     if not change.delta:
         return ""
     if rel is not None:
-        return f"{100 * float(rel):+.2f}%"
+        return signed_percent(rel)
     return "new"
 
 

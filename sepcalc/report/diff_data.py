@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sepcalc.diff import Change, Diff
+from sepcalc.report.numbers import approximate
 from sepcalc.snapshot import Snapshot
 
 SCHEMA_VERSION = 1
@@ -21,7 +22,7 @@ def _change(c: Change) -> dict[str, Any]:
         "old": c.old,
         "new": c.new,
         "delta": c.delta,
-        "relative": None if rel is None else float(rel),
+        "relative": None if rel is None else approximate(rel),
     }
 
 

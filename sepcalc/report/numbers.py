@@ -5,7 +5,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from sepcalc.expr import plain as plain  # re-exported for the renderers
+from sepcalc.expr import approximate as approximate  # re-exported for the renderers
+from sepcalc.expr import plain as plain
+from sepcalc.expr import scientific as scientific
 from sepcalc.expr import show
 
 _SI = ("", "K", "M", "G", "T", "P", "E")
@@ -23,10 +25,11 @@ def fixed(value: Fraction | int, places: int = 2) -> str:
 
 
 def si(n: int) -> str:
-    """A count with an SI suffix (K, M, G, T, P, E) and 2 decimals: 568740352 -> '568.74M'.
+    """A count with an SI suffix (K, M, G, T, P, E) and 2 decimals: 568740352 -> '568.74M';
+    from 1000E on, scientific notation with 2 decimals: 5.76e+44.
 
-    Exact for any int: 10**400 -> '1' + 382 zeros + '.00E'. A count that rounds up to 1000 of
-    one suffix takes the next (999_999 -> '1.00M').
+    Exact for any int (no float divides it). A count that rounds up to 1000 of one suffix
+    takes the next (999_999 -> '1.00M', 999_999 * 10**18 -> '1.00e+21').
     """
     power = 0
     while power + 1 < len(_SI) and abs(n) >= 1000 ** (power + 1):
@@ -34,14 +37,34 @@ def si(n: int) -> str:
     if power == 0:
         return str(n)
     text = fixed(Fraction(n, 1000**power))
-    if text.lstrip("-").startswith("1000.") and power + 1 < len(_SI):
+    if text.lstrip("-").startswith("1000."):
+        if power + 1 == len(_SI):
+            return _scientific(n)
         power += 1
         text = fixed(Fraction(n, 1000**power))
+    if power + 1 == len(_SI) and abs(n) >= 1000 ** len(_SI):
+        return _scientific(n)
     return text + _SI[power]
+
+
+def _scientific(n: int) -> str:
+    """``n`` as m.mm e+X with 2 decimals, ties away from zero as :func:`fixed` rounds."""
+    exponent = len(str(abs(n))) - 1
+    text = fixed(Fraction(n, 10**exponent))
+    if text.lstrip("-").startswith("10."):
+        exponent += 1
+        text = fixed(Fraction(n, 10**exponent))
+    return f"{text}e+{exponent}"
 
 
 def grouped(n: int) -> str:
     return f"{n:,}"
+
+
+def signed_percent(value: Fraction | int) -> str:
+    """``value`` as a percentage with a sign and 2 decimals, exactly: 1/3 -> '+33.33%'."""
+    text = fixed(100 * Fraction(value))
+    return f"{'' if text.startswith('-') else '+'}{text}%"
 
 
 def share(part: int, total: int) -> str:

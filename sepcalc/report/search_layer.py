@@ -11,21 +11,22 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.report.data import SCHEMA_VERSION
+from sepcalc.report.numbers import approximate, scientific
 from sepcalc.search import Achieved, LayerResult
 
 
 def _dec(x: Fraction, digits: int = 6) -> str:
-    return f"{float(x):.{digits}g}"
+    return scientific(x, digits)
 
 
 def _achieved_dict(a: Achieved) -> dict[str, Any]:
     return {
         "ratio": str(a.ratio),
-        "ratio_decimal": float(a.ratio),
+        "ratio_decimal": approximate(a.ratio),
         "factor": str(a.factor),
-        "factor_decimal": float(a.factor),
+        "factor_decimal": approximate(a.factor),
         "savings": str(a.savings),
-        "savings_percent": float(a.savings * 100),
+        "savings_percent": approximate(a.savings * 100),
     }
 
 

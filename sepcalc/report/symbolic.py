@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import DEFAULT, Convention
-from sepcalc.report.numbers import grouped, var
+from sepcalc.report.numbers import approximate, fixed, grouped, scientific, var
 from sepcalc.symbolic import (
     RELAXATION,
     SYMBOL_MEANINGS,
@@ -54,7 +54,7 @@ def exact_text(value: Fraction) -> str:
     """137/1152 -> '137/1152 ≈ 0.1189'; an integer -> '1,234'."""
     if value.denominator == 1:
         return grouped(value.numerator)
-    return f"{value} ≈ {float(value):.4g}"
+    return f"{value} ≈ {scientific(value, 4)}"
 
 
 def exact_json(expr: sympy.Expr) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def exact_json(expr: sympy.Expr) -> dict[str, Any]:
     value = as_fraction(expr)
     if value is None:
         return {"expr": str(expr)}
-    return {"exact": str(value), "decimal": float(value)}
+    return {"exact": str(value), "decimal": approximate(value)}
 
 
 def _symbols_legend(names: tuple[str, ...] | list[str]) -> str:
@@ -147,8 +147,8 @@ def _at_ratio(report: FormulaReport) -> Text:
             style="bold",
         )
     return Text(
-        f"at {values}: ratio = {exact_text(r)}, i.e. {float(red):.2f}x fewer "
-        f"{LABELS[report.at_ratio.metric]} (reduction {red}), savings {float(sav):.2%}",
+        f"at {values}: ratio = {exact_text(r)}, i.e. {fixed(red)}x fewer "
+        f"{LABELS[report.at_ratio.metric]} (reduction {red}), savings {fixed(100 * sav)}%",
         style="bold",
     )
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.cost import Cost
-from sepcalc.errors import SepcalcError, did_you_mean
+from sepcalc.errors import SepcalcError, TooManyValues, cut, did_you_mean
 from sepcalc.expr import Number, reduce, show
 from sepcalc.graph import Graph, build_graph
 from sepcalc.search.targets import Totals
@@ -94,8 +94,9 @@ def grid_values(low: Number, high: Number, step: Number) -> list[Number]:
     """low, low + step, ... up to high inclusive, exactly (at most MAX_POINTS of them)."""
     count = grid_count(low, high, step)
     if count > MAX_POINTS:
+        many = TooManyValues(count, "", "").many
         raise SepcalcError(
-            f"{count:,} values from {show(low)} to {show(high)} in steps of {show(step)}: at "
-            f"most {MAX_POINTS:,} (use a larger step)"
+            f"{many} values from {cut(show(low))} to {cut(show(high))} in steps of "
+            f"{cut(show(step))}: at most {MAX_POINTS:,} (use a larger step)"
         )
     return [grid_value(low, step, i) for i in range(count)]

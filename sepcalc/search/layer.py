@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.cost import Cost, Num
 from sepcalc.errors import EXIT_FAILED, EXIT_OK, NeedsCIn, SepcalcError
+from sepcalc.expr import scientific
 from sepcalc.formulas import REGISTRY
 from sepcalc.search.targets import Target
 
@@ -447,4 +448,4 @@ def _infeasible(
 
 def _num(x: Fraction) -> str:
     """A rational as a short decimal for prose: 9, 8.41, 0.1111."""
-    return f"{float(x):.4g}"
+    return scientific(x, 4)

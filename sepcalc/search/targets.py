@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import cast
 
 from sepcalc.errors import SepcalcError
-from sepcalc.expr import Number
+from sepcalc.expr import Number, scientific
 
 # --- layer targets -----------------------------------------------------------------------------
 
@@ -48,7 +48,7 @@ def savings_target(p: Fraction) -> Target:
 def percent(x: Fraction) -> str:
     """A share as a percentage: '88%', or 4 significant digits when it is not a whole number."""
     hundred = x * 100
-    return f"{hundred}%" if hundred.denominator == 1 else f"{float(hundred):.4g}%"
+    return f"{hundred}%" if hundred.denominator == 1 else f"{scientific(hundred, 4)}%"
 
 
 # --- network budgets ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from sepcalc import zoo
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError, did_you_mean
+from sepcalc.errors import Diagnostic, SepcalcError, SpecError, brief, did_you_mean
+from sepcalc.expr import MAX_BITS
 from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
     MODEL_OF_KIND,
@@ -86,7 +86,33 @@ def _repeated_keys(node: yaml.MappingNode) -> list[yaml.Node]:
     return repeated
 
 
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_STR, _SEQ, _MAP, _INT = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map", "int"))
+
+MAX_SPEC_BYTES = 2**20
+"""Largest spec file read (1 MiB, 200 times the largest spec of the zoo): composing YAML costs
+time and memory per node (1 MiB of 50,000 broken layers takes seconds to parse, validate and
+report), so a bigger file is refused before it is parsed."""
+MAX_LAYERS = 100_000
+"""The most layers a spec may list, and expand to (a guard against a runaway ``repeat``)."""
+MAX_INT_DIGITS = len(str(2**MAX_BITS)) + 2
+"""Longest integer literal read (a sign, and ``_`` separators aside): 2**4096 has 1,234
+digits; a longer literal is refused before Python converts it."""
+
+
+class _Refused(Exception):
+    """A YAML value refused as it is constructed, with its node for the position."""
+
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.node, self.message = node, message
+
+
+def _too_large(literal: str) -> str:
+    shown = literal if len(literal) <= 20 else f"{literal[:12]}... ({len(literal):,} characters)"
+    return (
+        f"integer {shown} is too large: a number in a spec is at most {MAX_BITS:,} bits "
+        f"(about {len(str(2**MAX_BITS)):,} digits)"
+    )
 
 
 def _construct(
@@ -104,7 +130,14 @@ def _construct(
         return memo[key]
     value: Any
     if isinstance(node, yaml.ScalarNode):
-        value = node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+        if node.tag == _STR:
+            value = node.value
+        elif node.tag == _INT and len(node.value) > MAX_INT_DIGITS:
+            raise _Refused(node, _too_large(node.value))
+        else:
+            value = loader.construct_object(node, deep=True)
+            if isinstance(value, int) and value.bit_length() > MAX_BITS:
+                raise _Refused(node, _too_large(node.value))
     elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         memo[key] = value = []
         value.extend(_construct(item, loader, memo, duplicates) for item in node.value)
@@ -123,30 +156,46 @@ def _construct(
     return value
 
 
-MAX_DEPTH = 1000
-"""Deepest flow nesting accepted: libyaml recurses per level and would crash the process."""
+MAX_DEPTH = 100
+"""Deepest nesting accepted (a spec nests a few levels): libyaml, the constructor and the
+validator all recurse per level, and would otherwise fail with no line to point at."""
 
 
-def _nesting(text: str) -> int:
-    """An upper bound of the nesting depth: ``[``/``{`` levels (brackets inside strings count
-    too), or the longest run of indentation and block indicators (``- - - x``) opening a line."""
-    depth = deepest = 0
+def _too_deep(text: str) -> int | None:
+    """Where the nesting first goes over :data:`MAX_DEPTH`, or None: counted as ``[``/``{``
+    levels (brackets inside strings count too, an over-estimate) or as the indentation and
+    block indicators (``- - - x``) that open a line, two characters a level."""
+    depth = 0
     for bracket in re.finditer(r"[\[\]{}]", text):
         depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
-        deepest = max(deepest, depth)
-    block = max((len(m.group()) for m in re.finditer(r"(?m)^[ \t?:-]+", text)), default=0)
-    return max(deepest, block // 2)
+        if depth > MAX_DEPTH:
+            return bracket.start()
+    for block in re.finditer(r"(?m)^[ \t?:-]+", text):
+        if len(block.group()) // 2 > MAX_DEPTH:
+            return block.start() + 2 * MAX_DEPTH
+    return None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset in ``text``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
     """Safe-load YAML into plain values plus a locator for its positions."""
-    if _nesting(text) > MAX_DEPTH:
+    deep = _too_deep(text)
+    if deep is not None:
         message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
+        raise SpecError([Diagnostic(file, *_position(text, deep), message)])
+    if len(text) > MAX_SPEC_BYTES:
+        message = f"the text is longer than {MAX_SPEC_BYTES:,} characters, the most read"
         raise SpecError([Diagnostic(file, 0, 0, message)])
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            _count_layers(node, file)
             duplicates: list[yaml.Node] = []
             data = _construct(node, loader, {}, duplicates) if node is not None else None
             if duplicates:
@@ -163,18 +212,59 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator]:
                 )
         finally:
             loader.dispose()
+    except _Refused as exc:
+        mark = exc.node.start_mark
+        raise SpecError([Diagnostic(file, mark.line + 1, mark.column + 1, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
+        if problem == "but found another document":
+            problem = "a spec is one YAML document, and a second one starts here ('---')"
+        if problem == "found unhashable key":
+            problem = "a key must be a name or a number, not a list or a mapping"
         raise SpecError([Diagnostic(file, line, col, f"invalid YAML: {problem}")]) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (a NUL, a control character): at its position.
+        line, col = _position(text, exc.position)
+        char = exc.character
+        code = ord(char) if isinstance(char, str) else int(char)
+        message = f"invalid YAML: character U+{code:04X}: {exc.reason}"
+        raise SpecError([Diagnostic(file, line, col, message)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML: {exc}")]) from None
-    except ValueError as exc:  # e.g. an integer literal over Python's 4300-digit limit
+    except ValueError as exc:  # a value Python cannot build (its digits checked above)
         raise SpecError([Diagnostic(file, 0, 0, f"invalid YAML value: {exc}")]) from None
     except RecursionError:
         raise SpecError([Diagnostic(file, 0, 0, "invalid YAML: nested too deeply")]) from None
     return data, Locator(file, node)
+
+
+def _count_layers(root: yaml.Node | None, file: str) -> None:
+    """Refuse a spec that lists more layers than it may expand to, before any is built.
+
+    Counted on the composed nodes, an alias counting once per use: cheap, where building and
+    checking the entries would cost seconds per hundred thousand.
+    """
+    if not isinstance(root, yaml.MappingNode):
+        return
+    lists: list[yaml.Node] = []
+    for key, value in root.value:
+        if key.value == "layers":
+            lists.append(value)
+        if key.value == "blocks" and isinstance(value, yaml.MappingNode):
+            for _, block in value.value:
+                if isinstance(block, yaml.MappingNode):
+                    lists += [v for k, v in block.value if k.value == "layers"]
+    sequences = [n for n in lists if isinstance(n, yaml.SequenceNode)]
+    listed = sum(len(n.value) for n in sequences)
+    if listed > MAX_LAYERS:
+        biggest = max(sequences, key=lambda n: len(n.value)).start_mark
+        message = (
+            f"the spec lists {listed:,} layers, over the {MAX_LAYERS:,}-layer limit "
+            "(a block or a repeat writes many layers once)"
+        )
+        raise SpecError([Diagnostic(file, biggest.line + 1, biggest.column + 1, message)])
 
 
 def _has_index(node: Any, part: str | int) -> bool:
@@ -195,15 +285,19 @@ def _value_at(data: Any, path: SpecPath) -> Any:
     return data
 
 
-def _data_path(data: Any, loc: Sequence[str | int]) -> SpecPath:
-    """Drop pydantic's union tags from an error location, keeping the keys that exist in data."""
+def _data_path(data: Any, loc: Sequence[str | int], *, missing: bool = False) -> SpecPath:
+    """Drop pydantic's union tags from an error location, keeping the keys that exist in data
+    (and, for a ``missing`` key, that key)."""
     path: list[str | int] = []
     node = data
+    tag = _entry(loc)
+    if tag is not None and len(loc) > len(tag) and loc[len(tag)] == "block":
+        loc = [*tag, *loc[len(tag) + 1 :]]  # the tag of a block call, not its 'block' key
     for part in loc:
         if _contains(node, part):
             node = node[part]
         elif isinstance(node, dict | list):
-            if part == loc[-1] and isinstance(node, dict):
+            if missing and part == loc[-1] and isinstance(node, dict):
                 path.append(part)
             continue
         else:
@@ -231,11 +325,21 @@ def _field_names(data: Any, path: SpecPath) -> list[str]:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    """A value's repr for a message, cut short (a YAML alias can expand to megabytes)."""
-    short = reprlib.Repr()
-    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 2, 4, 4, limit
-    text = short.repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A value for a message, as YAML writes it and cut short (an alias can expand it to
+    megabytes)."""
+    return brief(value, limit)
+
+
+def _string_of(data: Any, path: SpecPath) -> str:
+    """What a string key takes: a layer's name, or a layer named by a ``layer`` attribute."""
+    parent = _value_at(data, path[:-1])
+    kind = REGISTRY.get(str(parent.get("kind"))) if isinstance(parent, dict) else None
+    called = isinstance(parent, dict) and "block" in parent
+    if (kind is not None or called) and path[-1] == "name":
+        return "a layer name"
+    if kind is not None and any(a.name == path[-1] and a.type == "layer" for a in kind.attrs):
+        return "the name of a layer"
+    return "a string"
 
 
 def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, bool]:
@@ -249,7 +353,9 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
             hint = f"; did you mean '{_SYNONYMS[name]}'?"
         return f"{parent}: unknown key '{name}'{hint}", True
     if kind == "union_tag_invalid":
-        tag = str(error["ctx"]["tag"])
+        tag = _value_at(data, path)
+        if not isinstance(tag, str):
+            return f"{where}: expected the name of a layer kind (got {brief(tag)})", False
         hint = (
             did_you_mean(tag, MODEL_OF_KIND) or f"; known kinds: {', '.join(sorted(MODEL_OF_KIND))}"
         )
@@ -267,7 +373,8 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
         value = _value_at(data, path)
         expected = error["ctx"]["expected"]
         hint = did_you_mean(str(value), [e.strip("' ") for e in expected.split(",")])
-        return f"{where}: '{value}' is not one of {expected}{hint}", False
+        shown = f"'{value}'" if isinstance(value, str) else brief(value)
+        return f"{where}: {shown} is not one of {expected}{hint}", False
     if kind == "string_pattern_mismatch":
         value = _value_at(data, path)
         return (
@@ -278,7 +385,15 @@ def _message(error: dict[str, Any], data: Any, path: SpecPath) -> tuple[str, boo
     if kind in ("model_type", "dict_type"):
         return f"{where}: expected a mapping of keys to values", False
     value = _value_at(data, path)
-    return f"{where}: {error['msg'].lower()} (got {_short(value)})", False
+    if kind == "string_type":
+        return f"{where}: expected {_string_of(data, path)} (got {_short(value)})", False
+    if kind in _EXPECTED:
+        return f"{where}: expected {_EXPECTED[kind]} (got {_short(value)})", False
+    if kind == "too_short" and isinstance(value, list | dict) and not value:
+        return f"{where}: expected at least one entry (got {_short(value)})", False
+    # pydantic's words name the checked value 'input', which is also the spec's own section
+    said = re.sub(r"^(Input|Value) should be", "expected", str(error["msg"]))
+    return f"{where}: {said[0].lower()}{said[1:]} (got {_short(value)})", False
 
 
 _SYNONYMS = {
@@ -317,12 +432,21 @@ def _expected_any(types: set[str]) -> str:
 def _diagnostics(exc: ValidationError, data: Any, locator: Locator) -> list[Diagnostic]:
     by_path: dict[SpecPath, list[dict[str, Any]]] = {}
     for error in exc.errors():
-        path = _data_path(data, error["loc"])
+        path = _data_path(data, error["loc"], missing=error["type"] == "missing")
         if error["type"] == "union_tag_invalid":
             path = (*path, "kind")
         by_path.setdefault(path, []).append(dict(error))
+    # A list or mapping that none of a union's members takes has errors of every member: a
+    # scalar member's at the value, the container member's at the item inside that is wrong
+    # (``stride: [[2, 2]]``: not an int, and its item not an int). The item's error is the
+    # one that says what to fix; one mistake is said once.
+    unions = [q for q, e in by_path.items() if q and all(x["type"].endswith("_type") for x in e)]
+    prefixes = {p[:k] for p in by_path for k in range(1, len(p))}  # linear: 100k errors happen
+    outer = {q for q in unions if q in prefixes}
     diagnostics = []
     for path, errors in by_path.items():
+        if path in outer:
+            continue
         if len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
             where = ".".join(str(p) for p in path)
             expected = _expected_any({e["type"] for e in errors})
@@ -426,9 +550,10 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
     of the other layers. Any error outside the layer entries is raised at once.
     """
     if not isinstance(data, dict):
-        raise SpecError(
-            [locator.diagnostic((), "a spec must be a mapping with 'input' and 'layers'")]
-        )
+        message = "a spec must be a mapping with 'input' and 'layers'"
+        if locator.root is None:  # nothing but blank lines and comments: at its start
+            raise SpecError([Diagnostic(locator.file, 1, 1, f"the file is empty; {message}")])
+        raise SpecError([locator.diagnostic((), f"{message} (got {brief(data)})")])
     names = _unknown_names(data)
     named = [locator.diagnostic(path, message) for _, path, message in names]
     model = network_model(layer_kinds(data))
@@ -468,8 +593,11 @@ def load_spec(path: str | Path, text: str | None = None) -> LoadedSpec:
     file = str(path)
     if text is None:
         try:
-            text = read_text(zoo.path(file) if zoo.is_zoo(file) else path, "spec")
+            text = read_text(zoo.path(file) if zoo.is_zoo(file) else path, "spec", MAX_SPEC_BYTES)
         except SepcalcError as exc:
             raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
+    elif len(text.encode()) > MAX_SPEC_BYTES:
+        message = f"the spec is larger than {MAX_SPEC_BYTES:,} bytes, the most a spec may be"
+        raise SpecError([Diagnostic(file, 0, 0, message)])
     data, locator = parse_yaml(text, file)
     return validate_entries(data, locator)

@@ -34,6 +34,8 @@ NumExpr = StrictInt | StrictFloat | StrictStr
 PerDim = IntExpr | list[IntExpr]
 PerDimNumber = NumExpr | list[NumExpr]
 BoolExpr = StrictBool | StrictStr
+BlockArgument = StrictBool | NumExpr
+"""A block argument: a number, true/false, an expression, or a name (``act: relu``)."""
 
 
 class Strict(BaseModel):
@@ -92,6 +94,9 @@ class BlockCall(LayerBase):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     block: StrictStr
+    __pydantic_extra__: dict[str, BlockArgument] = Field(init=False)
+    """The arguments, typed as a block parameter's default is: a list or a mapping is refused
+    here, before it is used (an alias can make one of any size)."""
 
 
 class InvalidEntry(LayerBase):
