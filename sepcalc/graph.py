@@ -533,10 +533,12 @@ class _Builder:
             )
             raise _Skip
         if kind.arity is None and len(sources) < 2 and not _has_each(entry):
+            earlier = [INPUT, *scope.names]  # the names this layer may take, never its own
+            example = ", ".join(earlier[-2:]) if len(earlier) > 1 else f"{INPUT}, <a layer>"
             self.error(
                 (*path, "inputs") if entry.inputs else (*path, "kind"),
-                f"layer '{name}' ({kind_name}) needs two or more inputs, e.g. "
-                f"inputs: [{INPUT}, {local}]",
+                f"layer '{name}' ({kind_name}) needs two or more inputs of earlier layers, "
+                f"e.g. inputs: [{example}]",
             )
             raise _Skip
         sources += self.references(kind, entry, path, scope, entry.name or local)

@@ -7,10 +7,11 @@ exceeded, infeasible search, cross-check mismatch), 2 invalid spec, options or i
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,37 @@ from sepcalc import __version__
 from sepcalc.cli.options import worded
 from sepcalc.errors import EXIT_INVALID, SepcalcError, SpecError
 
-app = typer.Typer(
+
+def reflow(text: str) -> str:
+    """``text`` with each paragraph on one line, so that the help wraps to the terminal.
+
+    typer's rich help keeps a docstring's single line breaks, so a paragraph wrapped at 100
+    columns in the source breaks mid-sentence at 80; paragraphs (blank-line separated) and
+    click's ``\b`` (keep this paragraph as written) are kept.
+    """
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
+
+
+class Typer(typer.Typer):
+    """A ``typer.Typer`` whose commands' help (docstring or ``help=``) is :func:`reflow`-ed."""
+
+    def command(  # type: ignore[override]
+        self, name: str | None = None, *, help: str | None = None, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command
+
+        def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+            text = help if help is not None else inspect.getdoc(f)
+            return register(name, help=None if text is None else reflow(text), **kwargs)(f)
+
+        return decorator
+
+
+app = Typer(
     name="sepcalc",
     help="What a CNN will cost, from a YAML spec: parameters, MACs, FLOPs, activation memory, "
     "and what depthwise separable convolutions save. MACs are multiply-accumulates (the papers' "

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sepcalc.cli import app, output_to, user_errors
+from sepcalc.cli import Typer, app, output_to, user_errors
 from sepcalc.cli.options import OutputOpt, SetOpt, SpecArg, parse_set
 
 if TYPE_CHECKING:
     from sepcalc.analysis import Analysis
 
-export_app = typer.Typer(
+export_app = Typer(
     help="Write the network of a spec as code for a framework, or as a graph to draw (stdout).",
     no_args_is_help=True,
 )

@@ -26,8 +26,10 @@ def schema(
 ) -> None:
     """Print the JSON Schema of a network spec (or of a budgets file).
 
-    Editors with a YAML language server complete and check a spec whose first line names it:
-    # yaml-language-server: $schema=spec.schema.json (see docs/spec.md).
+    Editors with a YAML language server complete and check a spec whose first line names it
+    (see docs/spec.md):
+
+    # yaml-language-server: $schema=spec.schema.json
 
     Example: sepcalc schema > spec.schema.json; sepcalc schema budgets > budgets.schema.json
     """

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import app, save_plot, stderr, stdout, user_errors
+from sepcalc.cli import Typer, app, save_plot, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from sepcalc.device import DeviceRequest
     from sepcalc.search import Evaluator, LayerModel, LayerResult, Limit
 
-search_app = typer.Typer(
+search_app = Typer(
     name="search",
     help="Inverse design: the smallest C_out or kernel for a target reduction of a separable "
     "layer, and the largest network (width, resolution, any spec var) within a budget. "
