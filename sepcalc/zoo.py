@@ -42,3 +42,16 @@ def path(name: str) -> Path:
         hint = did_you_mean(name, known) or f"; the zoo has: {', '.join(known)}"
         raise SepcalcError(f"no spec '{name}' in the zoo{hint}")
     return folder() / f"{name}.yaml"
+
+
+SCHEMA_HEADER = "# yaml-language-server: $schema="
+"""The first line of every bundled spec names the schema relative to the checkout."""
+
+
+def standalone(text: str) -> str:
+    """A bundled spec as a user copies it: its schema header names ``spec.schema.json`` beside
+    the copy (written by ``sepcalc schema``), not a path that exists only in the checkout."""
+    first, newline, rest = text.partition("\n")
+    if first.startswith(SCHEMA_HEADER):
+        return f"{SCHEMA_HEADER}spec.schema.json{newline}{rest}"
+    return text

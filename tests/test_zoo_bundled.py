@@ -54,7 +54,9 @@ def test_listing_table_names_each_spec() -> None:
 def test_zoo_name_prints_the_spec_itself() -> None:
     code, out, _ = invoke("zoo", "mobilenet_v1")
     assert code == 0
-    assert out == (ROOT / "examples" / "mobilenet_v1.yaml").read_text()
+    original = (ROOT / "examples" / "mobilenet_v1.yaml").read_text()
+    # The same spec, its schema header naming the schema beside the copy.
+    assert out.splitlines()[1:] == original.splitlines()[1:]
 
 
 @pytest.mark.parametrize(
@@ -148,3 +150,11 @@ def test_shell_completes_zoo_names() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT
     )
     assert done.stdout.split() == ["mobilenet_v3_large", "mobilenet_v3_small"]
+
+
+def test_a_printed_zoo_spec_names_the_schema_beside_it() -> None:
+    code, out, _ = invoke("zoo", "mobilenet_v2")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first == "# yaml-language-server: $schema=spec.schema.json"
+    assert "../docs/schemas" in (ROOT / "examples/mobilenet_v2.yaml").read_text().splitlines()[0]

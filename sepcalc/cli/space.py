@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
+from sepcalc.cli import Typer, app, stderr, stdout, user_errors
 from sepcalc.cli.options import (
     ConventionOpt,
     SetOpt,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from sepcalc.search.decompose import Decomposition
     from sepcalc.search.exact import Bound
 
-space_app = typer.Typer(
+space_app = Typer(
     name="space",
     help="Architecture search spaces (a spec with choices): the exact number of architectures "
     "within a budget, the distribution of a total, the Pareto front, the best architecture, "

@@ -52,7 +52,7 @@ def zoo(
 
         with user_errors():
             text = read_text(bundled.path(name), "bundled spec")
-        typer.echo(text, nl=False)
+        typer.echo(bundled.standalone(text), nl=False)
         return
     from sepcalc.analysis import analyze
     from sepcalc.conventions import get_convention
