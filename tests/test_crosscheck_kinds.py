@@ -313,3 +313,16 @@ def _agrees_with_both_tools(graph: Graph, what: object) -> None:
 @pytest.mark.parametrize(("kind", "index", "example"), EXAMPLES, ids=EXAMPLE_IDS)
 def test_declared_example_matches_fvcore_and_torch(kind: str, index: int, example: Example) -> None:
     _agrees_with_both_tools(example_graph(example), example.layer)
+
+
+@pytest.mark.parametrize("kind", ["maxpool", "avgpool"])
+def test_same_padding_of_a_dilated_pool_over_half_the_kernel_is_padded_explicitly(
+    kind: str,
+) -> None:
+    # A 1x3 window dilated by 2 spans 5: 'same' pads 2 on each side, over torch's kernel // 2.
+    dilation = [1, 2] if kind == "maxpool" else 1
+    layer = {"kind": kind, "kernel": [1, 3], "dilation": dilation, "padding": "same", "stride": 1}
+    if kind == "avgpool":
+        layer["kernel"] = [1, 5]  # avg pooling has no dilation: a 1x5 window pads 2 as well
+    spec = network(2, [3, 7], layer)
+    _agrees_with_both_tools(graph_of(spec), spec["layers"])

@@ -79,6 +79,11 @@ def _torch_pool(layer: Layer) -> Call:
     pad, padding = torch_window_padding(layer, kernel, stride, dilation)
     # 'same' fixes the output size (ceil(n / s)) with floor rounding; ceil_mode is moot there.
     ceil_mode = a["ceil_mode"] and a["padding"] != "same"
+    # Torch pools take at most half the kernel as padding (explicit numbers beyond that are
+    # refused by the spec); 'same' padding of a dilated window can need more: pad explicitly.
+    if pad is None and any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
+        pad = tuple(p for q in reversed(padding) for p in (q, q))
+        padding = (0,) * len(padding)
     if layer.kind == "maxpool":
         module = call(
             nd(layer, "MaxPool"),
