@@ -557,7 +557,12 @@ def sample(
     Each is an ordinary spec (--out) that `analyze` counts exactly as shown. Exit 1 when none
     is within the bounds.
     """
-    from sepcalc.report.space import render_samples, samples_to_csv, samples_to_dict
+    from sepcalc.report.space import (
+        render_samples,
+        samples_to_csv,
+        samples_to_dict,
+        total_text,
+    )
     from sepcalc.search.exact import CHOICE_UNIFORM, UNIFORM
     from sepcalc.search.spaces import sample as run
 
@@ -581,7 +586,7 @@ def sample(
             for k, s in enumerate(result.samples, 1):
                 comment = (
                     f"{dec.space.name}: sample {k} of {space} (seed {seed}, {sampler.value}); "
-                    + ", ".join(f"{m} {v:,}" for m, v in s.totals.items())
+                    + ", ".join(f"{m} {total_text(v)}" for m, v in s.totals.items())
                 )
                 path = out / f"sample-{k:0{width}d}.yaml"
                 path.write_text(dec.space.concrete_yaml(s.assignment, comment), encoding="utf-8")

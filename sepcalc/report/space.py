@@ -85,8 +85,12 @@ def _metrics(rows: Sequence[Totals]) -> tuple[str, ...]:
     return tuple(rows[0]) if rows else METRICS
 
 
-def _cell(v: int | Fraction) -> str:
+def total_text(v: int | Fraction) -> str:
+    """A total in a table or comment: a count grouped, a latency as a time."""
     return duration(v) if isinstance(v, Fraction) else f"{v:,}"
+
+
+_cell = total_text
 
 
 def _csv(v: int | Fraction) -> Any:

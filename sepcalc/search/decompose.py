@@ -258,7 +258,13 @@ class Decomposition:
                 per_entry[j] = self._repeat(
                     j, env, tuple(s for s in stage if s[0].startswith(f"{self.space.label(j)}."))
                 )
-            spaces = [itertools.product(c.values, repeat=per_entry[c.entry]) for c in each]  # type: ignore[index]
+            # an entry without repeats still gets a value (its first), as assignment_of gives
+            spaces = [
+                itertools.product(c.values, repeat=per_entry[c.entry])  # type: ignore[index]
+                if per_entry[c.entry]  # type: ignore[index]
+                else [(c.values[0],)]
+                for c in each
+            ]
             for tuples in itertools.product(*spaces):
                 count += 1
                 if count > MAX_GROUP_OPTIONS:

@@ -367,11 +367,11 @@ def distribution(
         raise SepcalcError(
             f"the distribution of {metric} is not offered: "
             + (
-                "a latency is an exact fraction of a second; bound it (--max-latency) or put "
-                "it on the Pareto front"
+                "a latency is an exact fraction of a second; bound it, minimize it or put it "
+                "on the Pareto front"
                 if metric == "latency"
-                else "peak memory is the largest of the stages' peaks, not a sum; bound it "
-                "(--max-peak-memory)"
+                else "peak memory is the largest of the stages' peaks, not a sum; bound it, "
+                "minimize it or put it on the Pareto front"
             )
         )
     if metric not in (*METRICS, "flash"):
