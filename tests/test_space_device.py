@@ -26,7 +26,7 @@ from sepcalc.device.devices import parse_device
 from sepcalc.errors import SpecError
 from sepcalc.search.decompose import Decomposition, TooLarge
 from sepcalc.search.exact import Bound
-from sepcalc.search.space import Space
+from sepcalc.search.space import Space, load_space
 from sepcalc.search.spaces import best, count_space, pareto, sample, within
 from tests.test_space import SETTINGS, _space, every_assignment, small
 
@@ -348,3 +348,21 @@ def test_cli_unanswerable_questions_say_why() -> None:
     result = run("space", "pareto", OFA, "--keys", "min:latency,max:params")
     assert result.exit_code == 2
     assert "a latency needs a device to run on" in result.output
+
+
+def test_ofa_peak_memory_front_is_set_by_the_first_expansion() -> None:
+    # int8, in-place depthwise. The stem (3x3, stride 2, 16 channels) and the first block give
+    # 16 x 112 x 112 = 200,704 B; stage 1's first block expands them by e in {3, 4, 6} at
+    # 112 x 112 before its stride-2 depthwise: it holds 200,704 * (1 + e) B, the largest step
+    # of every architecture (later tensors are smaller). So the front of (min peak memory,
+    # max params) has one point per e, with MCUNetV2's MobileNetV2 peak at e = 6:
+    # 200,704 * 7 = 1,404,928 B (arXiv 2110.15352).
+    request = DeviceRequest(Precision("int8", "int8"), 1, "in-place-depthwise")
+    dec = Decomposition(load_space(OFA), device=request)
+    front = pareto(dec, [("peak_memory", -1), ("params", 1)])
+    peaks = [p.totals["peak_memory"] for p in front.points]
+    assert peaks == [200_704 * 4, 200_704 * 5, 200_704 * 7] == [802_816, 1_003_520, 1_404_928]
+    assert [p.assignment["stage1.e"][0] for p in front.points] == [3, 4, 6]
+    # the largest network (every choice at its largest) is the last point: 7,664,760
+    # parameters, one byte each at int8
+    assert front.points[-1].totals["params"] == front.points[-1].totals["flash"] == 7_664_760
