@@ -366,3 +366,15 @@ def test_ofa_peak_memory_front_is_set_by_the_first_expansion() -> None:
     # the largest network (every choice at its largest) is the last point: 7,664,760
     # parameters, one byte each at int8
     assert front.points[-1].totals["params"] == front.points[-1].totals["flash"] == 7_664_760
+
+
+def test_ofa_peak_bound_with_a_count_too_large_for_one_table() -> None:
+    # With 1 MiB (int8, in-place depthwise), stage 1's first expansion must be 3 or 4 of
+    # {3, 4, 6} (the previous test): exactly 2/3 of the space. With a MAC band beside it the
+    # joint table is too large, and the three-table count keeps the peak bound as a filter
+    # on each stage's options: still exact.
+    request = DeviceRequest(Precision("int8", "int8"), 1, "in-place-depthwise")
+    dec = Decomposition(load_space(OFA), device=request)
+    result = count_space(dec, [Bound("macs", low=1), Bound("peak_memory", high=2**20)])
+    assert result.method == "three tables"
+    assert result.within == 14_505_770_328_381_657_234 == 21_758_655_492_572_485_851 * 2 // 3

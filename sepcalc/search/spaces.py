@@ -260,12 +260,14 @@ def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> 
     try:
         table = Program(dec, HistAlgebra(metrics, bounds)).chain(chain)
     except TooLarge as exc:
-        if len(bounds) != 1:
+        summed = [b for b in bounds if b.metric in SUMMED]
+        if len(summed) != 1:
             raise TooLarge(
                 f"{exc}; with one bound the count can still be exact (three tables instead of "
-                "one), with several it cannot"
+                "one), with several it cannot (a peak-memory bound aside)"
             ) from None
-        return _counter_within(dec, chain, bounds[0], str(exc)), "three tables"
+        capped = [b for b in bounds if b.metric not in SUMMED]
+        return _counter_within(dec, chain, summed[0], str(exc), capped), "three tables"
     algebra = HistAlgebra(metrics, bounds)
     count = 0
     for hist in table.values():
@@ -276,12 +278,17 @@ def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> 
 
 
 def stage_hists(
-    dec: Decomposition, chain: Chain, metric: str, high: int | None
+    dec: Decomposition,
+    chain: Chain,
+    metric: str,
+    high: int | None,
+    capped: Sequence[Bound] = (),
 ) -> list[dict[int, Any]]:
-    """The distribution of each step's total on its one input shape; refuses when a step's
-    output shape depends on its choices (then only the joint table is exact)."""
+    """The distribution of each step's total on its one input shape (of the options within the
+    ``capped`` peak-memory bound); refuses when a step's output shape depends on its choices
+    (then only the joint table is exact)."""
     bound = [Bound(metric, high=high)] if high is not None else []
-    program = Program(dec, HistAlgebra([metric], bound))
+    program = Program(dec, HistAlgebra([metric], [*bound, *capped]))
     shape = chain.input_shape
     hists = []
     for step in dec.steps:
@@ -296,9 +303,11 @@ def stage_hists(
     return hists
 
 
-def _counter_within(dec: Decomposition, chain: Chain, bound: Bound, why: str) -> int:
+def _counter_within(
+    dec: Decomposition, chain: Chain, bound: Bound, why: str, capped: Sequence[Bound] = ()
+) -> int:
     try:
-        counter = Counter(stage_hists(dec, chain, bound.metric, bound.high), bound.high)
+        counter = Counter(stage_hists(dec, chain, bound.metric, bound.high, capped), bound.high)
     except TooLarge as exc:
         raise TooLarge(f"{why}; nor could it be split: {exc}") from None
     high = counter.at_most(bound.high) if bound.high is not None else counter.total
