@@ -702,18 +702,42 @@ def parse_bounds(maxima: Mapping[str, str | None], bands: Mapping[str, str | Non
     return list(bounds.values())
 
 
+def parse_device_bounds(maxima: Mapping[str, str | None]) -> list[Bound]:
+    """``--max-latency 2ms``, ``--max-peak-memory 320KiB``, ``--max-flash 1MiB``, read and
+    worded as ``check`` reads them (a latency in exact seconds, bytes as a whole number)."""
+    from sepcalc.budget import BudgetMetric, BudgetValueError, parse_limit
+    from sepcalc.search.exact import Bound
+
+    bounds = []
+    for metric, text in maxima.items():
+        if text is None:
+            continue
+        flag = f"--max-{metric.replace('_', '-')}"
+        try:
+            high = parse_limit(BudgetMetric(metric), text)
+        except BudgetValueError as exc:
+            raise SepcalcError(f"{flag} {cut(text)}: {exc}") from None
+        shown = f"{metric} <= {text.strip()}"
+        if isinstance(high, Fraction):  # a latency, in seconds
+            bounds.append(Bound(metric, seconds=(None, high), shown=shown))
+        else:
+            bounds.append(Bound(metric, high=high, shown=shown))
+    return bounds
+
+
 def parse_keys(text: str) -> list[tuple[str, int]]:
     """``--keys min:macs,max:params``: metrics, larger is better unless prefixed min:."""
-    from sepcalc.search.decompose import METRICS
+    from sepcalc.search.decompose import VEC
 
+    metrics = VEC
     keys: list[tuple[str, int]] = []
     for item in filter(None, (k.strip() for k in text.split(","))):
         sign = -1 if item.startswith("min:") else 1
         bare = item.removeprefix("min:").removeprefix("max:")
-        if bare not in METRICS:
+        if bare not in metrics:
             raise SepcalcError(
-                f"--keys: unknown metric '{bare}'{did_you_mean(bare, METRICS)}; choose from "
-                f"{', '.join(METRICS)} (prefix min: to prefer smaller)"
+                f"--keys: unknown metric '{bare}'{did_you_mean(bare, metrics)}; choose from "
+                f"{', '.join(metrics)} (prefix min: to prefer smaller; latency needs --device)"
             )
         if any(m == bare for m, _ in keys):
             raise SepcalcError(f"--keys: {bare} is given twice")

@@ -21,16 +21,26 @@ import typer
 
 from sepcalc.cli import Typer, app, stderr, stdout, user_errors
 from sepcalc.cli.options import (
+    ActivationsDtypeOpt,
+    BatchOpt,
     ConventionOpt,
+    DeviceOpt,
+    DtypeOpt,
+    EfficiencyOpt,
+    MemoryOpt,
     SetOpt,
+    WeightsDtypeOpt,
+    device_request,
     parse_bounds,
     parse_choices,
+    parse_device_bounds,
     parse_keys,
     parse_set,
 )
 from sepcalc.conventions import get_convention
 
 if TYPE_CHECKING:
+    from sepcalc.device import DeviceRequest
     from sepcalc.search.decompose import Decomposition
     from sepcalc.search.exact import Bound
 
@@ -97,6 +107,28 @@ Macs = Annotated[str | None, _band("macs")]
 Params = Annotated[str | None, _band("params")]
 Flops = Annotated[str | None, _band("flops")]
 Activations = Annotated[str | None, _band("activations")]
+MaxLatency = Annotated[
+    str | None,
+    typer.Option(
+        "--max-latency", metavar="T", show_default=False,
+        help="Bound: roofline latency on --device <= T (e.g. 2ms, 0.02s).",
+    ),
+]  # fmt: skip
+MaxPeakMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-peak-memory", metavar="BYTES", show_default=False,
+        help="Bound: peak activation memory <= BYTES (e.g. 320KiB; see --dtype, --memory).",
+    ),
+]  # fmt: skip
+MaxFlash = Annotated[
+    str | None,
+    typer.Option(
+        "--max-flash", metavar="BYTES", show_default=False,
+        help="Bound: parameters' bytes at the weights' type <= BYTES (e.g. 1MiB).",
+    ),
+]  # fmt: skip
+DEVICE_TOTALS = ("latency", "flash", "peak_memory")
 
 
 @contextmanager
@@ -118,14 +150,46 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _decomposition(
-    space: Path, set_: Sequence[str], choice: Sequence[str], convention: str
+    space: Path,
+    set_: Sequence[str],
+    choice: Sequence[str],
+    convention: str,
+    device: DeviceRequest | None = None,
 ) -> Decomposition:
     from sepcalc.search.decompose import Decomposition
     from sepcalc.search.space import load_space
 
     return Decomposition(
-        load_space(space, parse_set(set_), parse_choices(choice)), get_convention(convention)
+        load_space(space, parse_set(set_), parse_choices(choice)),
+        get_convention(convention),
+        device,
     )
+
+
+def _device(
+    options: Sequence[Any], bounds: Sequence[Bound], metrics: Sequence[str]
+) -> DeviceRequest | None:
+    """The device model the command needs: the options', or the default one (fp32, batch 1,
+    plain) when a bound or metric uses a device total without them; worded as ``check``."""
+    from sepcalc.device import DeviceRequest
+    from sepcalc.errors import SepcalcError
+
+    request = device_request(*options)
+    used = {b.metric for b in bounds} | set(metrics)
+    if "latency" in used and (request is None or request.device is None):
+        latency = next((b for b in bounds if b.metric == "latency"), None)
+        given = (
+            latency.shown.replace("latency <= ", "--max-latency ")
+            if latency and latency.shown
+            else "latency"
+        )
+        raise SepcalcError(
+            f"{given}: a latency needs a device to run on; give --device NAME (e.g. "
+            "cortex-m7-f746) or a device file"
+        )
+    if request is None and used & set(DEVICE_TOTALS):
+        return DeviceRequest()
+    return request
 
 
 def _bounds(
@@ -137,16 +201,22 @@ def _bounds(
     params: str | None,
     flops: str | None,
     activations: str | None,
+    device: tuple[str | None, str | None, str | None] = (None, None, None),
 ) -> list[Bound]:
-    return parse_bounds(
-        {
-            "macs": max_macs,
-            "params": max_params,
-            "flops": max_flops,
-            "activations": max_activations,
-        },
-        {"macs": macs, "params": params, "flops": flops, "activations": activations},
-    )
+    """The bounds of the options; ``device``: --max-latency, --max-peak-memory, --max-flash."""
+    latency, peak_memory, flash = device
+    return [
+        *parse_bounds(
+            {
+                "macs": max_macs,
+                "params": max_params,
+                "flops": max_flops,
+                "activations": max_activations,
+            },
+            {"macs": macs, "params": params, "flops": flops, "activations": activations},
+        ),
+        *parse_device_bounds({"latency": latency, "peak_memory": peak_memory, "flash": flash}),
+    ]
 
 
 def _emit(data: Any, fmt: Format, to_dict: Any, to_csv: Any, render: Any, code: int) -> None:
@@ -172,6 +242,9 @@ def count(
     params: Params = None,
     flops: Flops = None,
     activations: Activations = None,
+    max_latency: MaxLatency = None,
+    max_peak_memory: MaxPeakMemory = None,
+    max_flash: MaxFlash = None,
     ofa: Annotated[
         bool,
         typer.Option(
@@ -184,6 +257,13 @@ def count(
     set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The exact number of architectures, and how many are within the bounds.
@@ -198,9 +278,15 @@ def count(
 
     with user_errors():
         bounds = _bounds(
-            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations
+            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
+            (max_latency, max_peak_memory, max_flash),
+        )  # fmt: skip
+        request = _device(
+            (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency),
+            bounds,
+            (),
         )
-        dec = _decomposition(space, set_, choice, convention)
+        dec = _decomposition(space, set_, choice, convention, request)
         with _progress("count") as progress:
             result = count_space(dec, bounds, progress, ofa)
     _emit(
@@ -220,7 +306,10 @@ def count(
 def distribution(
     space: SpaceArg,
     metric: Annotated[
-        str, typer.Option("--metric", help="macs, params, flops or activations.")
+        str,
+        typer.Option(
+            "--metric", help="macs, params, flops, activations or flash (bytes; see --dtype)."
+        ),
     ] = "macs",
     bins: Annotated[
         int | None,
@@ -232,6 +321,13 @@ def distribution(
     set_: SetOpt = [],  # noqa: B006
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The exact distribution of a total over the space.
@@ -247,7 +343,12 @@ def distribution(
     from sepcalc.search.spaces import distribution as run
 
     with user_errors():
-        dec = _decomposition(space, set_, choice, convention)
+        request = _device(
+            (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency),
+            (),
+            (metric,) if metric == "flash" else (),
+        )
+        dec = _decomposition(space, set_, choice, convention, request)
         with _progress("distribution") as progress:
             result = run(dec, metric, bins, by_var, progress)
     _emit(
@@ -283,9 +384,19 @@ def pareto(
     params: Params = None,
     flops: Flops = None,
     activations: Activations = None,
+    max_latency: MaxLatency = None,
+    max_peak_memory: MaxPeakMemory = None,
+    max_flash: MaxFlash = None,
     set_: SetOpt = [],  # noqa: B006
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The exact Pareto front of the architectures within the bounds.
@@ -297,10 +408,16 @@ def pareto(
 
     with user_errors():
         bounds = _bounds(
-            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations
-        )
+            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
+            (max_latency, max_peak_memory, max_flash),
+        )  # fmt: skip
         parsed = parse_keys(keys)
-        dec = _decomposition(space, set_, choice, convention)
+        request = _device(
+            (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency),
+            bounds,
+            [m for m, _ in parsed],
+        )
+        dec = _decomposition(space, set_, choice, convention, request)
         with _progress("pareto") as progress:
             result = run(dec, parsed, bounds, progress)
     _emit(
@@ -333,6 +450,9 @@ def best(
     params: Params = None,
     flops: Flops = None,
     activations: Activations = None,
+    max_latency: MaxLatency = None,
+    max_peak_memory: MaxPeakMemory = None,
+    max_flash: MaxFlash = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Write the best architecture as an ordinary spec (YAML)."),
@@ -340,6 +460,13 @@ def best(
     set_: SetOpt = [],  # noqa: B006
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The architecture with the largest or smallest total within the bounds.
@@ -355,9 +482,15 @@ def best(
             raise SepcalcError("give one of --maximize METRIC or --minimize METRIC")
         objective = (maximize, 1) if maximize is not None else (minimize or "", -1)
         bounds = _bounds(
-            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations
+            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
+            (max_latency, max_peak_memory, max_flash),
+        )  # fmt: skip
+        request = _device(
+            (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency),
+            bounds,
+            (objective[0],),
         )
-        dec = _decomposition(space, set_, choice, convention)
+        dec = _decomposition(space, set_, choice, convention, request)
         with _progress("best") as progress:
             result = run(dec, objective, bounds, progress)
         if out is not None and result.best is not None:
@@ -400,6 +533,9 @@ def sample(
     params: Params = None,
     flops: Flops = None,
     activations: Activations = None,
+    max_latency: MaxLatency = None,
+    max_peak_memory: MaxPeakMemory = None,
+    max_flash: MaxFlash = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Write each sample as an ordinary spec into this directory."),
@@ -407,6 +543,13 @@ def sample(
     set_: SetOpt = [],  # noqa: B006
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    weights_dtype: WeightsDtypeOpt = None,
+    activations_dtype: ActivationsDtypeOpt = None,
+    batch: BatchOpt = None,
+    memory: MemoryOpt = None,
+    efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """N architectures within the bounds, drawn with a seed.
@@ -414,15 +557,26 @@ def sample(
     Each is an ordinary spec (--out) that `analyze` counts exactly as shown. Exit 1 when none
     is within the bounds.
     """
-    from sepcalc.report.space import render_samples, samples_to_csv, samples_to_dict
+    from sepcalc.report.space import (
+        render_samples,
+        samples_to_csv,
+        samples_to_dict,
+        total_text,
+    )
     from sepcalc.search.exact import CHOICE_UNIFORM, UNIFORM
     from sepcalc.search.spaces import sample as run
 
     with user_errors():
         bounds = _bounds(
-            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations
+            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
+            (max_latency, max_peak_memory, max_flash),
+        )  # fmt: skip
+        request = _device(
+            (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency),
+            bounds,
+            (),
         )
-        dec = _decomposition(space, set_, choice, convention)
+        dec = _decomposition(space, set_, choice, convention, request)
         how = CHOICE_UNIFORM if sampler is Sampler.ofa else UNIFORM
         with _progress("sample") as progress:
             result = run(dec, n, seed, bounds, how, progress)
@@ -432,7 +586,7 @@ def sample(
             for k, s in enumerate(result.samples, 1):
                 comment = (
                     f"{dec.space.name}: sample {k} of {space} (seed {seed}, {sampler.value}); "
-                    + ", ".join(f"{m} {v:,}" for m, v in s.totals.items())
+                    + ", ".join(f"{m} {total_text(v)}" for m, v in s.totals.items())
                 )
                 path = out / f"sample-{k:0{width}d}.yaml"
                 path.write_text(dec.space.concrete_yaml(s.assignment, comment), encoding="utf-8")

@@ -103,14 +103,22 @@ def check_convention(name: str) -> str:
 
 
 def memory(
-    graph: Graph, precision: Precision, batch: int = 1, *, convention: str = "plain"
+    graph: Graph,
+    precision: Precision,
+    batch: int = 1,
+    *,
+    convention: str = "plain",
+    source: str = INPUT,
 ) -> Memory:
-    """Every layer's bytes and the peak activation memory of ``graph`` (see the module doc)."""
+    """Every layer's bytes and the peak activation memory of ``graph`` (see the module doc).
+
+    ``source``: the name by which the nodes take the graph's input (a search space's stage
+    takes the tensor crossing its cut under another name)."""
     check_convention(convention)
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
     moves = [traffic(n) for n in graph.nodes]
-    elements = _live_elements(graph.nodes, moves, numel(graph.input_shape), convention)
+    elements = _live_elements(graph.nodes, moves, numel(graph.input_shape), convention, source)
     act, wb = precision.activation_bytes * batch, precision.weight_bytes
     layers = tuple(
         LayerMemory(
@@ -143,13 +151,18 @@ def memory(
 
 
 def _live_elements(
-    nodes: Sequence[Node], moves: Sequence[Traffic], input_elems: int, convention: str
+    nodes: Sequence[Node],
+    moves: Sequence[Traffic],
+    input_elems: int,
+    convention: str,
+    entry: str = INPUT,
 ) -> list[tuple[int, bool]]:
-    """Per layer: the elements held at its step, and whether it ran in place."""
-    root = {INPUT: INPUT}
+    """Per layer: the elements held at its step, and whether it ran in place (``entry``: the
+    name of the graph's input tensor)."""
+    root = {entry: entry}
     """The buffer each tensor lives in (a view lives in its input's)."""
-    size = {INPUT: input_elems}
-    last_use = {INPUT: -1}
+    size = {entry: input_elems}
+    last_use = {entry: -1}
     for i, (node, t) in enumerate(zip(nodes, moves, strict=True)):
         for source in _reads(node, t):
             last_use[root[source]] = i
@@ -161,7 +174,7 @@ def _live_elements(
             last_use.setdefault(node.name, i)
     if nodes:
         last_use[root[nodes[-1].name]] = len(nodes)  # the network's output stays
-    live: dict[str, int] = {INPUT: input_elems}
+    live: dict[str, int] = {entry: input_elems}
     steps: list[tuple[int, bool]] = []
     for i, (node, t) in enumerate(zip(nodes, moves, strict=True)):
         held = sum(live.values())

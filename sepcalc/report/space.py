@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import Convention
+from sepcalc.report.device import duration
 from sepcalc.report.numbers import fixed, si
 from sepcalc.search.decompose import METRICS
 from sepcalc.search.exact import Bound
@@ -58,8 +59,46 @@ def plain_assignment(a: Mapping[str, Value]) -> dict[str, Any]:
     return {k: _plain_value(v) for k, v in a.items()}
 
 
-def _bounds(bounds: Sequence[Bound]) -> dict[str, dict[str, int | None]]:
-    return {b.metric: {"low": b.low, "high": b.high} for b in bounds}
+def _exact(v: int | Fraction | None) -> Any:
+    """A count as it is; a latency (seconds, a Fraction) exact as "num/den" beside a float."""
+    if isinstance(v, Fraction):
+        return {"exact": f"{v.numerator}/{v.denominator}", "value": float(v)}
+    return v
+
+
+def _bounds(bounds: Sequence[Bound]) -> dict[str, dict[str, Any]]:
+    return {
+        b.metric: (
+            {"low": _exact(b.seconds[0]), "high": _exact(b.seconds[1])}
+            if b.seconds is not None
+            else {"low": b.low, "high": b.high}
+        )
+        for b in bounds
+    }
+
+
+Totals = Mapping[str, int | Fraction]
+
+
+def _metrics(rows: Sequence[Totals]) -> tuple[str, ...]:
+    """The totals the rows carry: the counts, and the device totals when asked for."""
+    return tuple(rows[0]) if rows else METRICS
+
+
+def total_text(v: int | Fraction) -> str:
+    """A total in a table or comment: a count grouped, a latency as a time."""
+    return duration(v) if isinstance(v, Fraction) else f"{v:,}"
+
+
+_cell = total_text
+
+
+def _csv(v: int | Fraction) -> Any:
+    return f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v
+
+
+def _json_totals(t: Totals) -> dict[str, Any]:
+    return {m: _exact(v) for m, v in t.items()}
 
 
 def _bounds_text(bounds: Sequence[Bound]) -> str:
@@ -270,14 +309,15 @@ def front_to_dict(r: FrontResult, convention: Convention) -> dict[str, Any]:
         "keys": [_key_name(k) for k in r.keys],
         "bounds": _bounds(r.bounds),
         "points": [
-            {"totals": p.totals, "choices": plain_assignment(p.assignment)} for p in r.points
+            {"totals": _json_totals(p.totals), "choices": plain_assignment(p.assignment)}
+            for p in r.points
         ],
         "flops_convention": convention.name,
     }
 
 
-def _totals_columns(table: Table) -> None:
-    for m in METRICS:
+def _totals_columns(table: Table, metrics: Sequence[str]) -> None:
+    for m in metrics:
         table.add_column(m, justify="right")
 
 
@@ -287,10 +327,11 @@ def render_front(r: FrontResult, convention: Convention) -> RenderableType:
     if r.bounds:
         title += f", within {_bounds_text(r.bounds)}"
     table = Table(box=None, show_header=True, header_style="bold")
-    _totals_columns(table)
+    metrics = _metrics([p.totals for p in r.points])
+    _totals_columns(table, metrics)
     table.add_column("choices")
     for p in r.points:
-        table.add_row(*(f"{p.totals[m]:,}" for m in METRICS), assignment_text(p.assignment))
+        table.add_row(*(_cell(p.totals[m]) for m in metrics), assignment_text(p.assignment))
     parts: list[RenderableType] = [Text(title, style="bold"), table]
     if not r.points:
         parts.append(Text("no architecture is within the bounds", style="red"))
@@ -301,10 +342,11 @@ def front_to_csv(r: FrontResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = list(r.points[0].assignment) if r.points else []
-    writer.writerow([*METRICS, *names])
+    metrics = _metrics([p.totals for p in r.points])
+    writer.writerow([*metrics, *names])
     for p in r.points:
         writer.writerow(
-            [*(p.totals[m] for m in METRICS), *(show_value(v) for v in p.assignment.values())]
+            [*(_csv(p.totals[m]) for m in metrics), *(show_value(v) for v in p.assignment.values())]
         )
     return buf.getvalue()
 
@@ -315,7 +357,7 @@ def best_to_dict(r: BestResult, convention: Convention) -> dict[str, Any]:
         "objective": _key_name(r.objective),
         "bounds": _bounds(r.bounds),
         "feasible": r.best is not None,
-        "totals": r.best.totals if r.best else None,
+        "totals": _json_totals(r.best.totals) if r.best else None,
         "choices": plain_assignment(r.best.assignment) if r.best else None,
         "reason": r.reason,
         "flops_convention": convention.name,
@@ -328,8 +370,9 @@ def render_best(r: BestResult, convention: Convention) -> RenderableType:
     if r.best is None:
         return Group(Text(title, style="bold"), Text(f"infeasible: {r.reason}", style="red"))
     table = Table(box=None, show_header=True, header_style="bold")
-    _totals_columns(table)
-    table.add_row(*(f"{r.best.totals[m]:,}" for m in METRICS))
+    metrics = _metrics([r.best.totals])
+    _totals_columns(table, metrics)
+    table.add_row(*(_cell(r.best.totals[m]) for m in metrics))
     return Group(Text(title, style="bold"), table, Text(assignment_text(r.best.assignment)))
 
 
@@ -342,7 +385,8 @@ def samples_to_dict(r: SampleResult, convention: Convention) -> dict[str, Any]:
         "method": r.method,
         "draws": r.draws,
         "samples": [
-            {"totals": s.totals, "choices": plain_assignment(s.assignment)} for s in r.samples
+            {"totals": _json_totals(s.totals), "choices": plain_assignment(s.assignment)}
+            for s in r.samples
         ],
         "notes": list(r.notes),
         "flops_convention": convention.name,
@@ -353,10 +397,15 @@ def samples_to_csv(r: SampleResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = list(r.samples[0].assignment) if r.samples else []
-    writer.writerow(["sample", *METRICS, *names])
+    metrics = _metrics([s.totals for s in r.samples])
+    writer.writerow(["sample", *metrics, *names])
     for n, s in enumerate(r.samples, 1):
         writer.writerow(
-            [n, *(s.totals[m] for m in METRICS), *(show_value(v) for v in s.assignment.values())]
+            [
+                n,
+                *(_csv(s.totals[m]) for m in metrics),
+                *(show_value(v) for v in s.assignment.values()),
+            ]
         )
     return buf.getvalue()
 
@@ -373,18 +422,26 @@ def render_samples(r: SampleResult, convention: Convention, shown: int = 50) -> 
     title += f" (seed {r.seed}; {r.draws:,} drawn)"
     table = Table(box=None, show_header=True, header_style="bold")
     table.add_column("#", justify="right")
-    _totals_columns(table)
+    metrics = _metrics([s.totals for s in r.samples])
+    _totals_columns(table, metrics)
     table.add_column("choices")
     for n, s in enumerate(r.samples[:shown], 1):
-        table.add_row(str(n), *(f"{s.totals[m]:,}" for m in METRICS), assignment_text(s.assignment))
+        table.add_row(str(n), *(_cell(s.totals[m]) for m in metrics), assignment_text(s.assignment))
     parts: list[RenderableType] = [Text(title, style="bold"), table]
     if len(r.samples) > shown:
         parts.append(Text(f"... {len(r.samples) - shown:,} more (all with --format csv or json)"))
     if r.samples:
-        mean = {m: Fraction(sum(s.totals[m] for s in r.samples), len(r.samples)) for m in METRICS}
+        mean = {
+            m: sum((Fraction(s.totals[m]) for s in r.samples), Fraction(0)) / len(r.samples)
+            for m in metrics
+        }
         parts.append(
             Text(
-                "mean of the samples: " + ", ".join(f"{m} {si(round(v))}" for m, v in mean.items())
+                "mean of the samples: "
+                + ", ".join(
+                    f"{m} {duration(v) if m == 'latency' else si(round(v))}"
+                    for m, v in mean.items()
+                )
             )
         )
     parts += [Text(n, style="yellow") for n in r.notes]

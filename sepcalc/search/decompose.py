@@ -21,10 +21,11 @@ Where a stage's output shape depends on its choices, the program carries every s
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -32,12 +33,25 @@ from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.cost import Cost
 from sepcalc.errors import SepcalcError, SpecError
 from sepcalc.formulas import Shape
-from sepcalc.graph import COUNT, FAILED, INPUT, _Builder, _Scope, _Skip
+from sepcalc.formulas.base import numel
+from sepcalc.graph import COUNT, FAILED, INPUT, Graph, Node, _Builder, _Scope, _Skip
 from sepcalc.search.space import Choice, Space, Value, per_block_value, var_assignments
 from sepcalc.spec.models import Each, LayerBase, layer_entry
 
+if TYPE_CHECKING:
+    from sepcalc.device import DeviceRequest
+
 METRICS = ("macs", "params", "flops", "activations")
-"""The totals every option carries, in this order."""
+"""The totals every space reports."""
+DEVICE_METRICS = ("latency", "flash", "peak_memory")
+"""The device model's totals (docs/device.md), carried when a device request is given:
+``latency`` in ticks of :attr:`Decomposition.tick` seconds (a whole number: every layer's
+roofline time is a multiple of it), ``flash`` and ``peak_memory`` in bytes."""
+VEC = (*METRICS, *DEVICE_METRICS)
+"""The totals every option carries, in this order (the device ones 0 without a device)."""
+SUMMED = frozenset(VEC) - {"peak_memory"}
+"""The totals that add up along the chain; peak memory is the largest of the stages' peaks."""
+PEAK = VEC.index("peak_memory")
 MAX_GROUP_OPTIONS = 100_000
 """The most assignments a group of entries that cannot be split may have."""
 CUT = "\x00cut"
@@ -101,6 +115,13 @@ class Chain:
     input_shape: Shape
 
 
+def combine(a: Vec, b: Vec) -> Vec:
+    """The totals of two consecutive parts: sums, and the larger peak memory."""
+    out = [x + y for x, y in zip(a, b, strict=True)]
+    out[PEAK] = max(a[PEAK], b[PEAK])
+    return tuple(out)
+
+
 class TooLarge(SepcalcError):
     """An exact table would exceed its limit; the message says which and why."""
 
@@ -115,9 +136,16 @@ class Stats:
 class Decomposition:
     """A space cut into steps, with every option's output shape and totals, memoized."""
 
-    def __init__(self, space: Space, convention: Convention = DEFAULT) -> None:
+    def __init__(
+        self, space: Space, convention: Convention = DEFAULT, device: DeviceRequest | None = None
+    ) -> None:
         self.space = space
         self.convention = convention
+        self.device = device
+        """With a device request: each option also carries its latency (on a device), flash
+        and peak memory, from the same rules as ``analyze --device``."""
+        self.tick = _tick(device)
+        """Seconds per unit of the ``latency`` total."""
         self.spec = space.template.spec
         self.steps = tuple(_steps(space))
         self.stats = Stats()
@@ -230,7 +258,13 @@ class Decomposition:
                 per_entry[j] = self._repeat(
                     j, env, tuple(s for s in stage if s[0].startswith(f"{self.space.label(j)}."))
                 )
-            spaces = [itertools.product(c.values, repeat=per_entry[c.entry]) for c in each]  # type: ignore[index]
+            # an entry without repeats still gets a value (its first), as assignment_of gives
+            spaces = [
+                itertools.product(c.values, repeat=per_entry[c.entry])  # type: ignore[index]
+                if per_entry[c.entry]  # type: ignore[index]
+                else [(c.values[0],)]
+                for c in each
+            ]
             for tuples in itertools.product(*spaces):
                 count += 1
                 if count > MAX_GROUP_OPTIONS:
@@ -294,7 +328,36 @@ class Decomposition:
         assert out is not None
         cost = sum((n.cost for n in b.nodes), Cost())
         vec = (cost.macs, cost.params, self.convention.flops(cost), cost.activations)
-        return out, vec
+        return out, vec + self._device_totals(shape, out, b.nodes)
+
+    def _device_totals(self, shape: Shape, out: Shape, nodes: Sequence[Node]) -> Vec:
+        """(latency ticks, flash, peak memory) of one option: the device model run on its
+        nodes alone, its input (the tensor crossing the cut) held from the start.
+
+        Peak memory decomposes exactly: at a single-tensor cut only that tensor is alive (no
+        later layer reads anything before it), so the network's peak is the largest of the
+        options' peaks, each walked with the cut tensor as its input (held until its last
+        reader in the option) and its output kept for the next step."""
+        request = self.device
+        if request is None:
+            return (0, 0, 0)
+        from sepcalc.device.memory import memory
+        from sepcalc.device.roofline import roofline
+
+        graph = Graph("", shape, {}, tuple(nodes))
+        moved = memory(
+            graph, request.precision, request.batch, convention=request.convention, source=CUT
+        )
+        _check_cut_buffer(shape, out, nodes)
+        ticks = 0
+        if request.device is not None:
+            time = roofline(
+                graph, request.device, request.precision, request.batch, request.efficiency, moved
+            ).time
+            scaled = time / self.tick
+            assert scaled.denominator == 1, "a roofline time is a whole number of ticks"
+            ticks = scaled.numerator
+        return (ticks, moved.flash, moved.peak)
 
     def _previous_names(self, entry: int) -> list[str]:
         """The names by which an entry may take the previous entry's output."""
@@ -303,6 +366,43 @@ class Decomposition:
         raw = self.space.data["layers"][entry - 1]
         name = raw.get("name") if isinstance(raw, dict) else None
         return [name] if isinstance(name, str) else []
+
+
+def _tick(request: DeviceRequest | None) -> Fraction:
+    """A time every roofline time on the request's device is a whole multiple of:
+    max(F / peak, B / bandwidth) / efficiency has a denominator dividing
+    numerator(peak) * numerator(efficiency) or numerator(bandwidth) * numerator(efficiency)."""
+    if request is None or request.device is None:
+        return Fraction(1)
+    device = request.device
+    peak = device.peak_of(request.precision.compute)
+    eff = device.efficiency.value if request.efficiency is None else Fraction(request.efficiency)
+    bandwidth = Fraction(device.bandwidth.value)
+    return Fraction(1, math.lcm(peak.numerator, bandwidth.numerator) * eff.numerator)
+
+
+def _check_cut_buffer(shape: Shape, out: Shape, nodes: Sequence[Node]) -> None:
+    """Refuse a step whose output is a view (a slice) of a larger buffer: that buffer, not the
+    tensor crossing the cut, is what stays alive, and the stages' peaks would not add up."""
+    if not nodes:
+        return
+    from sepcalc.device.memory import traffic
+
+    size = {CUT: numel(shape)}
+    root = {CUT: CUT}
+    for node in nodes:
+        if traffic(node).view:
+            root[node.name] = root[node.inputs[0]]
+        else:
+            root[node.name] = node.name
+            size[node.name] = numel(node.output_shape)
+    last = nodes[-1].name
+    if size[root[last]] != numel(out):
+        raise TooLarge(
+            f"the output of the step ending at layer {last} is a view of a larger tensor "
+            f"({size[root[last]]:,} elements, the view {numel(out):,}), which stays alive "
+            "into the next step: peak memory does not split into stages exactly there"
+        )
 
 
 def choice_weight(space: Space, labels: Sequence[Label]) -> Fraction:

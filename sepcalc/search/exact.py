@@ -18,7 +18,9 @@ from typing import Any, Generic, TypeVar
 
 from sepcalc.formulas import Shape
 from sepcalc.search.decompose import (
-    METRICS,
+    PEAK,
+    SUMMED,
+    VEC,
     Chain,
     Decomposition,
     Label,
@@ -29,6 +31,7 @@ from sepcalc.search.decompose import (
     Vec,
     _env_key,
     choice_weight,
+    combine,
 )
 
 T = TypeVar("T")
@@ -85,7 +88,7 @@ class MomentAlgebra(Algebra[tuple[Any, tuple[Any, ...]]]):
     """(count, sum of every total over the architectures): the exact mean of each."""
 
     def one(self, labels: tuple[Label, ...]) -> tuple[Any, tuple[Any, ...]]:
-        return 1, (0,) * len(METRICS)
+        return 1, (0,) * len(VEC)
 
     def option(self, opt: Option) -> tuple[Any, tuple[Any, ...]]:
         return 1, opt.vec
@@ -110,11 +113,19 @@ class Bound:
     metric: str
     low: int | None = None
     high: int | None = None
+    """Counts and bytes; a latency in whole ticks of the decomposition (see ``seconds``)."""
+    seconds: tuple[Fraction | None, Fraction | None] | None = None
+    """A latency bound as given, (low, high) in seconds, before the commands turn it into
+    ticks (``low`` and ``high`` are then set)."""
+    shown: str | None = None
+    """How the user wrote it, for a bound in other units than the count (``latency <= 2ms``)."""
 
     def holds(self, value: int) -> bool:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     def text(self) -> str:
+        if self.shown is not None:
+            return self.shown
         if self.low is not None and self.high is not None:
             return f"{self.low:,} <= {self.metric} <= {self.high:,}"
         if self.high is not None:
@@ -126,16 +137,29 @@ class HistAlgebra(Algebra[dict[Key, Any]]):
     """The exact joint distribution of some totals: {(total, ...): count}.
 
     Partial sums over an upper bound are dropped as they come (every total is a sum of
-    counts of 0 or more, so a partial sum over a bound stays over it).
+    counts of 0 or more, so a partial sum over a bound stays over it). A bound on peak memory
+    (a maximum, not a sum) is no key: it holds for an architecture exactly when it holds for
+    every option on its path, so options over it are left out.
     """
 
     def __init__(self, metrics: Sequence[str], bounds: Sequence[Bound] = ()) -> None:
-        self.metrics = tuple(metrics)
-        self.index = tuple(METRICS.index(m) for m in self.metrics)
+        self.metrics = tuple(m for m in metrics if m in SUMMED)
+        self.index = tuple(VEC.index(m) for m in self.metrics)
         self.highs = tuple(
-            (self.metrics.index(b.metric), b.high) for b in bounds if b.high is not None
+            (self.metrics.index(b.metric), b.high)
+            for b in bounds
+            if b.high is not None and b.metric in SUMMED
         )
+        self.bounds = tuple(b for b in bounds if b.metric in self.metrics)
+        self.caps = caps(bounds)
         self.pairs = 0
+
+    def holds(self, key: Key) -> bool:
+        """Whether a whole architecture's key is within every bound on a summed metric."""
+        return all(b.holds(key[self.metrics.index(b.metric)]) for b in self.bounds)
+
+    def allows(self, opt: Option) -> bool:
+        return all(opt.vec[i] <= high for i, high in self.caps)
 
     def key(self, vec: Vec) -> Key:
         return tuple(vec[i] for i in self.index)
@@ -148,7 +172,7 @@ class HistAlgebra(Algebra[dict[Key, Any]]):
 
     def option(self, opt: Option) -> dict[Key, Any]:
         key = self.key(opt.vec)
-        return {key: 1} if self.fits(key) else {}
+        return {key: 1} if self.fits(key) and self.allows(opt) else {}
 
     def plus(self, a: dict[Key, Any], b: dict[Key, Any]) -> dict[Key, Any]:
         if len(a) < len(b):
@@ -200,6 +224,12 @@ class HistAlgebra(Algebra[dict[Key, Any]]):
             )
 
 
+def caps(bounds: Sequence[Bound]) -> tuple[tuple[int, int], ...]:
+    """(index, high) of the upper bounds on a maximum (peak memory): each option must keep them."""
+    return tuple((VEC.index(b.metric), b.high) for b in bounds
+                 if b.metric not in SUMMED and b.high is not None)  # fmt: skip
+
+
 Witness = Any
 """A tree of labels: ('L', labels) or ('C', left, right); flattened once a point is kept."""
 
@@ -221,23 +251,28 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
     """The Pareto front on some keys (metrics with a sign: +1 larger is better, -1 smaller),
     one architecture per point. Bounded metrics are kept as keys while partial sums are pruned
     (smaller is better under an upper bound, larger above a lower one), so that no pruned part
-    could have met a bound that a kept part misses."""
+    could have met a bound that a kept part misses. A bound on peak memory leaves out the
+    options over it (see :class:`HistAlgebra`); as a key, peak memory combines by the larger of
+    two parts' peaks, which keeps dominance (a part no worse than another stays no worse
+    after the same rest), so the front stays exact."""
 
     def __init__(self, keys: Sequence[tuple[str, int]], bounds: Sequence[Bound] = ()) -> None:
         self.keys = tuple(keys)
         prune = list(self.keys)
-        for b in bounds:  # a lower bound favours larger partial sums, an upper one smaller
+        summed = [b for b in bounds if b.metric in SUMMED]
+        for b in summed:  # a lower bound favours larger partial sums, an upper one smaller
             for end, sign in ((b.high, -1), (b.low, 1)):
                 if end is not None and (b.metric, sign) not in prune:
                     prune.append((b.metric, sign))
-        self.prune_keys = tuple((METRICS.index(m), s) for m, s in prune)
-        self.highs = tuple((METRICS.index(b.metric), b.high) for b in bounds if b.high is not None)
+        self.prune_keys = tuple((VEC.index(m), s) for m, s in prune)
+        self.highs = tuple((VEC.index(b.metric), b.high) for b in summed if b.high is not None)
+        self.caps = caps(bounds)
 
     def fits(self, vec: Vec) -> bool:
-        return all(vec[i] <= high for i, high in self.highs)
+        return all(vec[i] <= high for i, high in (*self.highs, *self.caps))
 
     def one(self, labels: tuple[Label, ...]) -> list[tuple[Vec, Witness]]:
-        return [((0,) * len(METRICS), ("L", labels))]
+        return [((0,) * len(VEC), ("L", labels))]
 
     def option(self, opt: Option) -> list[tuple[Vec, Witness]]:
         return [(opt.vec, ("L", opt.labels))] if self.fits(opt.vec) else []
@@ -254,6 +289,17 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
         keys = self.prune_keys
         highs = self.highs
         scored = []
+        if any(m == PEAK for m, _ in keys):  # a maximum: the pair's peak is the larger one
+            for i, (va, _) in enumerate(a):
+                for j, (vb, _) in enumerate(b):
+                    if highs and not all(va[m] + vb[m] <= h for m, h in highs):
+                        continue
+                    vc = combine(va, vb)
+                    scored.append((tuple(-s * vc[m] for m, s in keys), i, j))
+            return [
+                (combine(a[i][0], b[j][0]), ("C", a[i][1], b[j][1]))
+                for i, j in _front_indices(scored)
+            ]
         for i, (va, _) in enumerate(a):
             sa = tuple(-s * va[m] for m, s in keys)  # negated: an ascending sort is best first
             for j, (vb, _) in enumerate(b):
@@ -262,8 +308,7 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
                 score = tuple(x - s * vb[m] for x, (m, s) in zip(sa, keys, strict=True))
                 scored.append((score, i, j))
         return [
-            (tuple(x + y for x, y in zip(a[i][0], b[j][0], strict=True)), ("C", a[i][1], b[j][1]))
-            for i, j in _front_indices(scored)
+            (combine(a[i][0], b[j][0]), ("C", a[i][1], b[j][1])) for i, j in _front_indices(scored)
         ]
 
     def scale(self, a: list[Any], w: Fraction) -> list[Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -21,7 +21,10 @@ from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError
 from sepcalc.formulas import Shape
 from sepcalc.search.decompose import (
+    DEVICE_METRICS,
     METRICS,
+    SUMMED,
+    VEC,
     Chain,
     Decomposition,
     Label,
@@ -30,6 +33,7 @@ from sepcalc.search.decompose import (
     Vec,
     _env_key,
     choice_weight,
+    combine,
 )
 from sepcalc.search.exact import (
     CHOICE_UNIFORM,
@@ -51,11 +55,18 @@ Progress = Callable[[int, int], None]
 # --- bounds -----------------------------------------------------------------------------------
 
 
-def check_bounds(bounds: Sequence[Bound]) -> None:
+def check_bounds(bounds: Sequence[Bound], dec: Decomposition | None = None) -> None:
     seen: set[str] = set()
     for b in bounds:
-        if b.metric not in METRICS:
-            raise SepcalcError(f"unknown metric '{b.metric}'; choose from {', '.join(METRICS)}")
+        if b.metric not in VEC:
+            raise SepcalcError(f"unknown metric '{b.metric}'; choose from {', '.join(VEC)}")
+        if dec is not None:
+            check_metric(dec, b.metric)
+        if b.metric not in SUMMED and b.low is not None:
+            raise SepcalcError(
+                f"{b.metric}: only an upper bound: it is the largest of the stages' peaks, so "
+                "a lower bound cannot be checked stage by stage"
+            )
         if b.metric in seen:
             raise SepcalcError(f"{b.metric} is bounded twice; give each metric once")
         seen.add(b.metric)
@@ -63,12 +74,51 @@ def check_bounds(bounds: Sequence[Bound]) -> None:
             raise SepcalcError(f"{b.metric}: the band {b.low:,}:{b.high:,} is empty")
 
 
+def check_metric(dec: Decomposition, metric: str) -> None:
+    """A device total needs the device model: latency a device to run on."""
+    if metric not in DEVICE_METRICS:
+        return
+    if metric == "latency" and (dec.device is None or dec.device.device is None):
+        raise SepcalcError("a latency needs a device to run on (see docs/device.md)")
+    if dec.device is None:
+        raise SepcalcError(f"{metric} needs the device model (a precision; see docs/device.md)")
+
+
+def in_units(dec: Decomposition, bounds: Sequence[Bound]) -> list[Bound]:
+    """The bounds checked, a latency bound in seconds turned into the program's whole ticks
+    (a latency is a whole number of ticks, so ``t <= high`` iff ``ticks <= floor(high / tick)``
+    and ``t >= low`` iff ``ticks >= ceil(low / tick)``)."""
+    check_bounds(bounds, dec)
+    out = []
+    for b in bounds:
+        if b.metric == "latency" and b.seconds is not None:
+            lo, hi = b.seconds
+            low = None if lo is None else -(-lo // dec.tick)
+            high = None if hi is None else hi // dec.tick
+            b = Bound(b.metric, int(low) if low is not None else None,
+                      int(high) if high is not None else None, None, b.shown)  # fmt: skip
+        out.append(b)
+    return out
+
+
 def within(vec: Vec, bounds: Sequence[Bound]) -> bool:
-    return all(b.holds(vec[METRICS.index(b.metric)]) for b in bounds)
+    return all(b.holds(vec[VEC.index(b.metric)]) for b in bounds)
 
 
-def totals(vec: Vec) -> dict[str, int]:
-    return dict(zip(METRICS, vec, strict=True))
+def totals(vec: Vec, dec: Decomposition) -> dict[str, int | Fraction]:
+    """The totals a report shows: the counts, and with a device request the device totals
+    (latency back in seconds, exact)."""
+    out: dict[str, int | Fraction] = dict(zip(METRICS, vec, strict=False))
+    if dec.device is not None:
+        for m in DEVICE_METRICS:
+            value = vec[VEC.index(m)]
+            if m == "latency":
+                if dec.device.device is None:
+                    continue
+                out[m] = value * dec.tick
+            else:
+                out[m] = value
+    return out
 
 
 # --- assignments from labels ------------------------------------------------------------------
@@ -155,7 +205,7 @@ def count_space(
 ) -> CountResult:
     """How many architectures the space has, build, and are within every bound; with
     ``choice_share`` (one bound), also the exact share of OFA's sampler within it."""
-    check_bounds(bounds)
+    given, bounds = tuple(bounds), in_units(dec, bounds)
     if choice_share and len(bounds) != 1:
         raise SepcalcError("the sampler's share is computed for one bound")
     chains = list(dec.chains())
@@ -186,7 +236,7 @@ def count_space(
         steps_info(dec),
         total,
         buildable,
-        tuple(bounds),
+        given,
         within_total,
         method,
         failures,
@@ -210,27 +260,35 @@ def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> 
     try:
         table = Program(dec, HistAlgebra(metrics, bounds)).chain(chain)
     except TooLarge as exc:
-        if len(bounds) != 1:
+        summed = [b for b in bounds if b.metric in SUMMED]
+        if len(summed) != 1:
             raise TooLarge(
                 f"{exc}; with one bound the count can still be exact (three tables instead of "
-                "one), with several it cannot"
+                "one), with several it cannot (a peak-memory bound aside)"
             ) from None
-        return _counter_within(dec, chain, bounds[0], str(exc)), "three tables"
+        capped = [b for b in bounds if b.metric not in SUMMED]
+        return _counter_within(dec, chain, summed[0], str(exc), capped), "three tables"
+    algebra = HistAlgebra(metrics, bounds)
     count = 0
     for hist in table.values():
         for key, c in hist.items():
-            if all(b.holds(key[i]) for i, b in enumerate(bounds)):
+            if algebra.holds(key):
                 count += c
     return count, "table"
 
 
 def stage_hists(
-    dec: Decomposition, chain: Chain, metric: str, high: int | None
+    dec: Decomposition,
+    chain: Chain,
+    metric: str,
+    high: int | None,
+    capped: Sequence[Bound] = (),
 ) -> list[dict[int, Any]]:
-    """The distribution of each step's total on its one input shape; refuses when a step's
-    output shape depends on its choices (then only the joint table is exact)."""
+    """The distribution of each step's total on its one input shape (of the options within the
+    ``capped`` peak-memory bound); refuses when a step's output shape depends on its choices
+    (then only the joint table is exact)."""
     bound = [Bound(metric, high=high)] if high is not None else []
-    program = Program(dec, HistAlgebra([metric], bound))
+    program = Program(dec, HistAlgebra([metric], [*bound, *capped]))
     shape = chain.input_shape
     hists = []
     for step in dec.steps:
@@ -245,9 +303,11 @@ def stage_hists(
     return hists
 
 
-def _counter_within(dec: Decomposition, chain: Chain, bound: Bound, why: str) -> int:
+def _counter_within(
+    dec: Decomposition, chain: Chain, bound: Bound, why: str, capped: Sequence[Bound] = ()
+) -> int:
     try:
-        counter = Counter(stage_hists(dec, chain, bound.metric, bound.high), bound.high)
+        counter = Counter(stage_hists(dec, chain, bound.metric, bound.high, capped), bound.high)
     except TooLarge as exc:
         raise TooLarge(f"{why}; nor could it be split: {exc}") from None
     high = counter.at_most(bound.high) if bound.high is not None else counter.total
@@ -312,8 +372,22 @@ def distribution(
     progress: Progress | None = None,
 ) -> DistributionResult:
     """The exact distribution of one total over the space (or each var assignment)."""
-    if metric not in METRICS:
-        raise SepcalcError(f"unknown metric '{metric}'; choose from {', '.join(METRICS)}")
+    if metric in ("latency", "peak_memory"):
+        raise SepcalcError(
+            f"the distribution of {metric} is not offered: "
+            + (
+                "a latency is an exact fraction of a second; bound it, minimize it or put it "
+                "on the Pareto front"
+                if metric == "latency"
+                else "peak memory is the largest of the stages' peaks, not a sum; bound it, "
+                "minimize it or put it on the Pareto front"
+            )
+        )
+    if metric not in (*METRICS, "flash"):
+        raise SepcalcError(
+            f"unknown metric '{metric}'; choose from {', '.join((*METRICS, 'flash'))}"
+        )
+    check_metric(dec, metric)
     chains = list(dec.chains())
     groups: list[list[Chain]] = [[c] for c in chains] if by_var else [chains]
     parts = []
@@ -335,7 +409,7 @@ def _distribution(
     for chain in chains:
         for c, sums in moments.chain(chain).values():
             count += c
-            total += sums[METRICS.index(metric)]
+            total += sums[VEC.index(metric)]
     if count == 0:
         raise SepcalcError("no architecture of the space builds")
     mean = Fraction(total, count)
@@ -430,7 +504,7 @@ def _binned_by_counts(
 
 @dataclass(frozen=True)
 class Point:
-    totals: dict[str, int]
+    totals: dict[str, int | Fraction]
     assignment: dict[str, Value]
 
 
@@ -454,19 +528,20 @@ def pareto(
 ) -> FrontResult:
     """The exact Pareto front on ``keys`` ((metric, +1 larger is better / -1 smaller)) of the
     architectures within every bound, one architecture per point, best first on the first key."""
-    check_bounds(bounds)
+    given, bounds = tuple(bounds), in_units(dec, bounds)
     for m, _ in keys:
-        if m not in METRICS:
-            raise SepcalcError(f"unknown metric '{m}'; choose from {', '.join(METRICS)}")
+        if m not in VEC:
+            raise SepcalcError(f"unknown metric '{m}'; choose from {', '.join(VEC)}")
+        check_metric(dec, m)
     if len({m for m, _ in keys}) != len(keys):
         raise SepcalcError("each metric may be a key of the front once")
     algebra = FrontAlgebra(keys, bounds)
     found = Program(dec, algebra).total(progress) or []
     feasible = [(v, w) for v, w in found if within(v, bounds)]
-    index = tuple((METRICS.index(m), s) for m, s in keys)
+    index = tuple((VEC.index(m), s) for m, s in keys)
     kept = front(feasible, index)
-    points = tuple(Point(totals(v), assignment_of(dec.space, flatten(w))) for v, w in kept)
-    return FrontResult(dec.space.name, tuple(keys), tuple(bounds), points)
+    points = tuple(Point(totals(v, dec), assignment_of(dec.space, flatten(w))) for v, w in kept)
+    return FrontResult(dec.space.name, tuple(keys), given, points)
 
 
 @dataclass(frozen=True)
@@ -495,14 +570,24 @@ def best(
         return BestResult(dec.space.name, objective, tuple(bounds), result.points[0], None)
     lows = []
     for b in bounds:
-        if b.high is None:
+        if b.high is None and b.seconds is None:
             continue
         smallest = pareto(dec, [(b.metric, -1)]).points
         if smallest:
             least = smallest[0].totals[b.metric]
-            lows.append(f"the smallest {b.metric} in the space is {least:,} (bound {b.high:,})")
+            lows.append(
+                f"the smallest {b.metric} in the space is {shown_total(b.metric, least)} "
+                f"(bound {b.shown.split('<= ')[-1] if b.shown else f'{b.high:,}'})"
+            )
     reason = "no architecture is within every bound" + (": " + "; ".join(lows) if lows else "")
     return BestResult(dec.space.name, objective, tuple(bounds), None, reason)
+
+
+def shown_total(metric: str, value: int | Fraction) -> str:
+    """A total in words for a message: a count grouped, a latency in seconds (exact)."""
+    if isinstance(value, Fraction):
+        return f"{float(value):.6g} s ({value.numerator}/{value.denominator} s exactly)"
+    return f"{value:,}" + (" B" if metric in DEVICE_METRICS else "")
 
 
 # --- sampling ---------------------------------------------------------------------------------
@@ -510,7 +595,7 @@ def best(
 
 @dataclass(frozen=True)
 class Sample:
-    totals: dict[str, int]
+    totals: dict[str, int | Fraction]
     assignment: dict[str, Value]
 
 
@@ -585,7 +670,7 @@ class _Backward:
         key: Any,
     ) -> tuple[list[Label], Vec]:
         labels: list[Label] = []
-        vec = (0,) * len(METRICS)
+        vec = (0,) * len(VEC)
         for k in range(len(parts) - 1, -1, -1):
             cands = []
             for s_in, before in prefixes[k].items():
@@ -600,7 +685,7 @@ class _Backward:
             s_in, b, rest = self.pick(cands)
             got, v = inside[k](s_in, shape, b)
             labels += got
-            vec = tuple(x + y for x, y in zip(vec, v, strict=True))
+            vec = combine(vec, v)
             shape, key = s_in, rest
         return labels, vec
 
@@ -640,7 +725,7 @@ class _Backward:
             ok, _ = self.dec.options(sub, env, s_in)
             for opt in ok:
                 k = self.alg.key(opt.vec)
-                if self.alg.fits(k):
+                if self.alg.fits(k) and self.alg.allows(opt):
                     table.setdefault((opt.out, k), []).append(opt)
             self._options[cache_key] = table
         opt = self.rng.choice(table[(s_out, key)])
@@ -658,22 +743,23 @@ def sample(
     """``n`` architectures within every bound: uniformly among them (``uniform``), or with
     every choice uniform and independent, as OFA samples, kept when within bounds
     (``choices``)."""
-    check_bounds(bounds)
+    given, bounds = tuple(bounds), in_units(dec, bounds)
     if n < 1:
         raise SepcalcError("the number of samples must be 1 or more")
     rng = random.Random(seed)
     if sampler == CHOICE_UNIFORM:
-        return _sample_choices(dec, n, seed, bounds, rng, progress)
+        return replace(_sample_choices(dec, n, seed, bounds, rng, progress), bounds=given)
     chains = list(dec.chains())
     notes: list[str] = []
     try:
         metrics = [b.metric for b in bounds]
-        back = _Backward(dec, HistAlgebra(metrics, bounds), rng)
+        algebra = HistAlgebra(metrics, bounds)
+        back = _Backward(dec, algebra, rng)
         finals = []
         for chain in chains:
             for shape, hist in back.chain_prefixes(chain)[-1].items():
                 for key, c in hist.items():
-                    if all(b.holds(key[i]) for i, b in enumerate(bounds)):
+                    if algebra.holds(key):
                         finals.append((c, (chain, shape, key)))
         method = "tables"
     except TooLarge as exc:
@@ -696,13 +782,13 @@ def sample(
             labels, vec = back.draw(chain, shape, key)
             draws += 1
             if within(vec, bounds):
-                samples.append(Sample(totals(vec), assignment_of(dec.space, labels)))
+                samples.append(Sample(totals(vec, dec), assignment_of(dec.space, labels)))
                 if progress is not None:
                     progress(len(samples), n)
     if method != "tables" and len(samples) < n:
         notes.append(f"{draws:,} draws kept {len(samples):,} within the bounds")
     return SampleResult(
-        dec.space.name, UNIFORM, tuple(bounds), tuple(samples), method, draws, seed, tuple(notes)
+        dec.space.name, UNIFORM, given, tuple(samples), method, draws, seed, tuple(notes)
     )
 
 
@@ -723,7 +809,7 @@ def _sample_choices(
         draws += 1
         chain = rng.choice(chains)
         labels: list[Label] = list(chain.labels)
-        vec = (0,) * len(METRICS)
+        vec = (0,) * len(VEC)
         shape = chain.input_shape
         ok = True
         for step in dec.steps:
@@ -739,7 +825,7 @@ def _sample_choices(
                     ok = False
                     break
                 labels += chosen.labels
-                vec = tuple(x + y for x, y in zip(vec, chosen.vec, strict=True))
+                vec = combine(vec, chosen.vec)
                 shape = chosen.out
             if not ok:
                 break
@@ -747,7 +833,7 @@ def _sample_choices(
             failed += 1
             continue
         if within(vec, bounds):
-            samples.append(Sample(totals(vec), assignment_of(dec.space, labels)))
+            samples.append(Sample(totals(vec, dec), assignment_of(dec.space, labels)))
             if progress is not None:
                 progress(len(samples), n)
     notes = []
@@ -772,10 +858,11 @@ def choice_probability(dec: Decomposition, bound: Bound) -> Fraction:
     chains = list(dec.chains())
     for chain in chains:
         try:
-            program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
+            algebra = HistAlgebra([bound.metric], [bound])
+            program = Program(dec, algebra, CHOICE_UNIFORM)
             for hist in program.chain(chain).values():
                 total += sum(
-                    (Fraction(c) for (v,), c in hist.items() if bound.holds(v)), Fraction(0)
+                    (Fraction(c) for key, c in hist.items() if algebra.holds(key)), Fraction(0)
                 )
         except TooLarge:
             total += _choice_probability_by_counts(dec, chain, bound)
