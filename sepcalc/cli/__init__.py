@@ -275,6 +275,25 @@ class _ResultsConsole(Console):
         super().print(*fitted, **kwargs)
 
 
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (rich shows it after a moment), else
+    nothing; the callback takes (done, total)."""
+    err = stderr()
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield update
+
+
 def stdout() -> Console:
     """Results console; when piped, wide enough that tables are never truncated; on a narrow
     terminal table cells fold onto a second line rather than being cut."""

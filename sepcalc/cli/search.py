@@ -8,15 +8,14 @@ Exit codes: 0 found, 1 infeasible (nothing meets the target or the budget), 2 ba
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import Typer, app, save_plot, stderr, stdout, user_errors
+from sepcalc.cli import Typer, app, progress, save_plot, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -269,24 +268,6 @@ PrecisionOpt = Annotated[
 VarFormatOpt = Annotated[LayerFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal (a long sweep), else nothing."""
-    err = stderr()
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
-
-        yield update
-
-
 def _evaluator(
     spec: Path, set_: Sequence[str], convention: str, device: DeviceRequest | None = None
 ) -> Evaluator:
@@ -373,7 +354,7 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
                 None if step is None else parse_number(step, "--step"),
                 None if precision is None else parse_number(precision, "--precision"),
             )
-            with _progress(var) as progress:
+            with progress(var) as update:
                 result = search_var(
                     evaluator,
                     var,
@@ -382,7 +363,7 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
                     grid.high,
                     grid.step,
                     grid.precision,
-                    progress=progress,
+                    progress=update,
                 )
         if fmt is LayerFormat.json:
             typer.echo(json.dumps(var_to_dict(result, evaluator.convention, grid), indent=2))
@@ -486,8 +467,8 @@ def grid(
         axes = parse_axes(var)
         keys = parse_pareto(pareto, [a.name for a in axes])
         evaluator = _evaluator(spec, set_, convention, request)
-        with _progress("grid") as progress:
-            result = grid_search(evaluator, axes, budgets, keys, exact_, progress)
+        with progress("grid") as update:
+            result = grid_search(evaluator, axes, budgets, keys, exact_, update)
     if fmt is GridFormat.json:
         typer.echo(json.dumps(grid_to_dict(result, evaluator.convention), indent=2))
     elif fmt is GridFormat.csv:

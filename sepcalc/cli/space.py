@@ -11,15 +11,14 @@ answered exactly within the limits: the message says why).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import Typer, app, stderr, stdout, user_errors
+from sepcalc.cli import Typer, app, progress, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -129,24 +128,6 @@ MaxFlash = Annotated[
     ),
 ]  # fmt: skip
 DEVICE_TOTALS = ("latency", "flash", "peak_memory")
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal (it shows after a second), else nothing."""
-    err = stderr()
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
-
-        yield update
 
 
 def _decomposition(
@@ -287,8 +268,8 @@ def count(
             (),
         )
         dec = _decomposition(space, set_, choice, convention, request)
-        with _progress("count") as progress:
-            result = count_space(dec, bounds, progress, ofa)
+        with progress("count") as update:
+            result = count_space(dec, bounds, update, ofa)
     _emit(
         result,
         fmt,
@@ -349,8 +330,8 @@ def distribution(
             (metric,) if metric == "flash" else (),
         )
         dec = _decomposition(space, set_, choice, convention, request)
-        with _progress("distribution") as progress:
-            result = run(dec, metric, bins, by_var, progress)
+        with progress("distribution") as update:
+            result = run(dec, metric, bins, by_var, update)
     _emit(
         result,
         fmt,
@@ -418,8 +399,8 @@ def pareto(
             [m for m, _ in parsed],
         )
         dec = _decomposition(space, set_, choice, convention, request)
-        with _progress("pareto") as progress:
-            result = run(dec, parsed, bounds, progress)
+        with progress("pareto") as update:
+            result = run(dec, parsed, bounds, update)
     _emit(
         result,
         fmt,
@@ -491,8 +472,8 @@ def best(
             (objective[0],),
         )
         dec = _decomposition(space, set_, choice, convention, request)
-        with _progress("best") as progress:
-            result = run(dec, objective, bounds, progress)
+        with progress("best") as update:
+            result = run(dec, objective, bounds, update)
         if out is not None and result.best is not None:
             text = dec.space.concrete_yaml(
                 result.best.assignment, f"{dec.space.name}: the best architecture of {space}"
@@ -578,8 +559,8 @@ def sample(
         )
         dec = _decomposition(space, set_, choice, convention, request)
         how = CHOICE_UNIFORM if sampler is Sampler.ofa else UNIFORM
-        with _progress("sample") as progress:
-            result = run(dec, n, seed, bounds, how, progress)
+        with progress("sample") as update:
+            result = run(dec, n, seed, bounds, how, update)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             width = len(str(len(result.samples)))
