@@ -159,6 +159,30 @@ def test_roofline_time_of_one_layer_by_hand() -> None:
     assert layer.intensity == Fraction(102_760_448, 3_276_800)  # 31.36 FLOP/B
     half = roofline(graph, get_device("a100"), Precision(), efficiency=Fraction(1, 2))
     assert half.layers[0].time == 2 * layer.time
+    # its point on the roofline chart: compute-bound, so on the ceiling (times the efficiency)
+    assert layer.performance == 19_500_000_000_000
+    assert half.layers[0].performance == 9_750_000_000_000
+
+
+@pytest.mark.parametrize("efficiency", [Fraction(1), Fraction(3, 10)], ids=["ideal", "0.3"])
+def test_each_layer_sits_on_the_roofline(efficiency: Fraction) -> None:
+    """A layer's chart point, FLOPs / time, is min(peak, bandwidth x intensity) x efficiency:
+    on the slope when memory-bound (every depthwise layer of MobileNetV2 on the Orin), on the
+    ceiling when compute-bound."""
+    device = get_device("jetson-orin-nano")
+    r = roofline(_zoo("mobilenet_v2"), device, Precision(), efficiency=efficiency)
+    peak, bandwidth = device.peak_of("fp32"), device.bandwidth.value
+    drawn = [t for t in r.layers if t.time and t.flops]
+    assert len(drawn) == 64  # 66 layers; flatten and dropout do no arithmetic
+    for t in drawn:
+        assert t.intensity is not None
+        assert t.performance == min(peak, bandwidth * t.intensity) * efficiency
+        if t.kind == "depthwise":
+            assert t.performance == bandwidth * t.intensity * efficiency
+    assert [(t.kind, t.performance) for t in r.layers if not t.time] == [
+        ("flatten", None),
+        ("dropout", None),
+    ]
 
 
 GPUS = ("a100", "h100", "h200", "jetson-orin-nano")

@@ -51,6 +51,13 @@ class LayerTime:
         """FLOPs per byte (None for a layer that moves nothing)."""
         return Fraction(self.flops, self.bytes) if self.bytes else None
 
+    @property
+    def performance(self) -> Fraction | None:
+        """FLOPs per second at its roofline time: its point on a roofline chart, on the slope
+        (bandwidth x intensity) when memory-bound, on the ceiling when compute-bound, both
+        times the efficiency (None for a layer that takes no time)."""
+        return self.flops / self.time if self.time else None
+
 
 @dataclass(frozen=True)
 class KindTime:

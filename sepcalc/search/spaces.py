@@ -351,6 +351,10 @@ class DistributionResult:
     parts: tuple[Distribution, ...]
     notes: tuple[str, ...] = ()
     exit_code: int = EXIT_OK
+    bounds: tuple[Bound, ...] = ()
+    within: tuple[int, ...] | None = None
+    """Per part, how many of its architectures are within every bound (None without bounds;
+    see :func:`sepcalc.search.shares.with_bounds`)."""
 
 
 QUANTILES = (
