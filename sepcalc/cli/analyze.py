@@ -114,6 +114,10 @@ def analyze(
     With --device, --dtype, --batch or --memory: bytes moved per layer, peak activation memory,
     flash and (on a device) roofline latency, with each kind's share of MACs and of time.
 
+    --plot draws a bar per layer of its MACs and parameters; with --device, the device's
+    roofline instead, each layer a point at its FLOPs per byte and the FLOP/s of its roofline
+    time, coloured by kind (run without --device for the bars).
+
     Example: sepcalc analyze examples/mobilenet_v2.yaml --device a100 --dtype fp16
     """
     device_options = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
@@ -173,9 +177,12 @@ def analyze(
     with output_to(output):
         _render(result, on_device, fmt, chosen, summary=summary)
     if plot is not None:
-        from sepcalc.report.plots import layer_bars
+        from sepcalc.report import plots
 
-        save_plot(layer_bars(result), plot)
+        if on_device is not None and on_device.roofline is not None:
+            save_plot(plots.roofline_plot(on_device, result.name), plot)
+        else:
+            save_plot(plots.layer_bars(result), plot)
 
 
 def _render(

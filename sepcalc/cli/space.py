@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import Typer, app, progress, stdout, user_errors
+from sepcalc.cli import Typer, app, progress, save_plot, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -27,8 +27,10 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    PlotOpt,
     SetOpt,
     WeightsDtypeOpt,
+    check_plot,
     device_request,
     parse_bounds,
     parse_choices,
@@ -200,13 +202,25 @@ def _bounds(
     ]
 
 
-def _emit(data: Any, fmt: Format, to_dict: Any, to_csv: Any, render: Any, code: int) -> None:
+def _emit(
+    data: Any,
+    fmt: Format,
+    to_dict: Any,
+    to_csv: Any,
+    render: Any,
+    code: int,
+    plot: tuple[Path, Any] | None = None,
+) -> None:
+    """Print the result; then, given ``plot`` (a file and a function making the figure), draw
+    it to that file."""
     if fmt is Format.json:
         typer.echo(json.dumps(to_dict(), indent=2))
     elif fmt is Format.csv and to_csv is not None:
         typer.echo(to_csv(), nl=False)
     else:
         stdout().print(render())
+    if plot is not None:
+        save_plot(plot[1](), plot[0])
     raise typer.Exit(code)
 
 
@@ -299,6 +313,17 @@ def distribution(
     by_var: Annotated[
         bool, typer.Option("--by-var", help="One distribution per value of the var choices.")
     ] = False,
+    max_macs: MaxMacs = None,
+    max_params: MaxParams = None,
+    max_flops: MaxFlops = None,
+    max_activations: MaxActivations = None,
+    macs: Macs = None,
+    params: Params = None,
+    flops: Flops = None,
+    activations: Activations = None,
+    max_latency: MaxLatency = None,
+    max_peak_memory: MaxPeakMemory = None,
+    max_flash: MaxFlash = None,
     set_: SetOpt = [],  # noqa: B006
     choice: ChoiceOpt = [],  # noqa: B006
     convention: ConventionOpt = "default",
@@ -310,28 +335,42 @@ def distribution(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    plot: PlotOpt = None,
 ) -> None:
     """The exact distribution of a total over the space.
 
     Min, exact mean, quantiles, max, and every value (csv, json) or bins with their exact
-    counts and the CDF.
+    counts and the CDF. With bounds, also how many of the architectures are within them
+    (table, json; exit 1 when none is).
+
+    --plot draws the histogram and the CDF (one per var value with --by-var, each labelled
+    with its share within the bounds) and a bound on --metric as a line.
     """
     from sepcalc.report.space import (
         distribution_to_csv,
         distribution_to_dict,
         render_distribution,
     )
+    from sepcalc.search.shares import curves, with_bounds
     from sepcalc.search.spaces import distribution as run
 
     with user_errors():
+        check_plot(plot)
+        bounds = _bounds(
+            max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
+            (max_latency, max_peak_memory, max_flash),
+        )  # fmt: skip
         request = _device(
             (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency),
-            (),
+            bounds,
             (metric,) if metric == "flash" else (),
         )
         dec = _decomposition(space, set_, choice, convention, request)
         with progress("distribution") as update:
             result = run(dec, metric, bins, by_var, update)
+        if bounds:
+            with progress("count within the bounds") as update:
+                result = with_bounds(dec, result, bounds, update)
     _emit(
         result,
         fmt,
@@ -339,7 +378,15 @@ def distribution(
         lambda: distribution_to_csv(result),
         lambda: render_distribution(result),
         result.exit_code,
+        None if plot is None else (plot, lambda: _plot("distribution_plot", curves(result))),
     )
+
+
+def _plot(name: str, data: Any) -> Any:
+    """The figure that :mod:`sepcalc.report.plots`' function ``name`` draws of ``data``."""
+    from sepcalc.report import plots
+
+    return getattr(plots, name)(data)
 
 
 @space_app.command(
@@ -379,15 +426,20 @@ def pareto(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    plot: PlotOpt = None,
 ) -> None:
     """The exact Pareto front of the architectures within the bounds.
 
     Each point with one architecture's choices. Exit 1 when none is within the bounds.
+
+    --plot draws the front as a staircase in the plane of the first two keys, with the bounds
+    on them as lines (a third key colours the points).
     """
     from sepcalc.report.space import front_to_csv, front_to_dict, render_front
     from sepcalc.search.spaces import pareto as run
 
     with user_errors():
+        check_plot(plot)
         bounds = _bounds(
             max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
             (max_latency, max_peak_memory, max_flash),
@@ -408,6 +460,7 @@ def pareto(
         lambda: front_to_csv(result),
         lambda: render_front(result, dec.convention),
         result.exit_code,
+        None if plot is None else (plot, lambda: _plot("front_plot", result)),
     )
 
 
@@ -532,11 +585,14 @@ def sample(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    plot: PlotOpt = None,
 ) -> None:
     """N architectures within the bounds, drawn with a seed.
 
     Each is an ordinary spec (--out) that `analyze` counts exactly as shown. Exit 1 when none
     is within the bounds.
+
+    --plot draws the samples as points over MACs and parameters, with the bounds on these.
     """
     from sepcalc.report.space import (
         render_samples,
@@ -548,6 +604,7 @@ def sample(
     from sepcalc.search.spaces import sample as run
 
     with user_errors():
+        check_plot(plot)
         bounds = _bounds(
             max_macs, max_params, max_flops, max_activations, macs, params, flops, activations,
             (max_latency, max_peak_memory, max_flash),
@@ -578,6 +635,7 @@ def sample(
         lambda: samples_to_csv(result),
         lambda: render_samples(result, dec.convention),
         result.exit_code,
+        None if plot is None else (plot, lambda: _plot("samples_plot", result)),
     )
 
 

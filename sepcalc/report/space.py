@@ -210,9 +210,11 @@ def distribution_to_dict(r: DistributionResult) -> dict[str, Any]:
                 ],
                 "values": [[v, c] for v, c in d.values] if d.values is not None else None,
                 "method": d.method,
+                "within": None if r.within is None else r.within[n],
             }
-            for d in r.parts
+            for n, d in enumerate(r.parts)
         ],
+        "bounds": _bounds(r.bounds),
         "notes": list(r.notes),
     }
 
@@ -249,7 +251,9 @@ def distribution_to_csv(r: DistributionResult) -> str:
     return buf.getvalue()
 
 
-def _part(d: Distribution, metric: str, top: int) -> RenderableType:
+def _part(
+    d: Distribution, metric: str, top: int, within: tuple[Sequence[Bound], int] | None = None
+) -> RenderableType:
     title = f"{metric} over {d.count:,} architectures"
     if d.label:
         title += f" ({assignment_text(d.label)})"
@@ -264,6 +268,9 @@ def _part(d: Distribution, metric: str, top: int) -> RenderableType:
         stats.add_row(f"{fixed(q * 100, 0)}%", f"{v:,}", si(v))
     stats.add_row("max", f"{d.maximum:,}", si(d.maximum))
     parts: list[RenderableType] = [head, stats]
+    if within is not None:
+        bounds, count = within
+        parts.append(Text(f"within {_bounds_text(bounds)}: {count:,} ({_share(count, d.count)})"))
     if d.bins:
         bins = Table(box=None, show_header=True, header_style="bold")
         for col in ("from", "to", "architectures", "share", "cumulative", ""):
@@ -291,7 +298,11 @@ def _part(d: Distribution, metric: str, top: int) -> RenderableType:
 
 
 def render_distribution(r: DistributionResult, top: int = 20) -> RenderableType:
-    parts: list[RenderableType] = [_part(d, r.metric, top) for d in r.parts]
+    within = r.within or (None,) * len(r.parts)
+    parts: list[RenderableType] = [
+        _part(d, r.metric, top, None if w is None else (r.bounds, w))
+        for d, w in zip(r.parts, within, strict=True)
+    ]
     parts += [Text(n, style="yellow") for n in r.notes]
     return Group(*parts)
 
