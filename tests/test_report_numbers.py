@@ -62,6 +62,13 @@ def test_fixed(value: Fraction, expected: str) -> None:
     assert fixed(value) == expected
 
 
+def test_fixed_grouped() -> None:
+    # the exact mean of a space's MACs, 73571014/100, with its thousands separated
+    assert fixed(Fraction(73571014, 100), group=True) == "735,710.14"
+    assert fixed(Fraction(-1234567891, 1000), group=True) == "-1,234,567.89"  # ...891: down
+    assert fixed(Fraction(999, 1000), group=True) == "1.00"
+
+
 @given(st.integers(-(10**60), 10**60), st.integers(1, 10**30))
 def test_fixed_is_the_nearest_hundredth(num: int, den: int) -> None:
     value = Fraction(num, den)

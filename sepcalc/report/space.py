@@ -263,7 +263,7 @@ def _part(
     stats.add_column("value", justify="right")
     stats.add_column("si", justify="right")
     stats.add_row("min", f"{d.minimum:,}", si(d.minimum))
-    stats.add_row("mean", fixed(d.mean, 2), si(round(d.mean)))
+    stats.add_row("mean", fixed(d.mean, 2, group=True), si(round(d.mean)))
     for q, v in d.quantiles:
         stats.add_row(f"{fixed(q * 100, 0)}%", f"{v:,}", si(v))
     stats.add_row("max", f"{d.maximum:,}", si(d.maximum))
