@@ -32,7 +32,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+from operator import add, itemgetter
+from typing import Any, cast
 
 from sepcalc.errors import SpecError
 from sepcalc.expr import Number
@@ -40,6 +42,7 @@ from sepcalc.formulas import REGISTRY, Shape, ShapeError
 from sepcalc.formulas.base import LayerKind
 from sepcalc.graph import INPUT, INPUT_CHANNELS, Graph, build_graph
 from sepcalc.search.evaluator import Evaluator
+from sepcalc.search.lanes import Refused, Varies, pack, unpack
 from sepcalc.search.targets import Totals
 from sepcalc.spec.loader import LoadedSpec
 from sepcalc.spec.models import NetworkSpec
@@ -145,7 +148,11 @@ class _Step:
     replay is only valid where they are the same."""
 
 
-_MISSING = object()
+_MISSING: Any = object()
+
+Value = tuple[Shape, int, int, int, int] | None
+"""A run at one input shape: its output shape, MACs, params, FLOPs and activations; None where
+the run cannot be replayed (a layer cannot take its input, or its output channels changed)."""
 
 
 class Replay:
@@ -160,8 +167,8 @@ class Replay:
         )
         self.interned: dict[Any, int] = {}
         self.runs: dict[int, tuple[_Step, ...]] = {}
-        self.node_memo: dict[tuple[int, tuple[Shape, ...]], Any] = {}
-        self.run_memo: dict[tuple[int, Shape], Any] = {}
+        self.memo: dict[int, dict[Shape, Value]] = {}
+        """Each run's value at each input shape met so far."""
         self.input_memo: dict[tuple[Number, ...], Shape | None] = {}
         self.rebuilt = 0
         """Points that built although their replay was refused (a layer's channels changed)."""
@@ -177,20 +184,20 @@ class Replay:
             groups.setdefault(tuple(point[n] for n in self.plan.channels), []).append(i)
         done = 0
         for members in groups.values():
-            runs: tuple[int, ...] | None = None
-            for i in members:
-                if runs is None:  # build the graph at the first point of the group that builds
-                    try:
-                        graph = self.evaluator.graph(points[i])
-                    except SpecError as exc:
-                        errors[i] = exc.diagnostics[0].message
-                        continue
-                    runs = self._runs(graph)
-                counts = self._replay(runs, points[i])
-                if counts is None:
-                    totals[i], errors[i] = self._build(points[i])
-                else:
-                    totals[i] = Totals(*counts)
+            for start, i in enumerate(members):  # the graph of the first point that builds
+                try:
+                    graph = self.evaluator.graph(points[i], costs=False)
+                except SpecError as exc:
+                    errors[i] = exc.diagnostics[0].message
+                    continue
+                rest = members[start:]
+                replayed = self._replay(self._runs(graph), [points[j] for j in rest])
+                for j, counts in zip(rest, replayed, strict=True):
+                    if counts is None:
+                        totals[j], errors[j] = self._build(points[j])
+                    else:
+                        totals[j] = Totals(*counts)
+                break
             done += len(members)
             if progress is not None:
                 progress(done, len(points))
@@ -230,67 +237,126 @@ class Replay:
         for j in range(start + 1, end + 1):
             node = graph.nodes[j - 1]
             channels = node.output_shape[0] if self.plan.in_channels else None
-            key = self._intern((node.kind, repr(sorted(node.attrs.items()))))
+            key = self._intern((node.kind, repr(node.attrs)))  # attrs in declared order
             inputs = tuple(t - start for t in sources[j - 1])
             steps.append(_Step(key, REGISTRY[node.kind], node.attrs, inputs, channels))
         run = self._intern(tuple((s.key, s.inputs, s.channels) for s in steps))
-        self.runs.setdefault(run, tuple(steps))
+        if run not in self.runs:
+            self.runs[run] = tuple(steps)
+            self.memo[run] = {}
         return run
 
-    def _replay(self, runs: tuple[int, ...], point: Point) -> Counts | None:
-        shape = self._input_shape(point)
-        if shape is None:
-            return None
-        macs = params = flops = activations = 0
-        memo = self.run_memo
+    def _replay(self, runs: tuple[int, ...], points: Sequence[Point]) -> list[Counts | None]:
+        """The counts of one graph at each point (None where it cannot be replayed).
+
+        Points whose tensor at a cut between two runs has the same shape have the same runs
+        after it: they are followed as one *class* from there on. A class sums the counts of the
+        runs it goes through; at a cut where several reach one shape, they end and one new class
+        goes on, their *parent*. A point's counts are those of its first class and of every
+        parent after it. So each run is looked at once per shape its input takes.
+        """
+        classes: dict[Shape, int] = {}
+        first: list[int] = []
+        for point in points:
+            shape = self._input_shape(point)
+            first.append(-1 if shape is None else classes.setdefault(shape, len(classes)))
+        shapes = list(classes)
+        """The input shape of the next run, for each live class."""
+        live = list(range(len(shapes)))
+        """The ids of the live classes."""
+        sums = [[0] * len(live) for _ in range(4)]
+        """The live classes' counts so far, by metric (MACs, params, FLOPs, activations)."""
+        parent = [-1] * len(live)
+        ended: list[Counts | None] = [None] * len(live)
+        """Each class's counts once it ends; None for a class whose run cannot be replayed."""
         for run in runs:
-            key = (run, shape)
-            value = memo.get(key, _MISSING)
-            if value is _MISSING:
-                value = memo[key] = self._run_at(self.runs[run], shape)
-            if value is None:
-                return None
-            shape, m, p, f, a = value
-            macs += m
-            params += p
-            flops += f
-            activations += a
-        return macs, params, flops, activations
+            values = self._values(run, shapes)
+            if None in values:  # those classes end here, not replayed
+                kept = [j for j, v in enumerate(values) if v is not None]
+                values = [values[j] for j in kept]
+                live = [live[j] for j in kept]
+                sums = [[column[j] for j in kept] for column in sums]
+            replayed = cast(list[tuple[Any, ...]], values)
+            sums = [
+                list(map(add, column, map(itemgetter(k), replayed)))
+                for k, column in enumerate(sums, 1)
+            ]
+            shapes = list(map(itemgetter(0), replayed))
+            if len(set(shapes)) < len(shapes):
+                shapes, live, sums = _merge(shapes, live, sums, parent, ended)
+        for j, cid in enumerate(live):
+            ended[cid] = (sums[0][j], sums[1][j], sums[2][j], sums[3][j])
+        whole: list[Counts | None] = [None] * len(parent)
+        for cid in reversed(range(len(parent))):  # a parent comes after its classes
+            own, up = ended[cid], parent[cid]
+            after = (0, 0, 0, 0) if up < 0 else whole[up]
+            if own is not None and after is not None:
+                whole[cid] = (
+                    own[0] + after[0],
+                    own[1] + after[1],
+                    own[2] + after[2],
+                    own[3] + after[3],
+                )
+        return [None if cid < 0 else whole[cid] for cid in first]
 
-    def _run_at(self, steps: tuple[_Step, ...], shape: Shape) -> tuple[Any, ...] | None:
-        """(output shape, MACs, params, FLOPs, activations) of a run on an input of ``shape``;
-        None when a layer cannot take its input or its output channels changed."""
-        shapes, total = [shape], [0, 0, 0, 0]
-        for step in steps:
-            in_shapes = tuple(shapes[i] for i in step.inputs)
-            key = (step.key, in_shapes)
-            value = self.node_memo.get(key, _MISSING)
-            if value is _MISSING:
-                value = self.node_memo[key] = self._node(step, in_shapes)
-            if value is None or (step.channels is not None and value[0][0] != step.channels):
-                return None
-            shapes.append(value[0])
-            for n in range(4):
-                total[n] += value[n + 1]
-        return (shapes[-1], *total)
+    def _values(self, run: int, shapes: list[Shape]) -> list[Value]:
+        """The run's value at each of ``shapes``, from the memo or computed."""
+        memo = self.memo[run]
+        values = list(map(memo.get, shapes, repeat(_MISSING)))
+        if _MISSING in values:
+            memo.update(self._run_at(self.runs[run], [s for s in shapes if s not in memo]))
+            values = list(map(memo.__getitem__, shapes))
+        return values
 
-    def _node(self, step: _Step, in_shapes: tuple[Shape, ...]) -> tuple[Any, ...] | None:
-        """What a build computes for this node: the registered shape rule and cost formula."""
-        try:
-            out = step.kind.infer(step.attrs, in_shapes)
-            parts = step.kind.cost(step.attrs, in_shapes, out)
-        except ShapeError:
-            return None
-        # Graph.total() sums the parts into one Cost; FLOPs are linear in it, so summing each
-        # part's counts gives the same ints without building the intermediate Costs.
+    def _run_at(self, steps: tuple[_Step, ...], shapes: list[Shape]) -> dict[Shape, Value]:
+        """The run's value at each input shape: one call of each layer's shape rule and cost
+        formula with every size that differs between the shapes as :class:`Lanes`. Where the
+        lanes disagree on a test, they split and each side is counted apart; where a formula
+        does what lanes do not, each shape is counted alone."""
+        found: dict[Shape, Value] = {}
+        todo = list(_by_rank(shapes))
+        while todo:
+            batch = todo.pop()
+            if len(batch) == 1:  # plain ints: no lane to refuse anything
+                found.update(zip(batch, self._lanes(steps, batch), strict=True))
+                continue
+            try:
+                found.update(zip(batch, self._lanes(steps, batch), strict=True))
+            except Varies as split:
+                todo.append([s for s, t in zip(batch, split.truth, strict=True) if t])
+                todo.append([s for s, t in zip(batch, split.truth, strict=True) if not t])
+            except (Refused, TypeError):
+                todo += [[s] for s in batch]
+        return found
+
+    def _lanes(self, steps: tuple[_Step, ...], shapes: list[Shape]) -> list[Value]:
+        """The run at ``shapes`` (all of one rank), each size packed over the shapes."""
+        n = len(shapes)
+        tensors = [tuple(pack(sizes) for sizes in zip(*shapes, strict=True))]
         flops_of = self.evaluator.convention.flops
-        macs = params = flops = activations = 0
-        for _, cost in parts:
-            macs += cost.macs
-            params += cost.params
-            flops += flops_of(cost)
-            activations += cost.activations
-        return out, macs, params, flops, activations
+        macs: Any = 0
+        params: Any = 0
+        flops: Any = 0
+        activations: Any = 0
+        try:
+            for step in steps:
+                in_shapes = tuple(tensors[i] for i in step.inputs)
+                out = step.kind.infer(step.attrs, in_shapes)
+                # Graph.total() sums the parts into one Cost; FLOPs are linear in it, so summing
+                # each part's counts gives the same ints without building the intermediate Costs.
+                for _, cost in step.kind.cost(step.attrs, in_shapes, out):
+                    macs += cost.macs
+                    params += cost.params
+                    flops += flops_of(cost)
+                    activations += cost.activations
+                if step.channels is not None and out[0] != step.channels:
+                    return [None] * n
+                tensors.append(out)
+        except ShapeError:
+            return [None] * n
+        outs = zip(*(unpack(size, n) for size in tensors[-1]), strict=True)
+        counts = (unpack(c, n) for c in (macs, params, flops, activations))
+        return list(zip(outs, *counts, strict=True))
 
     def _input_shape(self, point: Point) -> Shape | None:
         """The input shape at ``point``, from a build of the vars and the input alone."""
@@ -303,3 +369,42 @@ class Replay:
             else:
                 self.input_memo[key] = graph.input_shape
         return self.input_memo[key]
+
+
+def _merge(
+    shapes: list[Shape],
+    live: list[int],
+    sums: list[list[int]],
+    parent: list[int],
+    ended: list[Counts | None],
+) -> tuple[list[Shape], list[int], list[list[int]]]:
+    """The live classes after a cut where some reach one shape: those end, one parent goes on."""
+    reached: dict[Shape, list[int]] = {}
+    for j, shape in enumerate(shapes):
+        reached.setdefault(shape, []).append(j)
+    new_live: list[int] = []
+    new_sums: list[list[int]] = [[], [], [], []]
+    for js in reached.values():
+        if len(js) == 1:
+            new_live.append(live[js[0]])
+            for column, new in zip(sums, new_sums, strict=True):
+                new.append(column[js[0]])
+            continue
+        merged = len(parent)
+        parent.append(-1)
+        ended.append(None)
+        for j in js:
+            parent[live[j]] = merged
+            ended[live[j]] = (sums[0][j], sums[1][j], sums[2][j], sums[3][j])
+        new_live.append(merged)
+        for new in new_sums:
+            new.append(0)
+    return list(reached), new_live, new_sums
+
+
+def _by_rank(shapes: list[Shape]) -> list[list[Shape]]:
+    """The shapes in batches of one rank (lanes pack sizes position by position)."""
+    ranks: dict[int, list[Shape]] = {}
+    for shape in shapes:
+        ranks.setdefault(len(shape), []).append(shape)
+    return list(ranks.values())
