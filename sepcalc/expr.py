@@ -968,6 +968,8 @@ def evaluate(value: Any, env: Env) -> Any:
         return result
     if isinstance(value, bool):
         return value
+    if type(value) is int and value.bit_length() <= MAX_BITS:
+        return value
     number = exact(value)
     if max(Fraction(number).numerator.bit_length(), Fraction(number).denominator.bit_length()) > (
         MAX_BITS

@@ -428,6 +428,12 @@ class _Builder:
     def attr(self, decl: Attr, raw: Any, path: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
         if raw is None or decl.type == "layer" or (decl.type == "choice" and raw in decl.choices):
             return raw
+        if type(raw) is int and decl.type in ("int", "per_dim"):  # integer()'s fast path
+            low, high = decl.lowest or 0, decl.high
+            if raw.bit_length() <= MAX_BITS and raw >= low and (high is None or raw <= high):
+                return raw if decl.type == "int" else (raw,) * dims
+        if type(raw) is bool and decl.type == "bool":
+            return raw
         where = (*path, decl.name)
         if decl.type == "choice":
             return self.choice(decl, raw, where, env)

@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import add, itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sepcalc.errors import SpecError
 from sepcalc.expr import Number
@@ -155,6 +155,22 @@ Value = tuple[Shape, int, int, int, int] | None
 the run cannot be replayed (a layer cannot take its input, or its output channels changed)."""
 
 
+class _Classes(NamedTuple):
+    """The classes of a replay after some runs (see :meth:`Replay._replay`); never changed."""
+
+    shapes: list[Shape]
+    """The input shape of the next run, for each live class."""
+    live: list[int]
+    """The ids of the live classes."""
+    sums: list[list[int]]
+    """The live classes' counts so far, by metric (MACs, params, FLOPs, activations)."""
+    parent: tuple[int, ...]
+    """Each class's parent (-1: none yet)."""
+    ended: tuple[Counts | None, ...]
+    """Each class's counts once it ends; None while it is live, or when it ended because its
+    run cannot be replayed."""
+
+
 class Replay:
     """Exact totals of an evaluator's spec at grid points, one build per channel assignment."""
 
@@ -169,7 +185,11 @@ class Replay:
         self.runs: dict[int, tuple[_Step, ...]] = {}
         self.memo: dict[int, dict[Shape, Value]] = {}
         """Each run's value at each input shape met so far."""
+        self.inputs_of = _values_of(plan.inputs)
         self.input_memo: dict[tuple[Number, ...], Shape | None] = {}
+        """The input shape at each value of the vars it depends on."""
+        self.previous: tuple[list[Shape], tuple[int, ...], list[_Classes]] | None = None
+        """The last replay's first classes, runs, and classes after each run."""
         self.rebuilt = 0
         """Points that built although their replay was refused (a layer's channels changed)."""
 
@@ -180,8 +200,8 @@ class Replay:
         totals: list[Totals | None] = [None] * len(points)
         errors: list[str | None] = [None] * len(points)
         groups: dict[tuple[Number, ...], list[int]] = {}
-        for i, point in enumerate(points):
-            groups.setdefault(tuple(point[n] for n in self.plan.channels), []).append(i)
+        for i, key in enumerate(map(_values_of(self.plan.channels), points)):
+            groups.setdefault(key, []).append(i)
         done = 0
         for members in groups.values():
             for start, i in enumerate(members):  # the graph of the first point that builds
@@ -233,16 +253,21 @@ class Replay:
         return tuple(runs)
 
     def _run(self, graph: Graph, sources: list[tuple[int, ...]], start: int, end: int) -> int:
-        steps = []
-        for j in range(start + 1, end + 1):
-            node = graph.nodes[j - 1]
-            channels = node.output_shape[0] if self.plan.in_channels else None
-            key = self._intern((node.kind, repr(node.attrs)))  # attrs in declared order
-            inputs = tuple(t - start for t in sources[j - 1])
-            steps.append(_Step(key, REGISTRY[node.kind], node.attrs, inputs, channels))
-        run = self._intern(tuple((s.key, s.inputs, s.channels) for s in steps))
+        nodes = graph.nodes[start:end]
+        keys = tuple(
+            (
+                self._intern((node.kind, repr(node.attrs))),  # attrs in declared order
+                tuple(t - start for t in ins),
+                node.output_shape[0] if self.plan.in_channels else None,
+            )
+            for node, ins in zip(nodes, sources[start:end], strict=True)
+        )
+        run = self._intern(keys)
         if run not in self.runs:
-            self.runs[run] = tuple(steps)
+            self.runs[run] = tuple(
+                _Step(key, REGISTRY[node.kind], node.attrs, inputs, channels)
+                for node, (key, inputs, channels) in zip(nodes, keys, strict=True)
+            )
             self.memo[run] = {}
         return run
 
@@ -253,42 +278,38 @@ class Replay:
         after it: they are followed as one *class* from there on. A class sums the counts of the
         runs it goes through; at a cut where several reach one shape, they end and one new class
         goes on, their *parent*. A point's counts are those of its first class and of every
-        parent after it. So each run is looked at once per shape its input takes.
+        parent after it. So each run is looked at once per shape its input takes, and not at all
+        in the runs this graph begins with in common with the previous one (the same widths in
+        the first stages), from the same classes: their classes are the previous graph's.
         """
         classes: dict[Shape, int] = {}
         first: list[int] = []
-        for point in points:
-            shape = self._input_shape(point)
+        inputs = self.input_memo
+        for key, point in zip(map(self.inputs_of, points), points, strict=True):
+            shape = inputs[key] if key in inputs else self._input_shape(key, point)
             first.append(-1 if shape is None else classes.setdefault(shape, len(classes)))
-        shapes = list(classes)
-        """The input shape of the next run, for each live class."""
-        live = list(range(len(shapes)))
-        """The ids of the live classes."""
-        sums = [[0] * len(live) for _ in range(4)]
-        """The live classes' counts so far, by metric (MACs, params, FLOPs, activations)."""
-        parent = [-1] * len(live)
-        ended: list[Counts | None] = [None] * len(live)
-        """Each class's counts once it ends; None for a class whose run cannot be replayed."""
-        for run in runs:
-            values = self._values(run, shapes)
-            if None in values:  # those classes end here, not replayed
-                kept = [j for j, v in enumerate(values) if v is not None]
-                values = [values[j] for j in kept]
-                live = [live[j] for j in kept]
-                sums = [[column[j] for j in kept] for column in sums]
-            replayed = cast(list[tuple[Any, ...]], values)
-            sums = [
-                list(map(add, column, map(itemgetter(k), replayed)))
-                for k, column in enumerate(sums, 1)
-            ]
-            shapes = list(map(itemgetter(0), replayed))
-            if len(set(shapes)) < len(shapes):
-                shapes, live, sums = _merge(shapes, live, sums, parent, ended)
-        for j, cid in enumerate(live):
+        n = len(classes)
+        state = _Classes(list(classes), list(range(n)), [[0] * n] * 4, (-1,) * n, (None,) * n)
+        states: list[_Classes] = []
+        """The classes after each run."""
+        if self.previous is not None and self.previous[0] == state.shapes:
+            _, before, classes_after = self.previous
+            common = 0
+            while common < min(len(runs), len(before)) and runs[common] == before[common]:
+                common += 1
+            states = classes_after[:common]
+        for run in runs[len(states) :]:
+            states.append(self._step(run, states[-1] if states else state))
+        self.previous = (state.shapes, runs, states)
+        if states:
+            state = states[-1]
+        ended = list(state.ended)
+        sums = state.sums
+        for j, cid in enumerate(state.live):
             ended[cid] = (sums[0][j], sums[1][j], sums[2][j], sums[3][j])
-        whole: list[Counts | None] = [None] * len(parent)
-        for cid in reversed(range(len(parent))):  # a parent comes after its classes
-            own, up = ended[cid], parent[cid]
+        whole: list[Counts | None] = [None] * len(ended)
+        for cid in reversed(range(len(ended))):  # a parent comes after its classes
+            own, up = ended[cid], state.parent[cid]
             after = (0, 0, 0, 0) if up < 0 else whole[up]
             if own is not None and after is not None:
                 whole[cid] = (
@@ -298,6 +319,26 @@ class Replay:
                     own[3] + after[3],
                 )
         return [None if cid < 0 else whole[cid] for cid in first]
+
+    def _step(self, run: int, state: _Classes) -> _Classes:
+        """The classes after ``run``."""
+        values = self._values(run, state.shapes)
+        live, sums = state.live, state.sums
+        if None in values:  # those classes end here, not replayed
+            kept = [j for j, v in enumerate(values) if v is not None]
+            values = [values[j] for j in kept]
+            live = [live[j] for j in kept]
+            sums = [[column[j] for j in kept] for column in sums]
+        replayed = cast(list[tuple[Any, ...]], values)
+        sums = [
+            list(map(add, column, map(itemgetter(k), replayed))) for k, column in enumerate(sums, 1)
+        ]
+        shapes = list(map(itemgetter(0), replayed))
+        if len(set(shapes)) == len(shapes):
+            return _Classes(shapes, live, sums, state.parent, state.ended)
+        parent, ended = list(state.parent), list(state.ended)
+        shapes, live, sums = _merge(shapes, live, sums, parent, ended)
+        return _Classes(shapes, live, sums, tuple(parent), tuple(ended))
 
     def _values(self, run: int, shapes: list[Shape]) -> list[Value]:
         """The run's value at each of ``shapes``, from the memo or computed."""
@@ -358,17 +399,15 @@ class Replay:
         counts = (unpack(c, n) for c in (macs, params, flops, activations))
         return list(zip(outs, *counts, strict=True))
 
-    def _input_shape(self, point: Point) -> Shape | None:
-        """The input shape at ``point``, from a build of the vars and the input alone."""
-        key = tuple(point[n] for n in self.plan.inputs)
-        if key not in self.input_memo:
-            try:
-                graph = build_graph(self.inputs_only, {**self.evaluator.fixed, **point})
-            except SpecError:
-                self.input_memo[key] = None
-            else:
-                self.input_memo[key] = graph.input_shape
-        return self.input_memo[key]
+    def _input_shape(self, key: tuple[Number, ...], point: Point) -> Shape | None:
+        """The input shape at ``point`` (whose values of the input's vars are ``key``), from a
+        build of the vars and the input alone."""
+        try:
+            shape = build_graph(self.inputs_only, {**self.evaluator.fixed, **point}).input_shape
+        except SpecError:
+            shape = None
+        self.input_memo[key] = shape
+        return shape
 
 
 def _merge(
@@ -402,8 +441,20 @@ def _merge(
     return list(reached), new_live, new_sums
 
 
+def _values_of(names: Sequence[str]) -> Callable[[Point], tuple[Number, ...]]:
+    """The values of ``names`` at a point, as a tuple (an itemgetter: no loop per point)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        one = itemgetter(names[0])
+        return lambda point: (one(point),)
+    return lambda point: ()
+
+
 def _by_rank(shapes: list[Shape]) -> list[list[Shape]]:
     """The shapes in batches of one rank (lanes pack sizes position by position)."""
+    if len(set(map(len, shapes))) == 1:
+        return [shapes]
     ranks: dict[int, list[Shape]] = {}
     for shape in shapes:
         ranks.setdefault(len(shape), []).append(shape)
