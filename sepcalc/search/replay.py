@@ -9,13 +9,22 @@ every expression (vars, input, every layer field, block-call arguments, block de
 For one assignment of the channel vars, no expression changes with the size vars, so every
 layer's kind, attrs and inputs are the same at every size: only shapes change. (The exception is
 ``in_channels`` inside a block, which is a shape: see below.) So the graph is built once per
-channel assignment, and *replayed* at each input size: each node's input shapes come from its
-predecessors, and its output shape and cost from its registered ``infer`` and ``cost`` (the same
-formulas as a build; no second copy), looked up in a memo keyed on (kind, attrs, input shapes).
-Runs of nodes that take nothing from before their first input (a block between two single-tensor
-cuts of the graph) are memoized the same way, on (their layers, their input shape). Channel counts
-repeat across widths (int and make_divisible round) and spatial sizes across resolutions, so the
-memos are hit almost every time. Every count is exact by construction, not by sampling.
+channel assignment, without its costs (``build_graph(costs=False)``), and *replayed* at each
+input size: each node's input shapes come from its predecessors, and its output shape and cost
+from its registered ``infer`` and ``cost`` (the same formulas as a build; no second copy).
+
+The graph is cut into *runs* of nodes between single-tensor cuts (a layer, or a block with its
+residual), interned across graphs: an identical run of another width is the same run. A run's
+value (output shape and counts) at each input shape is memoized. The shapes a run meets that are
+not in its memo are computed in one call of each layer's rule and formula, with every size that
+differs between them as :class:`~sepcalc.search.lanes.Lanes` (exact, lane by lane; where the
+lanes disagree on a test they split, and where a formula does what lanes do not, each shape is
+computed alone). Points that reach a cut with the same shape have the same future, so they are
+followed as one class from there (:meth:`Replay._replay`); and the runs a graph begins with in
+common with the previous one (the same widths in the first stages) are not followed again.
+Every count is exact by construction, not by sampling. (NB: a replayed layer is not held to the
+bound a build puts on one layer's counts, :data:`~sepcalc.cost.MAX_COUNT_BITS`: a point with a
+count over 2**8192 gets it, where a build would refuse it.)
 
 Checks that send a point to a full build instead (its diagnostics are then the build's own):
 the input shape or a var default cannot be evaluated there, a layer cannot take its input shape
