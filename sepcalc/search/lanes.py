@@ -41,6 +41,10 @@ class Lanes:
     def __init__(self, values: tuple[Any, ...]) -> None:
         self.values = values
 
+    def _ints(self) -> bool:
+        """Whether every lane holds an int (then x * 0 is 0 in every lane)."""
+        return all(type(v) is int for v in self.values)
+
     def __repr__(self) -> str:
         return f"Lanes{self.values}"
 
@@ -68,8 +72,9 @@ class Lanes:
             return False
         raise Varies(truth)
 
-    # NB: x + 0, x - 0 and x * 1 are x in every lane (each lane holds an int or a Fraction):
-    # a cost is mostly zeros, and a formula's products start from 1.
+    # NB: x + 0, x - 0 and x * 1 are x in every lane (each lane holds an int or a Fraction),
+    # and x * 0 is 0 where each holds an int: a cost is mostly zeros, a bias adds 0 x its
+    # elements, and a formula's products start from 1.
 
     def __add__(self, o: Any) -> Lanes:
         return self if type(o) is int and o == 0 else self._map(operator.add, o)
@@ -83,11 +88,15 @@ class Lanes:
     def __rsub__(self, o: Any) -> Lanes:
         return self._map(operator.sub, o, reflected=True)
 
-    def __mul__(self, o: Any) -> Lanes:
-        return self if type(o) is int and o == 1 else self._map(operator.mul, o)
+    def __mul__(self, o: Any) -> Any:
+        if type(o) is int and o in (0, 1) and (o or self._ints()):
+            return self if o else 0
+        return self._map(operator.mul, o)
 
-    def __rmul__(self, o: Any) -> Lanes:
-        return self if type(o) is int and o == 1 else self._map(operator.mul, o, reflected=True)
+    def __rmul__(self, o: Any) -> Any:
+        if type(o) is int and o in (0, 1) and (o or self._ints()):
+            return self if o else 0
+        return self._map(operator.mul, o, reflected=True)
 
     def __floordiv__(self, o: Any) -> Lanes:
         return self._map(operator.floordiv, o)

@@ -390,7 +390,8 @@ class Replay:
         activations: Any = 0
         try:
             for step in steps:
-                in_shapes = tuple(tensors[i] for i in step.inputs)
+                ins = step.inputs
+                in_shapes = (tensors[ins[0]],) if len(ins) == 1 else tuple(tensors[i] for i in ins)
                 out = step.kind.infer(step.attrs, in_shapes)
                 # Graph.total() sums the parts into one Cost; FLOPs are linear in it, so summing
                 # each part's counts gives the same ints without building the intermediate Costs.
