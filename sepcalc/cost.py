@@ -12,6 +12,7 @@ FLOPs are not stored: a cost keeps the primitive operation counts of each catego
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import add
 from typing import Any, NamedTuple, TypeAlias
 
@@ -24,8 +25,17 @@ have stay far under the 4,300 digits that Python converts to text. A layer's inp
 bounded by 4,096 bits each; its count, a product of several, is checked against this."""
 
 
-def too_large(values: Any) -> bool:
+_LIMIT = 1 << MAX_COUNT_BITS
+"""The smallest magnitude over :data:`MAX_COUNT_BITS` bits."""
+
+
+def too_large(values: Sequence[Any]) -> bool:
     """Whether any exact int among ``values`` is over :data:`MAX_COUNT_BITS` bits."""
+    try:
+        if min(values) > -_LIMIT and max(values) < _LIMIT:  # ints: no loop in Python
+            return False
+    except (TypeError, ValueError):  # a sympy value (no truth), or no value
+        pass
     return any(isinstance(v, int) and v.bit_length() > MAX_COUNT_BITS for v in values)
 
 
@@ -79,8 +89,10 @@ class Cost(NamedTuple):
 
     def without_activations(self) -> Cost:
         """The same cost with no tensor of its own (for a norm or activation fused in place)."""
-        return self._replace(activations=0)
+        return Cost._make((*self[:_ACTIVATIONS], 0, *self[_ACTIVATIONS + 1 :]))  # hot: no _replace
 
+
+_ACTIVATIONS = Cost._fields.index("activations")
 
 OPERATIONS: dict[str, str] = {
     "macs": "multiply-accumulate (conv, linear)",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from types import NoneType
 from typing import Any, TypeAlias, cast
 
 from sepcalc.errors import brief, did_you_mean
@@ -169,6 +170,13 @@ def make_divisible(v: Number, divisor: Number, min_value: Number | None = None) 
 def _make_divisible(v: Any, divisor: Number, min_value: Number | None) -> int:
     if divisor <= 0:
         raise ExprError("make_divisible: divisor must be positive")
+    if type(v) in (int, Fraction) and type(divisor) is int and type(min_value) in (int, NoneType):
+        # The same rule in ints: v = n/d (d > 0), int() truncates towards 0.
+        n, d = v.numerator, v.denominator
+        twice = 2 * n + divisor * d  # 2d (v + divisor/2)
+        whole = twice // (2 * d) if twice >= 0 else -(-twice // (2 * d))
+        new: int = max(divisor if min_value is None else min_value, whole // divisor * divisor)
+        return new + divisor if 10 * d * new < 9 * n else new  # new < 0.9 v
     low = divisor if min_value is None else min_value
     new_v = max(low, int(v + Fraction(divisor) / 2) // divisor * divisor)
     if new_v < Fraction(9, 10) * v:
@@ -232,6 +240,14 @@ def _pow(a: Number, b: Number) -> Number:
 
 def _bounded(value: Any) -> Any:
     """The value, unless it is too large to be a size or a count of anything."""
+    if type(value) is int:  # the usual cases first, without building a Fraction
+        if value.bit_length() > MAX_BITS:
+            raise ExprError(f"a value in this expression is too large (over {MAX_BITS} bits)")
+        return value
+    if type(value) is Fraction:
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
+            raise ExprError(f"a value in this expression is too large (over {MAX_BITS} bits)")
+        return value
     if isinstance(value, int | Fraction) and not isinstance(value, bool):
         exact_value = Fraction(value)
         if max(exact_value.numerator.bit_length(), exact_value.denominator.bit_length()) > MAX_BITS:
@@ -951,6 +967,8 @@ def evaluate(value: Any, env: Env) -> Any:
             )
         return result
     if isinstance(value, bool):
+        return value
+    if type(value) is int and value.bit_length() <= MAX_BITS:
         return value
     number = exact(value)
     if max(Fraction(number).numerator.bit_length(), Fraction(number).denominator.bit_length()) > (

@@ -143,9 +143,10 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, spec: NetworkSpec, locator: Locator) -> None:
+    def __init__(self, spec: NetworkSpec, locator: Locator, costs: bool = True) -> None:
         self.spec = spec
         self.locator = locator
+        self.costs = costs
         self.diagnostics: list[Diagnostic] = []
         self.reported: set[Diagnostic] = set()
         self.nodes: list[Node] = []
@@ -427,6 +428,12 @@ class _Builder:
     def attr(self, decl: Attr, raw: Any, path: SpecPath, env: Mapping[str, Any], dims: int) -> Any:
         if raw is None or decl.type == "layer" or (decl.type == "choice" and raw in decl.choices):
             return raw
+        if type(raw) is int and decl.type in ("int", "per_dim"):  # integer()'s fast path
+            low, high = decl.lowest or 0, decl.high
+            if raw.bit_length() <= MAX_BITS and raw >= low and (high is None or raw <= high):
+                return raw if decl.type == "int" else (raw,) * dims
+        if type(raw) is bool and decl.type == "bool":
+            return raw
         where = (*path, decl.name)
         if decl.type == "choice":
             return self.choice(decl, raw, where, env)
@@ -560,7 +567,7 @@ class _Builder:
             raise _Skip
         try:
             out = kind.infer(attrs, in_shapes)
-            parts = kind.cost(attrs, in_shapes, out)
+            parts = kind.cost(attrs, in_shapes, out) if self.costs else []
         except ShapeError as exc:
             given = exc.attr in entry.model_fields_set
             self.error(
@@ -707,9 +714,16 @@ def _range(low: int | None, high: int | None) -> str:
     return f"from {low} to {high}"
 
 
-def build_graph(loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | None = None) -> Graph:
-    """Expand a loaded spec into its layer graph; raises SpecError with every problem found."""
-    spec, builder = loaded.spec, _Builder(loaded.spec, loaded.locator)
+def build_graph(
+    loaded: LoadedSpec, overrides: Mapping[str, Number | bool] | None = None, *, costs: bool = True
+) -> Graph:
+    """Expand a loaded spec into its layer graph; raises SpecError with every problem found.
+
+    ``costs=False`` leaves the cost formulas out (every node's ``parts`` empty), and with them
+    only their own errors: the layers, attrs and shapes of a caller that counts the costs
+    itself (the grid's replay), in about two thirds of the time.
+    """
+    spec, builder = loaded.spec, _Builder(loaded.spec, loaded.locator, costs)
     builder.globals = builder.resolve_vars(overrides or {})
     builder.check_block_params()
     shape = builder.input_shape(builder.globals)

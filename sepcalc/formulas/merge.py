@@ -24,7 +24,8 @@ def broadcast(inputs: Sequence[Shape], verb: str = "add") -> Shape:
     """The shape of the inputs broadcast together: in each dimension, every size is equal or 1.
 
     The inputs must have the same dimensions (torch would align a flat vector with the last
-    spatial dimension, which no network means).
+    spatial dimension, which no network means). Sizes are compared, never hashed, so that any
+    number type that compares can stand for them (the grid search passes many sizes at once).
     """
     if any(len(s) != len(inputs[0]) for s in inputs[1:]):
         raise ShapeError(
@@ -32,14 +33,14 @@ def broadcast(inputs: Sequence[Shape], verb: str = "add") -> Shape:
         )
     out = []
     for sizes in zip(*inputs, strict=True):
-        sized = {n for n in sizes if n != 1}
-        if len(sized) > 1:
+        sized = [n for n in sizes if n != 1]
+        if any(n != sized[0] for n in sized[1:]):
             raise ShapeError(
                 f"cannot {verb} tensors of shapes {_shapes(inputs)}: in each dimension the "
                 "sizes must be equal or 1 (broadcast)",
                 "inputs",
             )
-        out.append(sized.pop() if sized else 1)
+        out.append(sized[0] if sized else 1)
     return tuple(out)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from operator import attrgetter
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -58,13 +59,14 @@ def grid_to_csv(r: GridResult) -> str:
     names = [a.name for a in r.axes]
     writer.writerow([*names, *NET_METRICS, "within", "pareto", "error"])
     front = set(r.front)
+    shown = {a.name: {v: show(v) for v in a.values} for a in r.axes}  # each value written once
+    counts = attrgetter(*NET_METRICS)
     for i, point in enumerate(r.points):
         totals = r.totals[i]
-        counts = [totals.get(m) if totals else "" for m in NET_METRICS]
         writer.writerow(
             [
-                *(show(point[n]) for n in names),
-                *counts,
+                *(shown[n][point[n]] for n in names),
+                *(counts(totals) if totals else [""] * len(NET_METRICS)),
                 int(r.within[i]),
                 int(i in front),
                 r.errors[i] or "",

@@ -62,10 +62,13 @@ class Evaluator:
         written_int = isinstance(raw, int) and not isinstance(raw, bool)
         return 1 if written_int and isinstance(self.default(name), int) else Fraction(1, 100)
 
-    def graph(self, point: Mapping[str, Number]) -> Graph:
-        """The graph at ``point``; raises SpecError when the spec cannot be built there."""
+    def graph(self, point: Mapping[str, Number], costs: bool = True) -> Graph:
+        """The graph at ``point``; raises SpecError when the spec cannot be built there.
+
+        ``costs=False``: without its costs (see :func:`~sepcalc.graph.build_graph`).
+        """
         self.builds += 1
-        return build_graph(self.loaded, {**self.fixed, **point})
+        return build_graph(self.loaded, {**self.fixed, **point}, costs=costs)
 
     def totals(self, point: Mapping[str, Number]) -> Totals:
         """Exact totals at ``point``; raises SpecError when the spec cannot be built there."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError, SpecError
 from sepcalc.expr import Number
@@ -68,10 +69,18 @@ PARETO_DEFAULT = ("min:macs", "max:params")
 """The fewest MACs for the parameters (capacity) they buy."""
 
 
-def _key(point: Mapping[str, Number], totals: Totals, key: str) -> Number:
+def _score(key: str) -> Callable[[Mapping[str, Number], Totals], Number]:
+    """A point's value on a front key (larger is better: a min: key is negated)."""
     bare = key.removeprefix("min:").removeprefix("max:")
-    value = totals.get(bare) if bare in NET_METRICS else point[bare]
-    return -value if key.startswith("min:") else value
+    lowest = key.startswith("min:")
+    if bare in NET_METRICS:
+        metric = attrgetter(bare)
+        if lowest:
+            return lambda point, totals: -metric(totals)
+        return lambda point, totals: metric(totals)
+    if lowest:
+        return lambda point, totals: -point[bare]
+    return lambda point, totals: point[bare]
 
 
 def pareto_front(
@@ -82,17 +91,18 @@ def pareto_front(
 ) -> list[int]:
     """Indices not dominated on the two keys (larger is better unless prefixed min:), among the
     eligible points; ties on both keys keep the first point."""
+    x, y = _score(keys[0]), _score(keys[1])
     scored = [
-        (_key(p, t, keys[0]), _key(p, t, keys[1]), i)
+        (-x(p, t), -y(p, t), i)
         for i, (p, t, ok) in enumerate(zip(points, totals, eligible, strict=True))
         if ok and t is not None
     ]
-    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    scored.sort()
     front, best_y = [], None
-    for _, y, i in scored:
-        if best_y is None or y > best_y:
+    for _, minus_y, i in scored:
+        if best_y is None or -minus_y > best_y:
             front.append(i)
-            best_y = y
+            best_y = -minus_y
     return front
 
 
