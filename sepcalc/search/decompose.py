@@ -219,7 +219,7 @@ class Decomposition:
         self, sub: Sub, env: Mapping[str, Any], shape: Shape
     ) -> tuple[list[Option], list[Failed]]:
         """Every option of a link on an input of ``shape``: built, memoized."""
-        key = (sub, _env_key(env), shape)
+        key = (self._build_key(sub), _env_key(env), shape)
         found = self._options.get(key)
         if found is not None:
             return found
@@ -234,6 +234,16 @@ class Decomposition:
                 ok.append(Option(labels, *result))
         self._options[key] = (ok, bad)
         return ok, bad
+
+    def _build_key(self, sub: Sub) -> Any:
+        """What a link's builds depend on. A stage's repeat i builds the same whatever the
+        stage's depth (no expression sees the depth; only whether it repeats at all changes
+        the layers' names), so the OFA space's stages build 4 x 9 options each, not 9 x 9."""
+        if sub.repeat_index is None:
+            return sub
+        depth = f"{self.space.label(sub.entries[0])}.repeat"
+        stage = tuple(label for label in sub.stage if label[0] != depth)
+        return (sub.entries, sub.repeat_index, sub.repeat > 1, stage, sub.choices, sub.first)
 
     def option_count(self, sub: Sub, env: Mapping[str, Any]) -> int:
         """How many options a link has (built or not): the choice-uniform sampler's divisor."""
