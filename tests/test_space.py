@@ -470,6 +470,7 @@ def test_distribution_falls_back_to_exact_bins(monkeypatch: pytest.MonkeyPatch, 
     assert full.method == "table"
     # the stages' distributions (9 assignments each) no longer merge into one table
     monkeypatch.setattr(sums_numpy, "CHEAP", 0)
+    monkeypatch.setattr(sums_numpy, "GROUP_PAIRS", 20)
     monkeypatch.setattr(sums, "GROUP_PAIRS", 20)
     if not fast:
         monkeypatch.setattr(sums, "numpy_module", lambda: None)

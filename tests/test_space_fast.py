@@ -53,6 +53,8 @@ def path(name: str) -> Iterator[None]:
         else:
             patch.setattr(sums_numpy, "CHEAP", 10**12 if tables == "1" else 0)
             patch.setattr(sums_numpy, "MAX_MERGE", 0 if tables == "3" else 10**12)
+            if tables != "1":  # nor into one table for a whole distribution
+                patch.setattr(sums_numpy, "GROUP_PAIRS", 0)
         yield
 
 

@@ -492,7 +492,7 @@ def _whole_distribution(
     """The exact distribution of a total over the chains, when it fits in one table; else the
     chains' counters (which count at any edge) and why it does not fit."""
     try:
-        counters = [Counter(stage_hists(dec, chain, metric, None)) for chain in chains]
+        counters = [Counter(stage_hists(dec, chain, metric, None), whole=True) for chain in chains]
     except TooLarge as split:  # a step's output shape depends on its choices: the joint table
         try:
             hist: dict[int, int] = {}
@@ -547,6 +547,7 @@ def _binned_by_counts(
     mean: Fraction,
 ) -> Distribution:
     """Bins counted exactly at their edges: the cumulative count at each upper edge."""
+    counters = [c for c in counters if not c.empty]  # a var value none of whose options build
     lo = min(c.low for c in counters)
     hi = max(c.high for c in counters)
     ranges = edges(lo, hi, bins)

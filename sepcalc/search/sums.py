@@ -107,7 +107,9 @@ class Counter:
     a band: how many, and uniform draws among them. Built with ``high``, it answers only bands
     up to ``high``."""
 
-    def __init__(self, hists: Sequence[Hist], high: int | None = None) -> None:
+    def __init__(self, hists: Sequence[Hist], high: int | None = None, whole: bool = False) -> None:
+        """``whole``: merge into one table (the whole distribution) wherever the merges stay
+        within :data:`GROUP_PAIRS` pairs, even where two tables would count faster."""
         self.bound = high
         hists = [dict(h) for h in hists] or [{0: 1}]
         self.low = sum(min(h) for h in hists if h)
@@ -123,7 +125,7 @@ class Counter:
         if np is not None:
             from sepcalc.search.sums_numpy import Groups
 
-            self.groups = Groups.of(np, hists, high)
+            self.groups = Groups.of(np, hists, high, whole)
             self.fast = self.groups is not None
         if self.groups is None:
             self.groups = _Groups(hists, high)

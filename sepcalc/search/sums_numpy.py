@@ -30,24 +30,25 @@ INT64 = 2**62
 """What a count or a partial sum may reach in int64 here (a margin below 2**63)."""
 FLOAT_EXACT = 2**53
 """Below this, float64 sums of whole numbers are exact."""
-MAX_DENSE = 60_000_000
+MAX_DENSE = 40_000_000
 """The longest dense array (8 bytes an element) a table or a merge lays out."""
 GROUP_PAIRS = 30_000_000
 """The most pairs a merge whose result cannot be laid out densely may sort."""
-CHEAP = 40_000_000
-"""Merges costing at most this many steps are always made (down to one table)."""
-MAX_MERGE = 600_000_000
-"""The most steps one merge may take to bring the groups down to two."""
+CHEAP = 100_000_000
+"""Merges costing at most this many steps (a step: one contiguous add, about 0.4 ns here) are
+made down to one table."""
+MAX_MERGE = 3_000_000_000
+"""The most steps one merge may take to bring the groups down to two (about a second)."""
 MAX_SEARCHES = 4_000_000_000
 """The most cumulative lookups one count over three groups may take."""
-PAIR_STEPS = 4
-"""A pair scattered by ``bincount`` costs about this many contiguous adds."""
-SORT_STEPS = 25
-"""A pair merged by sorting costs about this many contiguous adds."""
-ROW_STEPS = 2_000
-"""The fixed cost of one row added (a few numpy calls), in contiguous adds."""
-OUT_STEPS = 8
-"""The cost of one point of a merge's dense output (zeroed, scanned), in contiguous adds."""
+PAIR_STEPS = 25
+"""A pair scattered by ``bincount``, in steps (measured on the OFA space's stages)."""
+SORT_STEPS = 190
+"""A pair merged by sorting, in steps."""
+ROW_STEPS = 10_000
+"""The fixed cost of one row added (a few numpy calls), in steps."""
+OUT_STEPS = 17
+"""One point of a merge's dense output (zeroed, scanned), in steps."""
 PICK_CHUNK = 256
 """Weights summed per chunk when drawing among products that may pass 2**63."""
 
@@ -234,7 +235,7 @@ def _pairs(a: Table, b: Table, low: int, n: int, step: int) -> tuple[Any, Any]:
     """Every pair scattered by ``bincount`` (float64 weights: exact, the total is below
     2**53)."""
     np = a.np
-    acc = np.zeros(n, dtype=np.float64)
+    acc = None
     ai = (a.values - a.low) // step
     bi = (b.values - b.low) // step
     bc = b.counts.astype(np.float64)
@@ -246,7 +247,12 @@ def _pairs(a: Table, b: Table, low: int, n: int, step: int) -> tuple[Any, Any]:
         keep = idx < n
         if not keep.all():
             idx, w = idx[keep], w[keep]
-        acc += np.bincount(idx, weights=w, minlength=n)
+        found = np.bincount(idx, weights=w, minlength=n)
+        if acc is None:
+            acc = found
+        else:
+            acc += found
+    assert acc is not None
     nz = np.flatnonzero(acc)
     return low + nz * step, acc[nz].astype(np.int64)
 
@@ -266,11 +272,15 @@ def _sorted_pairs(a: Table, b: Table, high: int) -> tuple[Any, Any]:
     return values[starts], np.add.reduceat(counts, starts)
 
 
-def plan(np: Any, hists: Sequence[dict[int, int]], high: int | None) -> list[Node] | None:
-    """The stages merged into at most three nodes, cheapest merges first: every merge up to
-    :data:`CHEAP` steps, larger ones (up to :data:`MAX_MERGE`) while more than two remain.
-    With ``high``, every table drops the values that no sum at most ``high`` can use. None:
-    int64 cannot hold it, or more than three tables remain."""
+def plan(
+    np: Any, hists: Sequence[dict[int, int]], high: int | None, whole: bool = False
+) -> list[Node] | None:
+    """The stages merged into at most three nodes. The pair with the fewest combinations is
+    merged first (a single value, a shift, always); a merge is made if it costs at most
+    :data:`MAX_MERGE` steps while more than two nodes remain, :data:`CHEAP` to make one table
+    (with ``whole``, also if it combines at most :data:`GROUP_PAIRS` pairs). With ``high``,
+    every table drops the values that no sum at most ``high`` can use. None: int64 cannot hold
+    it, or more than three tables remain."""
     for h in hists:
         if not all(isinstance(c, int) and c > 0 for c in h.values()):
             return None
@@ -283,10 +293,10 @@ def plan(np: Any, hists: Sequence[dict[int, int]], high: int | None) -> list[Nod
         assert table is not None  # the caller checked that the smallest sum is within high
         pool.append(Node(table, i))
     while len(pool) > 1:
-        cost, i, j, method = _cheapest(pool, slack)
-        single = min(pool[i].table.size, pool[j].table.size) == 1  # a shift: always made
-        if not single and cost > (CHEAP if len(pool) <= 2 else MAX_MERGE):
+        found = _next_merge(pool, slack, whole)
+        if found is None:
             break
+        i, j, method = found
         a, b = pool[i], pool[j]
         cap = None if slack is None else a.table.low + b.table.low + slack
         merged = merge(a.table, b.table, cap, method)
@@ -297,16 +307,22 @@ def plan(np: Any, hists: Sequence[dict[int, int]], high: int | None) -> list[Nod
     return sorted(pool, key=lambda n: n.table.size)
 
 
-def _cheapest(pool: list[Node], slack: int | None) -> tuple[float, int, int, str]:
-    best: tuple[float, int, int, str] = (math.inf, 0, 1, "")
-    for i, a in enumerate(pool):
-        for j in range(i + 1, len(pool)):
-            b = pool[j]
-            cap = None if slack is None else a.table.low + b.table.low + slack
-            cost, method = merge_plan(a.table, b.table, cap)
-            if cost < best[0]:
-                best = (cost, i, j, method)
-    return best
+def _next_merge(pool: list[Node], slack: int | None, whole: bool) -> tuple[int, int, str] | None:
+    """The pair with the fewest combinations whose merge is within the budget, and how."""
+    budget = CHEAP if len(pool) <= 2 else MAX_MERGE
+    pairs = sorted(
+        (a.table.size * b.table.size, i, j)
+        for i, a in enumerate(pool)
+        for j, b in enumerate(pool)
+        if i < j
+    )
+    for product, i, j in pairs:
+        a, b = pool[i].table, pool[j].table
+        cost, method = merge_plan(a, b, None if slack is None else a.low + b.low + slack)
+        one = whole and len(pool) == 2 and product <= GROUP_PAIRS
+        if method and (cost <= budget or min(a.size, b.size) == 1 or one):
+            return i, j, method
+    return None
 
 
 # --- exact sums of products, and draws in proportion to them ----------------------------------
@@ -400,8 +416,10 @@ class Groups:
         self._pickers: dict[tuple[int, int], Any] = {}
 
     @classmethod
-    def of(cls, np: Any, hists: Sequence[dict[int, int]], high: int | None) -> Groups | None:
-        nodes = plan(np, hists, high)
+    def of(
+        cls, np: Any, hists: Sequence[dict[int, int]], high: int | None, whole: bool = False
+    ) -> Groups | None:
+        nodes = plan(np, hists, high, whole)
         if nodes is None:
             return None
         if len(nodes) == 3:
