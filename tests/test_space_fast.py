@@ -421,6 +421,42 @@ layers:
 """
 
 
+def test_repeats_built_once_per_argument_values_match_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A block's layers see a repeat only through the call's arguments (here a stride that
+    depends on i, and a condition on i): repeats with equal arguments on equal inputs are built
+    once, and every total is still the one analyze gives."""
+    text = """
+name: t
+input: {channels: 3, size: 12}
+blocks:
+  b:
+    params: {out: null, k: 3, s: 1}
+    layers:
+      - {kind: conv, name: c, out: out, kernel: k, stride: s, norm: batchnorm, act: relu}
+layers:
+  - {kind: conv, name: stem, out: 4, kernel: 3}
+  - {block: b, name: s0, repeat: {choice: [1, 2, 3, 4]}, out: 4, s: "2 if i == 1 else 1",
+     k: {choice: [1, 3]}}
+  - {block: b, name: s1, repeat: {choice: [2, 3]}, out: 8, k: {choice: [1, 3]},
+     when: "i != 1"}
+  - {kind: global_avg_pool}
+"""
+    space = _space(text)
+    every = brute(space)
+    decs = [Decomposition(space), Decomposition(space)]
+    monkeypatch.setattr(decs[1], "_call_key", lambda *args: None)  # every repeat built
+    for dec in decs:
+        for m, metric in enumerate(METRICS):
+            d = distribution(dec, metric).parts[0]
+            assert dict(d.values or ()) == dict(Tally(v[m] for _, v in every)), metric
+    # s0's repeat 0 alone (depth 1) and in a chain (depth 2 to 4) differ only in its layers'
+    # names, and its repeat 3 takes repeat 2's arguments (stride 1) and input (6 x 6): 2 x 2
+    # builds fewer. s1's repeat 2 takes repeat 0's arguments, but another input (8 channels)
+    assert (decs[0].stats.builds, decs[1].stats.builds) == (21, 25)
+
+
 def test_samples_are_reproduced_by_their_seed() -> None:
     dec = Decomposition(_space(BASE_CHAIN))
     values = sorted(v[0] for _, v in brute(dec.space))
