@@ -1037,21 +1037,24 @@ def choice_probability(dec: Decomposition, bound: Bound) -> Fraction:
     total = Fraction(0)
     chains = list(dec.chains())
     for chain in chains:
-        try:
-            algebra = HistAlgebra([bound.metric], [bound])
-            program = Program(dec, algebra, CHOICE_UNIFORM)
-            for hist in program.chain(chain).values():
-                total += sum(
-                    (Fraction(c) for key, c in hist.items() if algebra.holds(key)), Fraction(0)
-                )
-        except TooLarge:
-            total += _choice_probability_by_counts(dec, chain, bound)
+        if bound.metric in SUMMED:
+            try:
+                total += _choice_probability_by_counts(dec, chain, bound)
+                continue
+            except TooLarge:  # a step's output shape depends on its choices: the joint table
+                pass
+        algebra = HistAlgebra([bound.metric], [bound])
+        program = Program(dec, algebra, CHOICE_UNIFORM)
+        for hist in program.chain(chain).values():
+            total += sum(
+                (Fraction(c) for key, c in hist.items() if algebra.holds(key)), Fraction(0)
+            )
     return total / len(chains)
 
 
 def _choice_probability_by_counts(dec: Decomposition, chain: Chain, bound: Bound) -> Fraction:
-    """The same probability from the three-table count: each stage's probabilities scaled to
-    integers by their common denominator."""
+    """The same probability from the stages' sums (:class:`Counter`): each stage's
+    probabilities scaled to integers by their common denominator."""
     program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
     shape = chain.input_shape
     hists = []
@@ -1067,10 +1070,7 @@ def _choice_probability_by_counts(dec: Decomposition, chain: Chain, bound: Bound
         denominator = math.lcm(*(Fraction(c).denominator for c in hist.values()))
         scale *= denominator
         hists.append({k[0]: int(c * denominator) for k, c in hist.items()})
-    counter = Counter(hists, bound.high)
-    high = counter.at_most(bound.high) if bound.high is not None else counter.total
-    low = counter.at_most(bound.low - 1) if bound.low is not None else 0
-    return Fraction(int(high - low), scale)
+    return Fraction(Counter(hists, bound.high).within(bound.low, bound.high), scale)
 
 
 def evaluate(

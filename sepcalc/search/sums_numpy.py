@@ -414,6 +414,7 @@ class Groups:
         sizes = [n.table.size for n in nodes]
         self.searches = sizes[0] * sizes[1] if len(nodes) == 3 else sizes[0]
         self._pickers: dict[tuple[int, int], Any] = {}
+        self._offsets: tuple[Any, Any] | None = None
 
     @classmethod
     def of(
@@ -452,7 +453,7 @@ class Groups:
             return int(tables[0].at_most(np.array([t], dtype=np.int64))[0])
         if len(tables) == 2:
             a, b = tables
-            return exact_dot(np, a.counts, b.at_most(t - a.values))
+            return exact_dot(np, a.counts, b.layout()[1][self._index_of_rest(t)])
         outer, left, right = tables
         base = t - left.values
         total = 0
@@ -463,6 +464,25 @@ class Groups:
             counts = outer.counts[start : start + chunk]
             total += sum(map(int.__mul__, counts.tolist(), rows.tolist()))
         return total
+
+    def _index_of_rest(self, t: int) -> Any:
+        """For each value a of the first of two tables, the index k of the second's cumulative
+        count at ``t - a``: ``b.index(t - a)`` without a division per value. With the
+        second's values on ``low_b + step * k`` laid out densely, ``-a - low_b = q * step + r``
+        (0 <= r < step) is kept, and ``(t - a - low_b) // step = q + t // step + (r >= step -
+        t % step)``."""
+        np = self.np
+        a, b = self.nodes[0].table, self.nodes[1].table
+        keys, _ = b.layout()
+        if keys is not None:
+            return b.index(t - a.values)
+        if self._offsets is None:
+            self._offsets = np.divmod(-a.values - b.low, b.step or 1)
+        q, r = self._offsets
+        step = b.step or 1
+        k = q + (t // step + 1)
+        k += r >= step - t % step
+        return np.minimum(np.maximum(k, 0, out=k), b.span, out=k)
 
     def band(self, low: int | None, high: int | None) -> int:
         lo, hi = self.clamp(low, high)
