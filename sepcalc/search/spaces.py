@@ -267,10 +267,16 @@ def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> 
     if len(summed) == 1:
         (bound,) = summed
         try:
-            counter = Counter(stage_hists(dec, chain, bound.metric, bound.high, capped), bound.high)
-        except TooLarge as exc:
+            hists = stage_hists(dec, chain, bound.metric, bound.high, capped)
+        except TooLarge as exc:  # a step's output shape depends on its choices
             split = exc
-        else:
+        else:  # the joint table is the stages' sums combined: no other way
+            try:
+                counter = Counter(hists, bound.high)
+            except TooLarge as exc:
+                raise TooLarge(
+                    f"the stages' totals of {bound.metric} do not combine within the limits: {exc}"
+                ) from None
             return counter.within(bound.low, bound.high), _method(counter)
     metrics = [b.metric for b in bounds]
     try:
@@ -893,6 +899,8 @@ def _drawer(
         else:
             return (sums.draw if sums.total else None), "tables"
     try:
+        if isinstance(split, _Uncombined):  # the joint table is those sums combined
+            raise split
         algebra = HistAlgebra([b.metric for b in bounds], bounds)
         back = _Backward(dec, algebra, rng)
         finals = []
@@ -903,7 +911,7 @@ def _drawer(
                         finals.append((c, (chain, shape, key)))
         method = "tables"
     except TooLarge as exc:
-        why = f"{exc}; {split}" if split is not None else str(exc)
+        why = f"{exc}; {split}" if split is not None and exc is not split else str(exc)
         notes.append(
             f"{why}: drawn uniformly from the whole space and kept when within every bound "
             "(each kept one is uniform among those within the bounds)"
@@ -921,6 +929,11 @@ def _drawer(
         return back.draw(*back.pick(finals))
 
     return draw, method
+
+
+class _Uncombined(TooLarge):
+    """The stages are independent, but their sums do not combine within the limits (so
+    neither does the joint table)."""
 
 
 class StageSums:
@@ -948,7 +961,12 @@ class StageSums:
         self.parts: list[tuple[int, tuple[Chain, StageTables, Counter]]] = []
         for chain in chains:
             tables = stage_tables(dec, chain, bound.metric, bound.high, capped, program)
-            counter = Counter(tables.hists, bound.high)
+            try:
+                counter = Counter(tables.hists, bound.high)
+            except TooLarge as exc:
+                raise _Uncombined(
+                    f"the stages' totals of {bound.metric} do not combine within the limits: {exc}"
+                ) from None
             if not counter.fast and counter.searches > MAX_PYTHON_SEARCHES:
                 raise TooLarge(
                     f"without numpy (the fast extra), drawing from the stages' tables would "

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from sepcalc.search.decompose import TooLarge
+
 INT64 = 2**62
 """What a count or a partial sum may reach in int64 here (a margin below 2**63)."""
 FLOAT_EXACT = 2**53
 """Below this, float64 sums of whole numbers are exact."""
-MAX_DENSE = 40_000_000
-"""The longest dense array (8 bytes an element) a table or a merge lays out."""
+MAX_DENSE = 16_000_000
+"""The longest dense array (8 bytes an element) a table or a merge lays out: a wider one is
+sorted and searched instead (fresh memory is slow to touch; no array passes 128 MiB)."""
 GROUP_PAIRS = 30_000_000
 """The most pairs a merge whose result cannot be laid out densely may sort."""
 CHEAP = 100_000_000
@@ -280,7 +283,7 @@ def plan(
     :data:`MAX_MERGE` steps while more than two nodes remain, :data:`CHEAP` to make one table
     (with ``whole``, also if it combines at most :data:`GROUP_PAIRS` pairs). With ``high``,
     every table drops the values that no sum at most ``high`` can use. None: int64 cannot hold
-    it, or more than three tables remain."""
+    it (Python integers may); more than three tables left is refused."""
     for h in hists:
         if not all(isinstance(c, int) and c > 0 for c in h.values()):
             return None
@@ -303,7 +306,13 @@ def plan(
         assert merged is not None  # the smallest sum of the two is within the cap
         pool = [n for k, n in enumerate(pool) if k not in (i, j)] + [Node(merged, None, (a, b))]
     if len(pool) > 3:
-        return None
+        if any(a.table.total * b.table.total >= INT64 for a in pool for b in pool if a is not b):
+            return None  # Python integers may merge further
+        shown = ", ".join(f"{n.table.size:,}" for n in sorted(pool, key=lambda n: n.table.size))
+        raise TooLarge(
+            f"the stages' distributions do not merge into three tables that fit (sizes "
+            f"{shown} after merging)"
+        )
     return sorted(pool, key=lambda n: n.table.size)
 
 
@@ -319,8 +328,10 @@ def _next_merge(pool: list[Node], slack: int | None, whole: bool) -> tuple[int, 
     for product, i, j in pairs:
         a, b = pool[i].table, pool[j].table
         cost, method = merge_plan(a, b, None if slack is None else a.low + b.low + slack)
-        one = whole and len(pool) == 2 and product <= GROUP_PAIRS
-        if method and (cost <= budget or min(a.size, b.size) == 1 or one):
+        # whatever the pure-Python path would merge (within GROUP_PAIRS) is merged here too,
+        # down to two tables (to one for a whole distribution)
+        within = product <= GROUP_PAIRS and (whole or len(pool) > 2)
+        if method and (cost <= budget or min(a.size, b.size) == 1 or within):
             return i, j, method
     return None
 
@@ -424,9 +435,14 @@ class Groups:
         if nodes is None:
             return None
         if len(nodes) == 3:
-            left, right = nodes[1].table, nodes[2].table
-            if left.total * right.total >= INT64 or nodes[0].table.size * left.size > MAX_SEARCHES:
+            outer, left, right = (n.table for n in nodes)
+            if left.total * right.total >= INT64:
                 return None
+            if outer.size * left.size > MAX_SEARCHES:
+                raise TooLarge(
+                    f"counting would take {outer.size * left.size:,} searches (the limit is "
+                    f"{MAX_SEARCHES:,})"
+                )
         return cls(np, nodes)
 
     def table(self) -> dict[int, int] | None:
@@ -486,7 +502,17 @@ class Groups:
 
     def band(self, low: int | None, high: int | None) -> int:
         lo, hi = self.clamp(low, high)
-        return self.at_most(hi) - self.at_most(lo - 1) if lo <= hi else 0
+        if lo > hi:
+            return 0
+        if len(self.nodes) == 3:  # the draws' weights are this count's terms: kept for them
+            return int(self._top_picker(lo, hi).total)
+        return self.at_most(hi) - self.at_most(lo - 1)
+
+    def _top_picker(self, lo: int, hi: int) -> ProductPicker:
+        picker = self._pickers.get((lo, hi))
+        if picker is None:
+            picker = self._pickers[(lo, hi)] = self._picker(self.nodes, lo, hi)
+        return picker
 
     def draw(self, low: int | None, high: int | None, rng: random.Random) -> dict[int, int]:
         """One combination within the band (the caller checked there is one): each stage's
@@ -507,30 +533,30 @@ class Groups:
             below = int(first.at_most(np.array([lo - 1], dtype=np.int64))[0])
             upto = int(first.at_most(np.array([hi], dtype=np.int64))[0])
             return [first.value_of_rank(below + rng.randrange(upto - below))]
-        picker = self._pickers.get((lo, hi)) if memo else None
-        if picker is None:
-            picker = self._picker(nodes, lo, hi)
-            if memo:
-                self._pickers[(lo, hi)] = picker
+        picker = self._top_picker(lo, hi) if memo else self._picker(nodes, lo, hi)
         v = int(first.values[picker.pick(rng)])
         return [v, *self._draw(nodes[1:], lo - v, hi - v, rng, memo=False)]
 
     def _picker(self, nodes: list[Node], lo: int, hi: int) -> ProductPicker:
-        """Weights of the first node's values: its count times the rest's count in the band."""
+        """Weights of the first node's values: its count times the rest's count in the band
+        (the band's lower end counted only where some sum can fall below it)."""
         np = self.np
         first = nodes[0].table
+        lowest = sum(n.table.low for n in nodes)
         if len(nodes) == 2:
             rest = nodes[1].table
-            ways = rest.at_most(hi - first.values) - rest.at_most(lo - 1 - first.values)
+            ways = rest.at_most(hi - first.values)
+            if lo > lowest:
+                ways -= rest.at_most(lo - 1 - first.values)
             return ProductPicker(np, first.counts, ways)
         left, right = nodes[1].table, nodes[2].table
         ways = np.zeros(first.size, dtype=np.int64)
         chunk = max(1, 4_000_000 // max(1, left.size))
         for start in range(0, first.size, chunk):
             o = first.values[start : start + chunk, None]
-            inside = right.at_most(hi - o - left.values[None, :]) - right.at_most(
-                lo - 1 - o - left.values[None, :]
-            )
+            inside = right.at_most(hi - o - left.values[None, :])
+            if lo > lowest:
+                inside -= right.at_most(lo - 1 - o - left.values[None, :])
             ways[start : start + chunk] = (inside * left.counts[None, :]).sum(axis=1)
         return ProductPicker(np, first.counts, ways)
 
