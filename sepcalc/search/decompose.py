@@ -14,7 +14,8 @@ later entry takes anything from before the cut. A step is
 - *fixed* entries, without choices: one option.
 
 Each option is built with the graph builder itself (the same shape rules and cost formulas as
-``analyze``), on the input shape the dynamic program gives it, and memoized on that shape.
+``analyze``), on the input shape the dynamic program gives it, and memoized on that shape; a
+repeat that calls a block is built once per evaluated arguments (OFA: 98 builds in all).
 Where a stage's output shape depends on its choices, the program carries every shape.
 """
 
@@ -237,9 +238,9 @@ class Decomposition:
         return ok, bad
 
     def _build_key(self, sub: Sub) -> Any:
-        """What a link's builds depend on. A stage's repeat i builds the same whatever the
+        """What a link's options depend on. A stage's repeat i builds the same whatever the
         stage's depth (no expression sees the depth; only whether it repeats at all changes
-        the layers' names), so the OFA space's stages build 4 x 9 options each, not 9 x 9."""
+        the layers' names), so its options are listed once for every depth."""
         if sub.repeat_index is None:
             return sub
         depth = f"{self.space.label(sub.entries[0])}.repeat"

@@ -2,10 +2,12 @@
 best architecture under budgets, and uniform samples within budgets.
 
 Every answer comes from the dynamic program of :mod:`~sepcalc.search.exact` over the space's
-steps (:mod:`~sepcalc.search.decompose`). When an exact table would not fit, a count under one
-bound falls back to :mod:`~sepcalc.search.sums` (still exact), samples to draws from the whole
-space kept when within budget (each kept one still uniform among those within budget, and said
-so); otherwise the question is refused with the reason. No answer is ever estimated.
+steps (:mod:`~sepcalc.search.decompose`). Where the steps are independent (each has one output
+shape), a count within one bound on a summed total, a distribution's bins and uniform samples
+within that bound come from the stages' sums (:mod:`~sepcalc.search.sums`): exact, and without
+the joint table. Samples whose tables do not fit are drawn from the whole space and kept when
+within budget (each kept one still uniform among those within budget, and said so); otherwise
+the question is refused with the reason. No answer is ever estimated.
 """
 
 from __future__ import annotations
