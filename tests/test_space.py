@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from sepcalc.cli import app
 from sepcalc.errors import SpecError
 from sepcalc.search import sums
-from sepcalc.search.decompose import METRICS, Decomposition
+from sepcalc.search.decompose import METRICS, Decomposition, TooLarge
 from sepcalc.search.evaluator import totals_of
 from sepcalc.search.exact import Bound, HistAlgebra, Program
 from sepcalc.search.space import Space, load_space, space_from_data
@@ -449,19 +449,16 @@ def test_three_table_count_matches_brute_force(hists: list[dict[int, int]], t: i
                 n *= c
             expected += n
     assert sums.Counter(hists).at_most(t) == expected
-    python = sums.Counter.__new__(sums.Counter)
-    # the pure-Python path, as without numpy
-    original = sums._NumpyCounter.of
-    try:
-        sums._NumpyCounter.of = classmethod(lambda cls, h, high: None)  # type: ignore[method-assign, assignment]
+    with pytest.MonkeyPatch.context() as patch:  # the pure-Python path, as without numpy
+        patch.setattr(sums, "numpy_module", lambda: None)
         python = sums.Counter(hists)
-    finally:
-        sums._NumpyCounter.of = original  # type: ignore[method-assign]
+        assert not python.fast
     assert python.at_most(t) == expected
 
 
-def test_distribution_falls_back_to_exact_bins(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sepcalc.search import exact
+@pytest.mark.parametrize("fast", [True, False], ids=["numpy", "python"])
+def test_distribution_falls_back_to_exact_bins(monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
+    from sepcalc.search import exact, sums_numpy
 
     text = BASE + "".join(
         f"  - {{block: b, name: s{n}, repeat: 2, out: 4, k: {{choice: [1, 3, 5]}}}}\n"
@@ -470,14 +467,21 @@ def test_distribution_falls_back_to_exact_bins(monkeypatch: pytest.MonkeyPatch) 
     space = _space(text)
     dec = Decomposition(space)
     full = distribution(dec, "macs", bins=4).parts[0]
-    monkeypatch.setattr(exact, "MAX_PAIRS", 20)  # a stage (3 x 3) fits, two stages do not
+    assert full.method == "table"
+    # the stages' distributions (9 assignments each) no longer merge into one table
+    monkeypatch.setattr(sums_numpy, "CHEAP", 0)
+    monkeypatch.setattr(sums_numpy, "GROUP_PAIRS", 20)
+    monkeypatch.setattr(sums, "GROUP_PAIRS", 20)
+    if not fast:
+        monkeypatch.setattr(sums, "numpy_module", lambda: None)
     binned = distribution(Decomposition(space), "macs", bins=4)
     assert binned.parts[0].bins == full.bins
     assert binned.parts[0].method == "three tables"
-    with pytest.raises(exact.TooLarge):
+    with pytest.raises(TooLarge, match="does not fit in one table"):
         distribution(Decomposition(space), "macs")
+    monkeypatch.setattr(exact, "MAX_PAIRS", 20)  # a stage (3 x 3) fits, two stages do not
     hist = Program(Decomposition(space), HistAlgebra(["macs"]))
-    with pytest.raises(exact.TooLarge):
+    with pytest.raises(TooLarge):
         hist.total()
 
 

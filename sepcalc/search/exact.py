@@ -286,6 +286,13 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
             raise TooLarge(f"combining two fronts of {len(a):,} and {len(b):,} points")
         # score every pair on the pruning keys first; sum the vectors and join the witnesses
         # only of the pairs that stay on the front
+        kept = _front_pairs_numpy(a, b, self.prune_keys, self.highs)
+        if kept is None:
+            kept = _front_indices(self._scored(a, b))
+        return [(combine(a[i][0], b[j][0]), ("C", a[i][1], b[j][1])) for i, j in kept]
+
+    def _scored(self, a: list[Any], b: list[Any]) -> list[tuple[tuple[int, ...], int, int]]:
+        """(negated score, i, j) of every pair within the upper bounds."""
         keys = self.prune_keys
         highs = self.highs
         scored = []
@@ -296,10 +303,7 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
                         continue
                     vc = combine(va, vb)
                     scored.append((tuple(-s * vc[m] for m, s in keys), i, j))
-            return [
-                (combine(a[i][0], b[j][0]), ("C", a[i][1], b[j][1]))
-                for i, j in _front_indices(scored)
-            ]
+            return scored
         for i, (va, _) in enumerate(a):
             sa = tuple(-s * va[m] for m, s in keys)  # negated: an ascending sort is best first
             for j, (vb, _) in enumerate(b):
@@ -307,12 +311,82 @@ class FrontAlgebra(Algebra[list[tuple[Vec, Witness]]]):
                     continue
                 score = tuple(x - s * vb[m] for x, (m, s) in zip(sa, keys, strict=True))
                 scored.append((score, i, j))
-        return [
-            (combine(a[i][0], b[j][0]), ("C", a[i][1], b[j][1])) for i, j in _front_indices(scored)
-        ]
+        return scored
 
     def scale(self, a: list[Any], w: Fraction) -> list[Any]:
         return a
+
+
+FRONT_CHUNK = 2_000_000
+"""Pairs scored per numpy array operation when two fronts are combined."""
+FRONT_NUMPY = 1_000
+"""Fewer pairs are scored in Python (faster than setting up arrays)."""
+
+
+def _front_pairs_numpy(
+    a: list[tuple[Vec, Witness]],
+    b: list[tuple[Vec, Witness]],
+    keys: Sequence[tuple[int, int]],
+    highs: Sequence[tuple[int, int]],
+) -> list[tuple[int, int]] | None:
+    """What :func:`_front_indices` keeps of every pair's score, on int64 arrays (a chunk of
+    rows at a time: a pair dropped within its chunk is dropped among all pairs, so the front of
+    the chunks' fronts is the front). None: numpy is not installed, there are more than two
+    keys, too few pairs, or a sum could pass 2**62."""
+    from sepcalc.search.sums import numpy_module
+
+    if not a or not b or len(a) * len(b) < FRONT_NUMPY or not 1 <= len(keys) <= 2:
+        return None
+    np = numpy_module()
+    if np is None:
+        return None
+    cols = sorted({m for m, _ in keys} | {m for m, _ in highs})
+    av = np.array([[v[m] for m in cols] for v, _ in a], dtype=object)
+    bv = np.array([[v[m] for m in cols] for v, _ in b], dtype=object)
+    if max(abs(int(av.max())), abs(int(av.min())), abs(int(bv.max())), abs(int(bv.min()))) >= 2**60:
+        return None
+    av, bv = av.astype(np.int64), bv.astype(np.int64)
+    rows = max(1, FRONT_CHUNK // len(b))
+    found: list[Any] = []
+    for start in range(0, len(a), rows):
+        x = av[start : start + rows]
+        i, j = np.indices((len(x), len(b)))
+        mask = np.ones(i.shape, dtype=bool)
+        for m, h in highs:
+            c = cols.index(m)
+            mask &= (x[:, c, None] + bv[None, :, c]) <= h
+        scores = []
+        for m, sign in keys:
+            c = cols.index(m)
+            if m == PEAK:  # a maximum: the pair's peak is the larger one
+                both = np.maximum(x[:, c, None], bv[None, :, c])
+            else:
+                both = x[:, c, None] + bv[None, :, c]
+            scores.append((-sign * both)[mask])
+        found.append(_lowest(np, scores, i[mask] + start, j[mask]))
+    if len(found) > 1:
+        merged = [np.concatenate([f[k] for f in found]) for k in range(len(keys) + 2)]
+        found = [_lowest(np, merged[: len(keys)], merged[-2], merged[-1])]
+    *_, i, j = found[0]
+    return list(zip(i.tolist(), j.tolist(), strict=True))
+
+
+def _lowest(np: Any, scores: list[Any], i: Any, j: Any) -> tuple[Any, ...]:
+    """The (scores..., i, j) that :func:`_front_indices` keeps: sorted by (scores, i, j), each
+    whose last score is below every earlier one's (with one score: the first)."""
+    order = np.lexsort((j, i, *reversed(scores)))
+    scores = [s[order] for s in scores]
+    i, j = i[order], j[order]
+    if not len(i):
+        keep = np.zeros(0, dtype=bool)
+    elif len(scores) == 1:
+        keep = np.zeros(len(i), dtype=bool)
+        keep[0] = True
+    else:
+        y = scores[1]
+        keep = np.ones(len(y), dtype=bool)
+        keep[1:] = y[1:] < np.minimum.accumulate(y)[:-1]
+    return (*(s[keep] for s in scores), i[keep], j[keep])
 
 
 def _front_indices(scored: list[tuple[tuple[int, ...], int, int]]) -> list[tuple[int, int]]:

@@ -2,19 +2,23 @@
 best architecture under budgets, and uniform samples within budgets.
 
 Every answer comes from the dynamic program of :mod:`~sepcalc.search.exact` over the space's
-steps (:mod:`~sepcalc.search.decompose`). When an exact table would not fit, a count under one
-bound falls back to :mod:`~sepcalc.search.sums` (still exact), samples to draws from the whole
-space kept when within budget (each kept one still uniform among those within budget, and said
-so); otherwise the question is refused with the reason. No answer is ever estimated.
+steps (:mod:`~sepcalc.search.decompose`). Where the steps are independent (each has one output
+shape), a count within one bound on a summed total, a distribution's bins and uniform samples
+within that bound come from the stages' sums (:mod:`~sepcalc.search.sums`): exact, and without
+the joint table. Samples whose tables do not fit are drawn from the whole space and kept when
+within budget (each kept one still uniform among those within budget, and said so); otherwise
+the question is refused with the reason. No answer is ever estimated.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from itertools import accumulate
 from typing import Any
 
 from sepcalc.conventions import DEFAULT, Convention
@@ -37,6 +41,7 @@ from sepcalc.search.decompose import (
 )
 from sepcalc.search.exact import (
     CHOICE_UNIFORM,
+    MAX_SUPPORT,
     UNIFORM,
     Bound,
     CountAlgebra,
@@ -255,19 +260,36 @@ def steps_info(dec: Decomposition) -> tuple[StepInfo, ...]:
 
 
 def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> tuple[int, str]:
-    """Architectures of one var assignment within every bound, and how it was counted."""
+    """Architectures of one var assignment within every bound, and how it was counted: with one
+    bound on a summed total, from the stages' distributions (:class:`Counter`), otherwise (or
+    when a step's output shape depends on its choices) from the joint table."""
+    summed = [b for b in bounds if b.metric in SUMMED]
+    capped = [b for b in bounds if b.metric not in SUMMED]
+    split: TooLarge | None = None
+    if len(summed) == 1:
+        (bound,) = summed
+        try:
+            hists = stage_hists(dec, chain, bound.metric, bound.high, capped)
+        except TooLarge as exc:  # a step's output shape depends on its choices
+            split = exc
+        else:  # the joint table is the stages' sums combined: no other way
+            try:
+                counter = Counter(hists, bound.high)
+            except TooLarge as exc:
+                raise TooLarge(
+                    f"the stages' totals of {bound.metric} do not combine within the limits: {exc}"
+                ) from None
+            return counter.within(bound.low, bound.high), _method(counter)
     metrics = [b.metric for b in bounds]
     try:
         table = Program(dec, HistAlgebra(metrics, bounds)).chain(chain)
     except TooLarge as exc:
-        summed = [b for b in bounds if b.metric in SUMMED]
-        if len(summed) != 1:
-            raise TooLarge(
-                f"{exc}; with one bound the count can still be exact (three tables instead of "
-                "one), with several it cannot (a peak-memory bound aside)"
-            ) from None
-        capped = [b for b in bounds if b.metric not in SUMMED]
-        return _counter_within(dec, chain, summed[0], str(exc), capped), "three tables"
+        if split is not None:
+            raise TooLarge(f"{exc}; nor could it be split: {split}") from None
+        raise TooLarge(
+            f"{exc}; with one bound the count can still be exact (three tables instead of "
+            "one), with several it cannot (a peak-memory bound aside)"
+        ) from None
     algebra = HistAlgebra(metrics, bounds)
     count = 0
     for hist in table.values():
@@ -277,42 +299,65 @@ def _count_within(dec: Decomposition, chain: Chain, bounds: Sequence[Bound]) -> 
     return count, "table"
 
 
+def _method(counter: Counter) -> str:
+    return "table" if counter.tables <= 1 else "three tables"
+
+
+@dataclass
+class StageTables:
+    """Each step's distribution of one total on its one input shape, and the program that
+    made them (its tables draw a step's choices given its total)."""
+
+    program: Program[dict[Any, Any]]
+    hists: list[dict[int, int]]
+    shapes: list[tuple[Shape, Shape]]
+    """Each step's input and output shape."""
+
+
+def stage_tables(
+    dec: Decomposition,
+    chain: Chain,
+    metric: str,
+    high: int | None,
+    capped: Sequence[Bound] = (),
+    program: Program[dict[Any, Any]] | None = None,
+) -> StageTables:
+    """The distribution of each step's total on its one input shape (of the options within the
+    ``capped`` peak-memory bound); refuses when a step's output shape depends on its choices
+    (then only the joint table is exact). A step with no option left ends the list with an
+    empty distribution (nothing is within the bounds). ``program``: one of the same algebra to
+    share (its tables are memoized)."""
+    bound = [Bound(metric, high=high)] if high is not None else []
+    if program is None:
+        program = Program(dec, HistAlgebra([metric], [*bound, *capped]))
+    shape = chain.input_shape
+    out = StageTables(program, [], [])
+    for step in dec.steps:
+        found = program.step(step, chain.env, shape)
+        if not found:
+            out.hists.append({})
+            break
+        if len(found) != 1:
+            raise TooLarge(
+                f"the output shape of {', '.join(dec.space.label(j) for j in step.entries)} "
+                "depends on its choices, so the stages are not independent"
+            )
+        ((after, hist),) = found.items()
+        out.hists.append({k[0]: c for k, c in hist.items()})
+        out.shapes.append((shape, after))
+        shape = after
+    return out
+
+
 def stage_hists(
     dec: Decomposition,
     chain: Chain,
     metric: str,
     high: int | None,
     capped: Sequence[Bound] = (),
-) -> list[dict[int, Any]]:
-    """The distribution of each step's total on its one input shape (of the options within the
-    ``capped`` peak-memory bound); refuses when a step's output shape depends on its choices
-    (then only the joint table is exact)."""
-    bound = [Bound(metric, high=high)] if high is not None else []
-    program = Program(dec, HistAlgebra([metric], [*bound, *capped]))
-    shape = chain.input_shape
-    hists = []
-    for step in dec.steps:
-        found = program.step(step, chain.env, shape)
-        if len(found) != 1:
-            raise TooLarge(
-                f"the output shape of {', '.join(dec.space.label(j) for j in step.entries)} "
-                "depends on its choices, so the stages are not independent"
-            )
-        ((shape, hist),) = found.items()
-        hists.append({k[0]: c for k, c in hist.items()})
-    return hists
-
-
-def _counter_within(
-    dec: Decomposition, chain: Chain, bound: Bound, why: str, capped: Sequence[Bound] = ()
-) -> int:
-    try:
-        counter = Counter(stage_hists(dec, chain, bound.metric, bound.high, capped), bound.high)
-    except TooLarge as exc:
-        raise TooLarge(f"{why}; nor could it be split: {exc}") from None
-    high = counter.at_most(bound.high) if bound.high is not None else counter.total
-    low = counter.at_most(bound.low - 1) if bound.low is not None else 0
-    return int(high - low)
+) -> list[dict[int, int]]:
+    """Each step's distribution (see :func:`stage_tables`)."""
+    return stage_tables(dec, chain, metric, high, capped).hists
 
 
 # --- distribution -----------------------------------------------------------------------------
@@ -417,24 +462,14 @@ def _distribution(
     if count == 0:
         raise SepcalcError("no architecture of the space builds")
     mean = Fraction(total, count)
-    try:
-        hist: dict[int, int] = {}
-        program = Program(dec, HistAlgebra([metric]))
-        for chain in chains:
-            for h in program.chain(chain).values():
-                for (v,), c in h.items():
-                    hist[v] = hist.get(v, 0) + c
-    except TooLarge as exc:
+    hist, counters, why = _whole_distribution(dec, chains, metric)
+    if hist is None:
         if bins is None:
-            raise TooLarge(f"{exc}: ask for bins, which are counted exactly without it") from None
-        notes.append(f"{exc}: each bin was counted exactly at its edges instead")
-        return _binned_by_counts(dec, chains, metric, bins, label, count, mean)
+            raise TooLarge(f"{why}: ask for bins, which are counted exactly without it")
+        notes.append(f"{why}: each bin was counted exactly at its edges instead")
+        return _binned_by_counts(counters, metric, bins, label, count, mean)
     values = sorted(hist.items())
-    cum = 0
-    cumulative = []
-    for _, c in values:
-        cum += c
-        cumulative.append(cum)
+    cumulative = list(accumulate(c for _, c in values))
     quantiles = []
     for q in QUANTILES:
         need = q * count
@@ -443,11 +478,12 @@ def _distribution(
     lo, hi = values[0][0], values[-1][0]
     bin_list: list[Bin] = []
     if bins is not None:
-        run = 0
+        keys = [v for v, _ in values]
+        before = 0
         for b_lo, b_hi in edges(lo, hi, bins):
-            c = sum(n for v, n in values if b_lo <= v <= b_hi)
-            run += c
-            bin_list.append(Bin(b_lo, b_hi, c, run))
+            upto = cumulative[bisect_right(keys, b_hi) - 1]
+            bin_list.append(Bin(b_lo, b_hi, upto - before, upto))
+            before = upto
     return Distribution(
         label,
         metric,
@@ -462,6 +498,48 @@ def _distribution(
     )
 
 
+def _whole_distribution(
+    dec: Decomposition, chains: Sequence[Chain], metric: str
+) -> tuple[dict[int, int] | None, list[Counter], str]:
+    """The exact distribution of a total over the chains, when it fits in one table; else the
+    chains' counters (which count at any edge) and why it does not fit."""
+    try:
+        counters = [Counter(stage_hists(dec, chain, metric, None), whole=True) for chain in chains]
+    except TooLarge as split:  # a step's output shape depends on its choices: the joint table
+        try:
+            hist: dict[int, int] = {}
+            program = Program(dec, HistAlgebra([metric]))
+            for chain in chains:
+                for h in program.chain(chain).values():
+                    for (v,), c in h.items():
+                        hist[v] = hist.get(v, 0) + c
+        except TooLarge as exc:
+            raise TooLarge(f"{exc}; nor can it be counted stage by stage: {split}") from None
+        return hist, [], ""
+    hist = {}
+    for counter in counters:
+        table = counter.table()
+        if table is None:
+            sizes = " and ".join(f"{n:,}" for n in counter.sizes)
+            return (
+                None,
+                counters,
+                (
+                    f"the exact distribution of {metric} does not fit in one table (the stages' "
+                    f"totals merge into tables of {sizes} distinct values)"
+                ),
+            )
+        for v, c in table.items():
+            hist[v] = hist.get(v, 0) + c
+    if len(hist) > MAX_SUPPORT:
+        return (
+            None,
+            counters,
+            (f"the exact distribution of {metric} takes more than {MAX_SUPPORT:,} distinct values"),
+        )
+    return hist, counters, ""
+
+
 def edges(lo: int, hi: int, bins: int) -> list[tuple[int, int]]:
     """``bins`` inclusive integer ranges covering lo..hi, as equal as integers allow."""
     if bins < 1:
@@ -473,31 +551,25 @@ def edges(lo: int, hi: int, bins: int) -> list[tuple[int, int]]:
 
 
 def _binned_by_counts(
-    dec: Decomposition,
-    chains: Sequence[Chain],
+    counters: Sequence[Counter],
     metric: str,
     bins: int,
     label: dict[str, Value],
     count: int,
     mean: Fraction,
 ) -> Distribution:
-    counters = []
-    lo = hi = None
-    for chain in chains:
-        hists = stage_hists(dec, chain, metric, None)
-        counters.append(Counter(hists))
-        c_lo = sum(min(h) for h in hists)
-        c_hi = sum(max(h) for h in hists)
-        lo = c_lo if lo is None else min(lo, c_lo)
-        hi = c_hi if hi is None else max(hi, c_hi)
-    assert lo is not None
-    assert hi is not None
+    """Bins counted exactly at their edges: the cumulative count at each upper edge."""
+    counters = [c for c in counters if not c.empty]  # a var value none of whose options build
+    lo = min(c.low for c in counters)
+    hi = max(c.high for c in counters)
+    ranges = edges(lo, hi, bins)
+    each = [c.at_most_each([h for _, h in ranges]) for c in counters]
+    upto = [sum(counts) for counts in zip(*each, strict=True)]
     bin_list = []
     before = 0
-    for b_lo, b_hi in edges(lo, hi, bins):
-        upto = sum(int(c.at_most(b_hi)) for c in counters)
-        bin_list.append(Bin(b_lo, b_hi, upto - before, upto))
-        before = upto
+    for (b_lo, b_hi), u in zip(ranges, upto, strict=True):
+        bin_list.append(Bin(b_lo, b_hi, u - before, u))
+        before = u
     return Distribution(
         label, metric, count, mean, lo, hi, (), None, tuple(bin_list), "three tables"
     )
@@ -623,19 +695,38 @@ class SampleResult:
 
 MAX_DRAWS_PER_SAMPLE = 2000
 """Draws from the whole space per sample wanted, when the bounds' tables do not fit."""
+MAX_PYTHON_SEARCHES = 5_000_000
+"""Without numpy, the most searches the stages' tables may take to draw within a bound (more,
+and draws from the whole space kept when within it are faster)."""
 
 
 class _Backward:
     """Draws architectures exactly in proportion to the tables of a :class:`HistAlgebra`
     (with no metric: uniformly), from the last step back to the first."""
 
-    def __init__(self, dec: Decomposition, algebra: HistAlgebra, rng: random.Random) -> None:
+    def __init__(
+        self,
+        dec: Decomposition,
+        algebra: HistAlgebra,
+        rng: random.Random,
+        program: Program[dict[Any, Any]] | None = None,
+    ) -> None:
         self.dec = dec
         self.alg = algebra
-        self.program: Program[dict[Any, Any]] = Program(dec, algebra)
+        self.program: Program[dict[Any, Any]] = program or Program(dec, algebra)
         self.rng = rng
         self._prefixes: dict[Any, list[dict[Shape, dict[Any, Any]]]] = {}
         self._options: dict[Any, dict[tuple[Shape, Any], list[Option]]] = {}
+        self._candidates: dict[Any, list[tuple[Any, Any]]] = {}
+        self._single: dict[Any, tuple[list[Label], Vec]] = {}
+        self._envs: dict[int, tuple[dict[str, Any], tuple[Any, ...]]] = {}
+
+    def env_key(self, env: dict[str, Any]) -> tuple[Any, ...]:
+        """``_env_key(env)``, memoized (the env is kept, so its id stays its own)."""
+        found = self._envs.get(id(env))
+        if found is None:
+            found = self._envs[id(env)] = (env, _env_key(env))
+        return found[1]
 
     def prefixes(
         self,
@@ -657,6 +748,8 @@ class _Backward:
         return self.prefixes(("chain", chain.labels), start, parts)
 
     def pick(self, weighted: list[tuple[Any, Any]]) -> Any:
+        if len(weighted) == 1:
+            return weighted[0][1]
         total = sum(w for w, _ in weighted)
         r = self.rng.randrange(total) if isinstance(total, int) else self.rng.random() * total
         for w, item in weighted:
@@ -676,16 +769,19 @@ class _Backward:
         labels: list[Label] = []
         vec = (0,) * len(VEC)
         for k in range(len(parts) - 1, -1, -1):
-            cands = []
-            for s_in, before in prefixes[k].items():
-                h = parts[k](s_in).get(shape)
-                if not h:
-                    continue
-                for b, cb in h.items():
-                    rest = tuple(x - y for x, y in zip(key, b, strict=True))
-                    cp = before.get(rest)
-                    if cp:
-                        cands.append((cp * cb, (s_in, b, rest)))
+            memo = (id(prefixes), k, shape, key)  # the prefixes are memoized: their id is theirs
+            cands = self._candidates.get(memo)
+            if cands is None:
+                cands = self._candidates[memo] = []
+                for s_in, before in prefixes[k].items():
+                    h = parts[k](s_in).get(shape)
+                    if not h:
+                        continue
+                    for b, cb in h.items():
+                        rest = tuple(x - y for x, y in zip(key, b, strict=True))
+                        cp = before.get(rest)
+                        if cp:
+                            cands.append((cp * cb, (s_in, b, rest)))
             s_in, b, rest = self.pick(cands)
             got, v = inside[k](s_in, shape, b)
             labels += got
@@ -705,24 +801,35 @@ class _Backward:
     def in_step(
         self, step: Any, env: dict[str, Any], s_in: Shape, s_out: Shape, key: Any
     ) -> tuple[list[Label], Vec]:
-        weighted = []
-        for n, alt in enumerate(self.dec.alternatives(step, env)):
-            parts = [lambda s, sb=sub: self.program.sub(sb, env, s) for sub in alt.subs]
-            pre = self.prefixes(
-                ("alt", step, _env_key(env), n, s_in), {s_in: self.alg.one(alt.labels)}, parts
-            )
-            c = pre[-1].get(s_out, {}).get(key)
-            if c:
-                weighted.append((c, (alt, parts, pre)))
+        memo = ("step", step, self.env_key(env), s_in, s_out, key)
+        single = self._single.get(memo)
+        if single is not None:  # one architecture has this total: no draw
+            return single
+        weighted = self._candidates.get(memo)
+        if weighted is None:
+            weighted = self._candidates[memo] = []
+            for n, alt in enumerate(self.dec.alternatives(step, env)):
+                parts = [lambda s, sb=sub: self.program.sub(sb, env, s) for sub in alt.subs]
+                pre = self.prefixes(
+                    ("alt", step, self.env_key(env), n, s_in),
+                    {s_in: self.alg.one(alt.labels)},
+                    parts,
+                )
+                c = pre[-1].get(s_out, {}).get(key)
+                if c:
+                    weighted.append((c, (alt, parts, pre)))
         alt, parts, pre = self.pick(weighted)
         inside = [lambda s, o, b, sb=sub: self.in_sub(sb, env, s, o, b) for sub in alt.subs]
         labels, vec = self.back(pre, parts, inside, s_out, key)
-        return [*alt.labels, *labels], vec
+        found = [*alt.labels, *labels], vec
+        if len(weighted) == 1 and weighted[0][0] == 1:
+            self._single[memo] = found
+        return found
 
     def in_sub(
         self, sub: Any, env: dict[str, Any], s_in: Shape, s_out: Shape, key: Any
     ) -> tuple[list[Label], Vec]:
-        cache_key = (sub, _env_key(env), s_in)
+        cache_key = (sub, self.env_key(env), s_in)
         table = self._options.get(cache_key)
         if table is None:
             table = {}
@@ -732,7 +839,8 @@ class _Backward:
                 if self.alg.fits(k) and self.alg.allows(opt):
                     table.setdefault((opt.out, k), []).append(opt)
             self._options[cache_key] = table
-        opt = self.rng.choice(table[(s_out, key)])
+        found = table[(s_out, key)]
+        opt = self.rng.choice(found) if len(found) > 1 else found[0]
         return list(opt.labels), opt.vec
 
 
@@ -755,35 +863,13 @@ def sample(
         return replace(_sample_choices(dec, n, seed, bounds, rng, progress), bounds=given)
     chains = list(dec.chains())
     notes: list[str] = []
-    try:
-        metrics = [b.metric for b in bounds]
-        algebra = HistAlgebra(metrics, bounds)
-        back = _Backward(dec, algebra, rng)
-        finals = []
-        for chain in chains:
-            for shape, hist in back.chain_prefixes(chain)[-1].items():
-                for key, c in hist.items():
-                    if algebra.holds(key):
-                        finals.append((c, (chain, shape, key)))
-        method = "tables"
-    except TooLarge as exc:
-        notes.append(
-            f"{exc}: drawn uniformly from the whole space and kept when within every bound "
-            "(each kept one is uniform among those within the bounds)"
-        )
-        back = _Backward(dec, HistAlgebra([]), rng)
-        finals = []
-        for chain in chains:
-            for shape, hist in back.chain_prefixes(chain)[-1].items():
-                finals.append((hist[()], (chain, shape, ())))
-        method = "draws kept within bounds"
+    draw, method = _drawer(dec, chains, bounds, rng, notes)
     samples: list[Sample] = []
     draws = 0
-    if finals:
+    if draw is not None:
         limit = n if method == "tables" else n * MAX_DRAWS_PER_SAMPLE
         while len(samples) < n and draws < limit:
-            chain, shape, key = back.pick(finals)
-            labels, vec = back.draw(chain, shape, key)
+            labels, vec = draw()
             draws += 1
             if within(vec, bounds):
                 samples.append(Sample(totals(vec, dec), assignment_of(dec.space, labels)))
@@ -794,6 +880,120 @@ def sample(
     return SampleResult(
         dec.space.name, UNIFORM, given, tuple(samples), method, draws, seed, tuple(notes)
     )
+
+
+Draw = Callable[[], tuple[list[Label], Vec]]
+
+
+def _drawer(
+    dec: Decomposition,
+    chains: Sequence[Chain],
+    bounds: Sequence[Bound],
+    rng: random.Random,
+    notes: list[str],
+) -> tuple[Draw | None, str]:
+    """How to draw: uniformly within the bounds from exact tables (the stages' sums under one
+    bound, else the joint table), or, when neither fits, uniformly from the whole space (the
+    caller keeps a draw when within the bounds). None: nothing to draw from."""
+    summed = [b for b in bounds if b.metric in SUMMED]
+    split: TooLarge | None = None
+    if len(summed) == 1:
+        try:
+            sums = StageSums(dec, chains, summed[0], [b for b in bounds if b not in summed], rng)
+        except TooLarge as exc:
+            split = exc
+        else:
+            return (sums.draw if sums.total else None), "tables"
+    try:
+        if isinstance(split, _Uncombined):  # the joint table is those sums combined
+            raise split
+        algebra = HistAlgebra([b.metric for b in bounds], bounds)
+        back = _Backward(dec, algebra, rng)
+        finals = []
+        for chain in chains:
+            for shape, hist in back.chain_prefixes(chain)[-1].items():
+                for key, c in hist.items():
+                    if algebra.holds(key):
+                        finals.append((c, (chain, shape, key)))
+        method = "tables"
+    except TooLarge as exc:
+        why = f"{exc}; {split}" if split is not None and exc is not split else str(exc)
+        notes.append(
+            f"{why}: drawn uniformly from the whole space and kept when within every bound "
+            "(each kept one is uniform among those within the bounds)"
+        )
+        back = _Backward(dec, HistAlgebra([]), rng)
+        finals = []
+        for chain in chains:
+            for shape, hist in back.chain_prefixes(chain)[-1].items():
+                finals.append((hist[()], (chain, shape, ())))
+        method = "draws kept within bounds"
+    if not finals:
+        return None, method
+
+    def draw() -> tuple[list[Label], Vec]:
+        return back.draw(*back.pick(finals))
+
+    return draw, method
+
+
+class _Uncombined(TooLarge):
+    """The stages are independent, but their sums do not combine within the limits (so
+    neither does the joint table)."""
+
+
+class StageSums:
+    """Uniform draws within one bound on a summed total, without rejection: a var assignment in
+    proportion to its count within the bound; each step's total from the stages' sums
+    (:class:`Counter`, every combination weighted by its count); then each step's choices given
+    its total, backwards through that step's tables. Each architecture within the bound is drawn
+    with probability exactly 1 / (their number)."""
+
+    def __init__(
+        self,
+        dec: Decomposition,
+        chains: Sequence[Chain],
+        bound: Bound,
+        capped: Sequence[Bound],
+        rng: random.Random,
+    ) -> None:
+        self.dec = dec
+        self.bound = bound
+        self.rng = rng
+        high = [Bound(bound.metric, high=bound.high)] if bound.high is not None else []
+        algebra = HistAlgebra([bound.metric], [*high, *capped])
+        program: Program[dict[Any, Any]] = Program(dec, algebra)
+        self.back = _Backward(dec, algebra, rng, program)
+        self.parts: list[tuple[int, tuple[Chain, StageTables, Counter]]] = []
+        for chain in chains:
+            tables = stage_tables(dec, chain, bound.metric, bound.high, capped, program)
+            try:
+                counter = Counter(tables.hists, bound.high)
+            except TooLarge as exc:
+                raise _Uncombined(
+                    f"the stages' totals of {bound.metric} do not combine within the limits: {exc}"
+                ) from None
+            if not counter.fast and counter.searches > MAX_PYTHON_SEARCHES:
+                raise TooLarge(
+                    f"without numpy (the fast extra), drawing from the stages' tables would "
+                    f"take {counter.searches:,} searches"
+                )
+            count = counter.within(bound.low, bound.high)
+            if count:
+                self.parts.append((count, (chain, tables, counter)))
+        self.total = sum(c for c, _ in self.parts)
+        """How many architectures are within the bound."""
+
+    def draw(self) -> tuple[list[Label], Vec]:
+        chain, tables, counter = self.back.pick(self.parts)
+        values = counter.draw(self.bound.low, self.bound.high, self.rng)
+        labels = list(chain.labels)
+        vec = (0,) * len(VEC)
+        for step, (s_in, s_out), v in zip(self.dec.steps, tables.shapes, values, strict=True):
+            got, part = self.back.in_step(step, chain.env, s_in, s_out, (v,))
+            labels += got
+            vec = combine(vec, part)
+        return labels, vec
 
 
 def _sample_choices(
@@ -861,21 +1061,24 @@ def choice_probability(dec: Decomposition, bound: Bound) -> Fraction:
     total = Fraction(0)
     chains = list(dec.chains())
     for chain in chains:
-        try:
-            algebra = HistAlgebra([bound.metric], [bound])
-            program = Program(dec, algebra, CHOICE_UNIFORM)
-            for hist in program.chain(chain).values():
-                total += sum(
-                    (Fraction(c) for key, c in hist.items() if algebra.holds(key)), Fraction(0)
-                )
-        except TooLarge:
-            total += _choice_probability_by_counts(dec, chain, bound)
+        if bound.metric in SUMMED:
+            try:
+                total += _choice_probability_by_counts(dec, chain, bound)
+                continue
+            except TooLarge:  # a step's output shape depends on its choices: the joint table
+                pass
+        algebra = HistAlgebra([bound.metric], [bound])
+        program = Program(dec, algebra, CHOICE_UNIFORM)
+        for hist in program.chain(chain).values():
+            total += sum(
+                (Fraction(c) for key, c in hist.items() if algebra.holds(key)), Fraction(0)
+            )
     return total / len(chains)
 
 
 def _choice_probability_by_counts(dec: Decomposition, chain: Chain, bound: Bound) -> Fraction:
-    """The same probability from the three-table count: each stage's probabilities scaled to
-    integers by their common denominator."""
+    """The same probability from the stages' sums (:class:`Counter`): each stage's
+    probabilities scaled to integers by their common denominator."""
     program = Program(dec, HistAlgebra([bound.metric], [bound]), CHOICE_UNIFORM)
     shape = chain.input_shape
     hists = []
@@ -891,10 +1094,7 @@ def _choice_probability_by_counts(dec: Decomposition, chain: Chain, bound: Bound
         denominator = math.lcm(*(Fraction(c).denominator for c in hist.values()))
         scale *= denominator
         hists.append({k[0]: int(c * denominator) for k, c in hist.items()})
-    counter = Counter(hists, bound.high)
-    high = counter.at_most(bound.high) if bound.high is not None else counter.total
-    low = counter.at_most(bound.low - 1) if bound.low is not None else 0
-    return Fraction(int(high - low), scale)
+    return Fraction(Counter(hists, bound.high).within(bound.low, bound.high), scale)
 
 
 def evaluate(
