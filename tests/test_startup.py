@@ -30,6 +30,7 @@ NOT_FOR_ANALYZE = (
     "onnx",
     "sepcalc.importers",
     "sepcalc.budget",
+    "sepcalc.device",  # only with a device option (--device, --dtype, --batch, --memory)
     "sepcalc.search",
     "sepcalc.diff",
     "sepcalc.snapshot",
