@@ -6,6 +6,7 @@ exceeded, infeasible search, cross-check mismatch), 2 invalid spec, options or i
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import os
@@ -484,6 +485,9 @@ def _no_pydantic_plugins() -> None:
 
 def main() -> None:
     """The console script: typer builds only the command that runs (a faster start)."""
+    # What is imported so far (typer, rich, ...) lives as long as the process: the garbage
+    # collections that the imports and validators to come set off need not go through it.
+    gc.freeze()
     _no_pydantic_plugins()
     try:
         register(_invoked(sys.argv[1:]))
