@@ -51,6 +51,9 @@ class Typer(typer.Typer):
         register = super().command
 
         def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+            # typer reads a command's signature four times as it builds the command; with
+            # postponed annotations it would evaluate each one (and its typer.Option) each time.
+            f.__annotations__ = inspect.get_annotations(f, eval_str=True)
             text = help if help is not None else inspect.getdoc(f)
             return register(name, help=None if text is None else reflow(text), **kwargs)(f)
 
