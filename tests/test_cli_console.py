@@ -91,3 +91,58 @@ def test_fit_leaves_a_table_that_fits_untouched() -> None:
     table.add_column("MACs", justify="right")
     table.add_row("conv1", "10,838,016")
     assert render(table, 80).splitlines()[1].rstrip() == "conv1  10,838,016"
+
+
+def _fitting_tables() -> dict[str, Table]:
+    """Tables that fit 80 columns, as the reports make them (and a few they could)."""
+    layers = Table(title="Layers", title_justify="left", header_style="bold", box=None)
+    layers.add_column("layer", no_wrap=True)
+    layers.add_column("kind", style="cyan", no_wrap=True)
+    layers.add_column("MACs", justify="right")
+    layers.add_column("% MACs", justify="right")
+    layers.add_row("conv1", "conv", "10.84M", "1.91%")
+    layers.add_row("dws13.pw", "pointwise", "102.76M", "18.07%", style="bold")
+    layers.add_row("fc", "linear", "1.02M", "")
+    boxed = Table(show_edge=True)
+    boxed.add_column("name")
+    boxed.add_column("note", justify="center")
+    boxed.add_row("a two-word cell", "two\nlines")
+    boxed.add_row("", "x")
+    nested = Table(box=None)
+    nested.add_column("outer")
+    inner = Table(box=None)
+    inner.add_column("inner", justify="right")
+    inner.add_row("1,234")
+    nested.add_row(inner)
+    headless = Table(box=None, show_header=False)
+    headless.add_column("a very long header that is not shown")
+    headless.add_row("short")
+    return {"layers": layers, "boxed": boxed, "nested": nested, "headless": headless}
+
+
+@pytest.mark.parametrize("name", list(_fitting_tables()))
+def test_fit_prints_a_table_that_fits_as_rich_does(name: str) -> None:
+    plain = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    plain.print(_fitting_tables()[name])
+    assert render(_fitting_tables()[name], 80) == plain.export_text()
+
+
+def test_fit_fixes_a_table_that_fits_at_its_widest_cells() -> None:
+    # Measured once: rich renders the fixed columns without measuring every cell again.
+    table = _fitting_tables()["layers"]
+    render(table, 80)
+    assert [c.width for c in table.columns] == [len("dws13.pw"), len("pointwise"), 7, 6]
+    assert all(c.no_wrap for c in table.columns)
+
+
+def test_fit_leaves_a_nested_table_free_to_fold() -> None:
+    outer = Table(box=None, pad_edge=False)
+    outer.add_column("name")
+    outer.add_column("detail")
+    inner = Table(box=None, pad_edge=False)
+    inner.add_column("what")
+    inner.add_row("a long note that must fold")
+    outer.add_row("stage4.mbconv1.squeeze_excite", inner)
+    out = render(outer, 40)
+    assert "…" not in out
+    assert "".join(out.split()).endswith("alongnotethatmustfold")

@@ -30,6 +30,7 @@ NOT_FOR_ANALYZE = (
     "onnx",
     "sepcalc.importers",
     "sepcalc.budget",
+    "sepcalc.device",  # only with a device option (--device, --dtype, --batch, --memory)
     "sepcalc.search",
     "sepcalc.diff",
     "sepcalc.snapshot",
@@ -89,6 +90,29 @@ def test_analyze_imports_only_its_format(fmt: str) -> None:
         f"sepcalc.cli.{c}" for c in ("check", "crosscheck", "diff", "formula", "importer", "search")
     ]
     assert [m for m in unwanted if _loaded(modules, m)] == []
+
+
+def test_analyze_makes_the_spec_models_of_its_kinds_only() -> None:
+    # MobileNetV1 has conv, depthwise, pointwise, global_avg_pool, flatten and linear layers:
+    # their models (one per declaration) and none of the other kinds'.
+    argv = ["sepcalc", "analyze", SPEC, "-f", "json"]
+    status, out, _ = _fresh(
+        f"from sepcalc.cli import main\nsys.argv = {argv!r}\ntry:\n    main()\nfinally:\n"
+        "    from sepcalc.spec.models import LayerBase\n"
+        "    print('MODELS:', *sorted(c.__name__ for c in LayerBase.__subclasses__()))"
+    )
+    assert status == 0, out
+    made = out.rpartition("MODELS:")[2].split()
+    assert made == [
+        "BlockCall",
+        "ConvLayer",
+        "DepthwiseLayer",
+        "FlattenLayer",
+        "GlobalAvgPoolLayer",
+        "InvalidEntry",
+        "LinearLayer",
+        "PointwiseLayer",
+    ]
 
 
 def test_registering_the_commands_imports_no_core_module() -> None:

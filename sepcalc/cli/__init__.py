@@ -6,6 +6,7 @@ exceeded, infeasible search, cross-check mismatch), 2 invalid spec, options or i
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import os
@@ -50,6 +51,9 @@ class Typer(typer.Typer):
         register = super().command
 
         def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+            # typer reads a command's signature four times as it builds the command; with
+            # postponed annotations it would evaluate each one (and its typer.Option) each time.
+            f.__annotations__ = inspect.get_annotations(f, eval_str=True)
             text = help if help is not None else inspect.getdoc(f)
             return register(name, help=None if text is None else reflow(text), **kwargs)(f)
 
@@ -204,11 +208,16 @@ def fit_tables(renderable: object, console: Console, width: int) -> None:
     spare, each is fixed at its widest cell so that only text columns (names, shapes) and
     headers fold; otherwise rich shares the width evenly and long numbers fold too.
     """
+    _fit(renderable, console, width, nested=False)
+
+
+def _fit(renderable: object, console: Console, width: int, *, nested: bool) -> None:
+    """:func:`fit_tables`; ``nested``: in a table's cell."""
     from rich.table import Table  # not at startup: analyze -f json prints no table
 
     if isinstance(renderable, Group):
         for child in renderable.renderables:
-            fit_tables(child, console, width)
+            _fit(child, console, width, nested=nested)
     if not isinstance(renderable, Table):
         return
     columns = renderable.columns
@@ -216,7 +225,7 @@ def fit_tables(renderable: object, console: Console, width: int) -> None:
         column.overflow = "fold"
         column.no_wrap = False
         for cell in column.cells:
-            fit_tables(cell, console, width)
+            _fit(cell, console, width, nested=True)
     options = console.options.update_width(max(width, 10**4))
 
     def widest(cells: Iterable[RenderableType]) -> int:
@@ -235,6 +244,8 @@ def fit_tables(renderable: object, console: Console, width: int) -> None:
 
     natural = [widest([c.header, *c.cells]) for c in columns]
     if sum(natural) + sum(pads()) <= room:
+        if not nested:  # a table in a cell may still have to fold, with the table around it
+            _measured(renderable, natural)
         return
     if not boxed and renderable.padding == (0, 1, 0, 1):
         renderable.padding = (0, 1, 0, 0)  # one space between columns, not two
@@ -251,6 +262,22 @@ def fit_tables(renderable: object, console: Console, width: int) -> None:
     if sum(fixed[i] + pad[i] for i in numbers) + text_min <= room:
         for i, w in fixed.items():
             columns[i].width = w  # rich shrinks only the other columns
+
+
+def _measured(table: Any, natural: list[int]) -> None:
+    """Fix each column of ``table``, which fits, at its widest cell (``natural``): the width
+    rich would give it, without rich measuring every cell again, and each cell on one line
+    without rich looking for where to wrap it (a third of printing a long table).
+
+    Only where rich would measure the cells that were measured: a header shown, no footer, no
+    bounds or fixed widths of its own, nothing to expand into.
+    """
+    if table.expand or table.width is not None or not table.show_header or table.show_footer:
+        return
+    for column, width in zip(table.columns, natural, strict=True):
+        if column.width is None and column.min_width is None and column.max_width is None:
+            column.width = width
+            column.no_wrap = True
 
 
 class _Fitted:
@@ -461,6 +488,9 @@ def _no_pydantic_plugins() -> None:
 
 def main() -> None:
     """The console script: typer builds only the command that runs (a faster start)."""
+    # What is imported so far (typer, rich, ...) lives as long as the process: the garbage
+    # collections that the imports and validators to come set off need not go through it.
+    gc.freeze()
     _no_pydantic_plugins()
     try:
         register(_invoked(sys.argv[1:]))

@@ -219,13 +219,14 @@ def device_request(
     memory: str | None = None,
     efficiency: str | None = None,
 ) -> DeviceRequest | None:
-    """The device options, parsed; None when none is given."""
-    from sepcalc.device import DTYPES, DeviceRequest, Precision, get_device
-    from sepcalc.device.memory import CONVENTIONS
-
+    """The device options, parsed; None when none is given (then nothing of
+    :mod:`sepcalc.device` is imported)."""
     given = (device, dtype, weights_dtype, activations_dtype, batch, memory, efficiency)
     if all(value is None for value in given):
         return None
+    from sepcalc.device import DTYPES, DeviceRequest, Precision, get_device
+    from sepcalc.device.memory import CONVENTIONS
+
     for option, value in (
         ("--dtype", dtype),
         ("--weights-dtype", weights_dtype),

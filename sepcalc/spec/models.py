@@ -109,15 +109,25 @@ ParamName = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z_][A
 (``act: a``); the graph builder checks the name it carries against the key's choices."""
 
 
-def _annotation(attr: Attr) -> Any:
-    if attr.type == "choice":
-        choice: Any = Literal[attr.choices] | ParamName
-        return choice | None if attr.default is None else choice
-    annotation = _TYPES[attr.type]
-    return annotation | None if attr.default is None else annotation
+class _Reused:
+    """A field type's pydantic core schema, made for its first field and reused by the others.
+
+    pydantic makes the schema of a type again for every field that has it: for every
+    attribute of every kind, the most of building a spec model. The types marked here are the
+    attributes' (numbers, expressions, names) and need nothing of the field or the model: the
+    layer models share one config.
+    """
+
+    def __init__(self) -> None:
+        self.schema: Any = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        if self.schema is None:
+            self.schema = handler(source)
+        return self.schema
 
 
-_TYPES: dict[str, Any] = {
+_BASE_TYPES: dict[str, Any] = {
     "int": IntExpr,
     "per_dim": PerDim,
     "per_dim_number": PerDimNumber,
@@ -125,6 +135,20 @@ _TYPES: dict[str, Any] = {
     "number": NumExpr,
     "layer": StrictStr,
 }
+_TYPES: dict[tuple[str | tuple[str, ...], bool], Any] = {}
+"""The annotation of each attribute type (a choice: of its names) and optional (default
+None), made once."""
+
+
+def _annotation(attr: Attr) -> Any:
+    optional = attr.default is None
+    key = (attr.choices if attr.type == "choice" else attr.type, optional)
+    if key not in _TYPES:
+        base: Any = (
+            Literal[attr.choices] | ParamName if attr.type == "choice" else _BASE_TYPES[attr.type]
+        )
+        _TYPES[key] = Annotated[base | None if optional else base, _Reused()]
+    return _TYPES[key]
 
 
 def _layer_model(kinds: Sequence[LayerKind]) -> type[LayerBase]:
@@ -162,6 +186,9 @@ class _Models(Mapping[str, type[LayerBase]]):
             self._made[first] = _layer_model(group)
         return self._made[first]
 
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._group  # not Mapping's, which would make the model
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._group)
 
@@ -197,9 +224,21 @@ if TYPE_CHECKING:
 # first needed: the annotations below name it, and pydantic resolves them then.
 
 
+def _empty_list() -> list[Any]:
+    """A new ``[]``, as a default factory whose signature pydantic reads cheaply: the builtins'
+    (``list``, ``dict``) are parsed from their text signatures, which compiles tokenize's
+    patterns, milliseconds of every start."""
+    return []
+
+
+def _empty_dict() -> dict[Any, Any]:
+    """A new ``{}`` (see :func:`_empty_list`)."""
+    return {}
+
+
 class Block(Strict):
     params: list[StrictStr] | dict[StrictStr, StrictBool | NumExpr | None] = Field(
-        default_factory=list
+        default_factory=_empty_list
     )
     """Parameter names, or names with defaults (null: required)."""
     layers: list[LayerEntry] = Field(min_length=1)
@@ -215,8 +254,8 @@ class NetworkSpec(Strict):
     name: StrictStr = "network"
     description: StrictStr | None = None
     input: Input
-    vars: dict[StrictStr, StrictBool | NumExpr] = Field(default_factory=dict)
-    blocks: dict[StrictStr, Block] = Field(default_factory=dict)
+    vars: dict[StrictStr, StrictBool | NumExpr] = Field(default_factory=_empty_dict)
+    blocks: dict[StrictStr, Block] = Field(default_factory=_empty_dict)
     layers: list[LayerEntry] = Field(min_length=1)
     budget: dict[StrictStr, StrictInt | StrictFloat | StrictStr] | None = None
     """Upper bounds checked by ``sepcalc check`` (e.g. macs: 600M)."""
@@ -258,7 +297,7 @@ def _network_of(kinds: frozenset[str]) -> type[NetworkSpec]:
     model: type[NetworkSpec] = create_model(
         "NetworkSpec",
         __base__=NetworkSpec,
-        blocks=(dict[StrictStr, block], Field(default_factory=dict)),
+        blocks=(dict[StrictStr, block], Field(default_factory=_empty_dict)),
         layers=(entries, Field(min_length=1)),
     )
     return model
