@@ -128,6 +128,10 @@ class _Scope:
     """Every name the spec gives a layer or block call in this scope."""
     built: dict[str, list[str]] = field(default_factory=dict)
     """The outputs built from each named entry, in order (the repeats of a repeated one)."""
+    owners: dict[str, tuple[SpecPath, bool]] = field(default_factory=dict)
+    """The entry that built each local name (an entry's name and its repeats' ``name.i``, a
+    block call's instance name), and whether it repeats. Two entries never build the same name;
+    they may share one when their ``when`` never hold together (only one of them builds)."""
     attempt: str = ""
     """The local name of the layer or block being built."""
     within: tuple[Instance, ...] = ()
@@ -531,6 +535,7 @@ class _Builder:
             local = f"{entry.name}.{rep}"
         name = scope.prefix + local
         scope.attempt = local
+        unique = self.unique(entry, path, scope, local)
         sources = self.inputs(entry, path, scope, entry.name or local)
         if kind.arity is not None and len(sources) != kind.arity:
             self.error(
@@ -557,6 +562,8 @@ class _Builder:
             raise _Skip
         if entry.name == INPUT:
             self.error((*path, "name"), f"the name '{INPUT}' is reserved: it means the input")
+            raise _Skip
+        if not unique:
             raise _Skip
         if name in self.shapes:
             self.error((*path, "name") if entry.name else path, f"duplicate layer name '{name}'")
@@ -600,8 +607,40 @@ class _Builder:
         if entry.name is not None:
             scope.names[entry.name] = name
         scope.prev = name
+        self.claim(entry, path, scope, local)
         if entry.name is not None:
             scope.built.setdefault(entry.name, []).append(name)
+
+    def unique(self, entry: LayerBase, path: SpecPath, scope: _Scope, local: str) -> bool:
+        """Whether the names this entry builds (``local``, and the ``name`` its repeats share)
+        were built by no other entry of the scope (else an error: ``inputs: a`` would silently
+        change meaning with the order of the entries)."""
+        for name in dict.fromkeys(n for n in (local, entry.name) if n is not None):
+            other, repeats = scope.owners.get(name, (path, False))
+            if other == path:
+                continue
+            line, _ = self.locator.position(other)
+            what = "block instance" if isinstance(entry, BlockCall) else "layer"
+            named = entry.name or name
+            note = (
+                f" (a repeated entry named '{named}' builds '{named}.0', '{named}.1', ..., and "
+                f"'{named}' means its last repeat)"
+                if repeats or (entry.name is not None and local != entry.name)
+                else ""
+            )
+            block = f" in block '{scope.within[-1].block}'" if scope.within else ""
+            self.error(
+                (*path, "name") if entry.name else path,
+                f"duplicate {what} name '{name}'{block}: the entry at line {line} builds it "
+                f"too{note}",
+            )
+            return False
+        return True
+
+    def claim(self, entry: LayerBase, path: SpecPath, scope: _Scope, local: str) -> None:
+        for name in (local, entry.name):
+            if name is not None:
+                scope.owners[name] = (path, entry.name is not None and local != entry.name)
 
     def call_block(
         self,
@@ -626,6 +665,8 @@ class _Builder:
         if call.name is not None and rep is not None:
             instance = f"{call.name}.{rep}"
         scope.attempt = instance
+        if not self.unique(call, path, scope, instance):
+            raise _Skip
         sources = self.inputs(call, path, scope, call.name or instance)
         if len(sources) != 1:
             self.error((*path, "inputs"), f"block '{call.block}' takes one input")
@@ -646,6 +687,7 @@ class _Builder:
             raise _Skip
         scope.prev = inner.prev
         scope.names[instance] = inner.prev
+        self.claim(call, path, scope, instance)
         if call.name is not None:
             scope.names[call.name] = inner.prev
             scope.built.setdefault(call.name, []).append(inner.prev)

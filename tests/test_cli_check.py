@@ -201,6 +201,8 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
         )
         if not ok:
             return [f"{path}: {value!r} is not {types}"]
+    if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
+        errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
     if "minimum" in schema and isinstance(value, int) and value < schema["minimum"]:
         errors.append(f"{path}: {value} < {schema['minimum']}")
     if isinstance(value, dict) and "properties" in schema:
@@ -231,7 +233,7 @@ def test_schema_validator_catches_problems() -> None:
         "$.summary: undocumented extra",
         "$.specs[0].checks[0]: missing limit",
         "$.specs[1].status: 'ok' not in ['pass', 'fail', 'error', 'no_budget']",
-        "$.specs[1].checks[0].value: '4.2M' is not ['integer', 'number']",
+        "$.specs[1].checks[0].value: '4.2M' does not match ^-?[0-9](\\.[0-9]+)?e[+-][0-9]+$",
     ]
 
 

@@ -7,6 +7,8 @@ clusters of the block instances, and each layer's kind, output shape and MACs.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -15,12 +17,14 @@ from pathlib import Path
 
 import pydot
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from sepcalc.analysis import analyze
 from sepcalc.cli import app
 from sepcalc.conventions import get_convention
 from sepcalc.graph import build_graph
+from sepcalc.report.graph import _mermaid_text
 from sepcalc.spec import load_spec
 
 # pydot's parser still calls pyparsing's camelCase names
@@ -98,7 +102,69 @@ def test_mermaid_has_every_layer_edge_and_cluster(name: str) -> None:
 def test_mermaid_labels() -> None:
     text = export("mermaid", "mobilenet_v1")
     assert '["conv1<br/>conv 32x112x112<br/>10.84M MACs"]:::k_conv' in text
-    assert "title: MobileNetV1: input 3x224x224, 4,231,976 params, 568,740,352 MACs" in text
+    assert 'title: "MobileNetV1: input 3x224x224, 4,231,976 params, 568,740,352 MACs"' in text
+
+
+NASTY = 'Net "q": [a] {b} #1 #quot; &amp; <br/> `md` café ☃ 😀 back\\slash\nline2 - x: y'
+"""A network name with what YAML, DOT and Mermaid read: quotes, colons, brackets, ``#`` and an
+entity code, HTML, a backtick, unicode (an emoji beyond the BMP), a backslash, a line break."""
+
+
+def _nasty_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "nasty.yaml"
+    spec.write_text(
+        f"name: {json.dumps(NASTY, ensure_ascii=False)}\ninput: {{channels: 3, size: 8}}\n"
+        "blocks: {b: {params: [out], layers: [{kind: conv, out: out, kernel: 1}]}}\n"
+        "layers:\n  - {kind: conv, out: 8, kernel: 3}\n  - {block: b, out: 8, name: st-1}\n",
+        encoding="utf-8",
+    )
+    return spec
+
+
+# conv1 (no bias): 3*3*3*8 = 216 params, 3*3*3 * 8*8*8 = 13,824 MACs; st-1.conv1: 8*8 = 64
+# params, 8 * 8*8*8 = 4,096 MACs: 280 params, 17,920 MACs
+TITLE = f"{NASTY}: input 3x8x8, 280 params, 17,920 MACs"
+
+
+def test_mermaid_front_matter_is_yaml_whatever_the_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["export", "mermaid", str(_nasty_spec(tmp_path))])
+    assert result.exit_code == 0, result.stderr
+    front, body = result.stdout.removeprefix("---\n").split("---\n", 1)
+    assert yaml.safe_load(front) == {"title": TITLE}
+    assert body.startswith("flowchart TB\n")
+
+
+def test_dot_parses_whatever_the_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["export", "dot", str(_nasty_spec(tmp_path))])
+    assert result.exit_code == 0, result.stderr
+    (graph,) = pydot.graph_from_dot_data(result.stdout)
+
+    def unquote(text: str) -> str:
+        """A DOT double-quoted label as Graphviz shows it (``\\n`` a line break)."""
+        assert text[0] == text[-1] == '"'
+        return re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], text[1:-1])
+
+    assert unquote(graph.get_name()) == NASTY
+    assert unquote(graph.get_graph_defaults()[0]["label"]) == TITLE
+    assert [s.get_name() for s in graph.get_subgraphs()] == ['"cluster_st-1"']
+
+
+def _mermaid_shown(label: str) -> str:
+    """A Mermaid label as Mermaid shows it: ``#<n>;`` and ``#<name>;`` are entity codes."""
+    assert '"' not in label
+    lines = label.split("<br/>")
+    assert all("<" not in line and ">" not in line and "`" not in line for line in lines)
+    decode = re.compile(r"#(\d+|\w+);")
+    return "\n".join(
+        decode.sub(lambda m: chr(int(m[1])) if m[1].isdigit() else html.unescape(f"&{m[1]};"), line)
+        for line in lines
+    )
+
+
+@pytest.mark.parametrize("text", [NASTY, "", "plain", "a\tb\x07c\u2028d", "#35;"], ids=repr)
+def test_mermaid_labels_show_the_text(text: str) -> None:
+    shown = text.replace("\u2028", "\n")  # a line break, as every other
+    assert _mermaid_shown(_mermaid_text(text)) == shown
 
 
 @pytest.mark.parametrize("fmt", ["dot", "mermaid"])

@@ -7,6 +7,7 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -155,3 +156,107 @@ def test_show_and_messages_never_overflow_a_float() -> None:
     assert show(Fraction(10**400, 3)) == f"{10**400}/3"
     with pytest.raises(ExprError, match=r"expected an integer, got 3.33333e\+399"):
         as_int(Fraction(10**400, 3))
+
+
+# --- the device model past a float ------------------------------------------------------------
+
+# One 1x1 conv, 3 -> C = 10**360 channels at 8x8, fp32 (4 bytes) on an A100. Bytes moved: the
+# input 3*8*8*4 = 768, the weights 3*C*4 = 12C, the output C*8*8*4 = 256C; FLOPs 2*3*C*64 =
+# 384C. Computing 384C at 19.5T FLOP/s is quicker than moving (268C + 768) B at 2,039 GB/s, so
+# the layer is memory-bound and its time (the network's latency) is about 1.314e+350 s:
+HUGE_C = 10**360
+HUGE_LATENCY = Fraction(268 * HUGE_C + 768, 2039 * 10**9)
+HUGE_OUT = " * ".join(["10**60"] * 6)  # 10**360: an exponent over 300 is refused
+
+
+def _huge(tmp_path: Path, kernel: str = "1") -> str:
+    spec = tmp_path / "huge.yaml"
+    spec.write_text(
+        "name: huge\ninput: {channels: 3, size: 8}\n"
+        f"layers:\n  - {{kind: conv, out: '{HUGE_OUT}', kernel: {kernel}}}\n"
+    )
+    return str(spec)
+
+
+def _exact(value: Fraction) -> dict[str, str]:
+    return {"exact": f"{value.numerator}/{value.denominator}", "value": scientific(value, 17)}
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "table"])
+def test_the_device_report_past_a_float(tmp_path: Path, fmt: str) -> None:
+    # Was "internal error: OverflowError: integer division result too large for a float".
+    result = CliRunner().invoke(app, ["analyze", _huge(tmp_path), "--device", "a100", "-f", fmt])
+    assert result.exit_code == 0, result.output
+    if fmt != "json":
+        return
+    device = json.loads(result.stdout)["device"]
+    assert device["latency"] == _exact(HUGE_LATENCY)
+    assert device["latency"]["value"] == "1.31436978911231e+350"
+    (layer,) = device["layers"]
+    assert layer["time"] == _exact(HUGE_LATENCY)
+    assert layer["intensity"] == 384 / 268  # FLOPs per byte: 384C / (268C + 768), as a float
+    assert device["by_kind"]["conv"]["time"] == _exact(HUGE_LATENCY)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "github", "junit"])
+def test_a_latency_budget_past_a_float(tmp_path: Path, fmt: str) -> None:
+    result = CliRunner().invoke(
+        app, ["check", _huge(tmp_path), "--device", "a100", "--max-latency", "5ms", "-f", fmt]
+    )
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    if fmt == "json":
+        report = json.loads(result.stdout)
+        schema = ROOT / "docs" / "schemas" / "check-report.schema.json"
+        jsonschema.validate(report, json.loads(schema.read_text()))
+        (spec,) = report["specs"]
+        (outcome,) = spec["checks"]
+        headroom = Fraction(5, 1000) - HUGE_LATENCY
+        assert (outcome["value"], outcome["limit"]) == ("1.31436978911231e+350", 0.005)
+        assert outcome["headroom"] == scientific(headroom, 17)
+        assert outcome["exact"] == {
+            "value": f"{HUGE_LATENCY.numerator}/{HUGE_LATENCY.denominator}",
+            "limit": "1/200",
+            "headroom": f"{headroom.numerator}/{headroom.denominator}",
+        }
+
+
+def test_a_space_latency_past_a_float(tmp_path: Path) -> None:
+    space = _huge(tmp_path, "{choice: [1, 3]}")
+    best = ["space", "best", space, "--device", "a100", "--minimize", "latency"]
+    result = CliRunner().invoke(app, [*best, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["latency"] == _exact(HUGE_LATENCY)  # kernel 1
+    result = CliRunner().invoke(app, [*best, "--max-latency", "1ms"], env={"COLUMNS": "20000"})
+    assert result.exit_code == 1, result.output
+    assert "the smallest latency in the space is 1.31437e+350 s (" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "kernel"),
+    [
+        (["analyze"], "1"),
+        (["space", "sample"], "{choice: [1, 3]}"),
+        (["space", "pareto", "--device", "a100"], "{choice: [1, 3]}"),
+    ],
+    ids=["bars", "samples", "front"],
+)
+def test_a_plot_past_a_float_is_an_error(tmp_path: Path, command: list[str], kernel: str) -> None:
+    pytest.importorskip("matplotlib")
+    words = command[: 2 if command[0] == "space" else 1]
+    args = [*words, _huge(tmp_path, kernel), *command[len(words) :]]
+    result = CliRunner().invoke(app, [*args, "--plot", str(tmp_path / "plot.png")])
+    assert result.exit_code == 2, result.output
+    assert "past a float's range (about 1.8e+308): a plot cannot draw it" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_the_roofline_plot_draws_ratios_that_a_float_holds(tmp_path: Path) -> None:
+    # A roofline point is FLOPs per byte (384C / (268C + 768), about 1.43) against FLOPs per
+    # second (at most the peak): both are in a float's range however large the counts.
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "roofline.png"
+    args = ["analyze", _huge(tmp_path), "--device", "a100", "--plot", str(plot)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert plot.stat().st_size > 0

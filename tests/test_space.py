@@ -211,6 +211,21 @@ def test_a_bad_value_is_reported_at_its_choice() -> None:
     assert "'rleu' is not one of" in str(info.value)
 
 
+def test_entries_with_choices_need_distinct_names() -> None:
+    """Choices are named by their entry: with two entries named 's', 's.repeat' would be read
+    as the depth of both (and the spec would have two layers named 's' anyway)."""
+    text = BASE + (
+        "  - {block: b, out: 4, name: s, k: {choice: [1, 3]}, s: {choice: [1, 2]}}\n"
+        "  - {block: b, out: 4, name: s, repeat: {choice: [1, 2]}}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        _space(text)
+    assert [str(d) for d in info.value.diagnostics] == [
+        "space.yaml:13:30: layers.2.name: the entry at line 12 is named 's' too and has choices: "
+        "its choices and this one's would have the same names; give the entries distinct names"
+    ]
+
+
 def test_cli_errors_are_located_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BASE + "  - {block: b, out: 4, k: {choice: [1], per: stages}}\n")

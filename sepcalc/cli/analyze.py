@@ -179,10 +179,12 @@ def analyze(
     if plot is not None:
         from sepcalc.report import plots
 
-        if on_device is not None and on_device.roofline is not None:
-            save_plot(plots.roofline_plot(on_device, result.name), plot)
-        else:
-            save_plot(plots.layer_bars(result), plot)
+        with user_errors():
+            if on_device is not None and on_device.roofline is not None:
+                figure = plots.roofline_plot(on_device, result.name)
+            else:
+                figure = plots.layer_bars(result)
+        save_plot(figure, plot)
 
 
 def _render(

@@ -478,7 +478,9 @@ def grid(
     if plot is not None:
         from sepcalc.report.plots import grid_plot
 
-        save_plot(grid_plot(result, evaluator.base.name), plot)
+        with user_errors():
+            figure = grid_plot(result, evaluator.base.name)
+        save_plot(figure, plot)
     raise typer.Exit(result.exit_code)
 
 

@@ -220,7 +220,9 @@ def _emit(
     else:
         stdout().print(render())
     if plot is not None:
-        save_plot(plot[1](), plot[0])
+        with user_errors():
+            figure = plot[1]()
+        save_plot(figure, plot[0])
     raise typer.Exit(code)
 
 

@@ -10,11 +10,13 @@ from fractions import Fraction
 from typing import Any
 
 from sepcalc.budget import CheckReport, Outcome, SpecResult, Status
+from sepcalc.expr import approximate
 
 
-def _number(n: int | Fraction) -> int | float:
-    """A count as it is; a time (latency, seconds) as a float, its exact value under 'exact'."""
-    return n if isinstance(n, int) else float(n)
+def _number(n: int | Fraction) -> int | float | str:
+    """A count as it is; a time (latency, seconds) as a float, its exact value under 'exact'
+    (past a float's range, in scientific notation as a string)."""
+    return n if isinstance(n, int) else approximate(n)
 
 
 def _exact(o: Outcome) -> dict[str, Any]:

@@ -3,7 +3,8 @@ roofline times and the share of MACs next to the share of time, per layer kind.
 
 Numbers are exact in the core (bytes as ints, seconds as Fractions); here they are rounded for
 display only. The JSON keeps times exact as fractions of a second (``"num/den"`` strings) next to
-a float for convenience.
+a float for convenience (a string in scientific notation past a float's range: a float must
+never overflow on a count).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.text import Text
 
 from sepcalc.device import CONVENTIONS, DeviceAnalysis
 from sepcalc.device.roofline import LayerTime, Roofline, shares
-from sepcalc.report.numbers import fixed, grouped, share, si
+from sepcalc.report.numbers import approximate, fixed, grouped, share, si
 
 _TIME_UNITS = ((Fraction(1), "s"), (Fraction(1, 10**3), "ms"), (Fraction(1, 10**6), "us"),
                (Fraction(1, 10**9), "ns"))  # fmt: skip
@@ -142,7 +143,9 @@ def _percent(x: Fraction) -> str:
 
 
 def _seconds(value: Fraction) -> dict[str, Any]:
-    return {"exact": f"{value.numerator}/{value.denominator}", "value": float(value)}
+    """A time exact as "num/den", with its value as a float (past a float's range: in
+    scientific notation, as a string)."""
+    return {"exact": f"{value.numerator}/{value.denominator}", "value": approximate(value)}
 
 
 def device_to_dict(analysis: DeviceAnalysis) -> dict[str, Any]:
@@ -174,7 +177,7 @@ def device_to_dict(analysis: DeviceAnalysis) -> dict[str, Any]:
             t = times[layer.name]
             row |= {
                 "flops": t.flops,
-                "intensity": None if t.intensity is None else float(t.intensity),
+                "intensity": None if t.intensity is None else approximate(t.intensity),
                 "time": _seconds(t.time),
                 "bound": t.bound,
             }
@@ -184,8 +187,8 @@ def device_to_dict(analysis: DeviceAnalysis) -> dict[str, Any]:
         data["device"] = {
             "name": r.device.name,
             "title": r.device.title,
-            "peak": float(r.device.peak_of(r.precision.compute)),
-            "bandwidth": float(r.device.bandwidth.value),
+            "peak": approximate(r.device.peak_of(r.precision.compute)),
+            "bandwidth": approximate(r.device.bandwidth.value),
             "efficiency": float(r.efficiency),
         }
         data["latency"] = _seconds(r.time)

@@ -89,8 +89,9 @@ def _title(analysis: Analysis) -> str:
 
 
 def _quote(text: str) -> str:
-    """A DOT double-quoted string (``\\n`` in ``text`` stays a line break)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT double-quoted string (a line break in ``text`` stays one, as ``\\n``)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return '"' + lines.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _layer_label(row: LayerRow) -> str:
@@ -138,9 +139,34 @@ def render_dot(analysis: Analysis) -> str:
 # --- Mermaid -----------------------------------------------------------------------------------
 
 
+MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;"}
+"""Characters a Mermaid label cannot hold as they are: ``#`` starts an entity code, a quote
+ends the label, ``<``, ``>`` and ``&`` are HTML, a backtick starts a Markdown string."""
+
+
 def _mermaid_text(text: str) -> str:
-    """Text inside a Mermaid ``["..."]`` label: quotes as an entity, lines as ``<br/>``."""
-    return text.replace('"', "#quot;").replace("\n", "<br/>")
+    """Text inside a Mermaid ``["..."]`` label: line breaks as ``<br/>``, and entity codes for
+    the characters Mermaid reads and for what is not printable."""
+    return "<br/>".join(
+        "".join(MERMAID_ENTITIES.get(c, c if c.isprintable() else f"#{ord(c)};") for c in line)
+        for line in text.splitlines()
+    )
+
+
+def _yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar of ``text`` (the front matter's title): what is not
+    printable, and YAML's own line breaks, escaped; every other character as it is."""
+    out = []
+    for c in text:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c.isprintable() and c != "\ufeff":
+            out.append(c)
+        elif ord(c) < 0x100:
+            out.append(f"\\x{ord(c):02x}")
+        else:
+            out.append(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def render_mermaid(analysis: Analysis) -> str:
@@ -149,7 +175,7 @@ def render_mermaid(analysis: Analysis) -> str:
     kinds = _kinds(analysis.layers)
     lines = [
         "---",
-        f"title: {_mermaid_text(_title(analysis))}",
+        f"title: {_yaml_string(_title(analysis))}",
         "---",
         "flowchart TB",
         f'  input["{_mermaid_text("input " + shape(analysis.input_shape))}"]:::input',

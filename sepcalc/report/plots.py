@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from sepcalc.analysis import Analysis
 from sepcalc.device import DeviceAnalysis
+from sepcalc.errors import SepcalcError
 from sepcalc.report.device import duration as _time
 from sepcalc.report.graph import colour
-from sepcalc.report.numbers import fixed, grouped, shape
+from sepcalc.report.numbers import fixed, grouped, scientific, shape
 from sepcalc.search import NET_METRICS, GridResult
 from sepcalc.search.exact import Bound
 from sepcalc.search.shares import Curves
@@ -33,6 +34,18 @@ _UNITS = ((10**9, "G"), (10**6, "M"), (10**3, "K"))
 _METRIC_NAMES = {"macs": "MACs", "params": "parameters", "flops": "FLOPs",
                  "activations": "activations"}  # fmt: skip
 WITHIN, OVER, FRONT, BUDGET = "#59a14f", "#bab0ac", "#e15759", "#333333"
+
+
+def _drawable(value: int | Fraction) -> float:
+    """A count, size or time as a float to draw: past a float's range (about 1.8e+308) a
+    plot cannot draw it, and says so (the text formats hold it exactly)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise SepcalcError(
+            f"a value of {scientific(value)} is past a float's range (about 1.8e+308): a plot "
+            "cannot draw it; the report's text formats give it exactly"
+        ) from None
 
 
 def unit(values: Sequence[float]) -> tuple[float, str]:
@@ -67,7 +80,7 @@ def layer_bars(analysis: Analysis) -> Figure:
     fig = _figure(11, max(3.5, 0.17 * len(rows) + 1.6))
     macs_ax, params_ax = fig.subplots(1, 2, sharey=True)
     for ax, metric in ((macs_ax, "macs"), (params_ax, "params")):
-        values = [float(getattr(r.counts, metric)) for r in rows]
+        values = [_drawable(getattr(r.counts, metric)) for r in rows]
         divisor, suffix = unit(values)
         ax.barh(positions, [v / divisor for v in values], color=colours, edgecolor="#555555",
                 linewidth=0.4, height=0.8)  # fmt: skip
@@ -103,8 +116,8 @@ def _key_value(result: GridResult, i: int, key: str) -> float:
     bare = key.removeprefix("min:").removeprefix("max:")
     totals = result.totals[i]
     if bare in NET_METRICS and totals is not None:
-        return float(totals.get(bare))
-    return float(result.points[i][bare])
+        return _drawable(totals.get(bare))
+    return _drawable(result.points[i][bare])
 
 
 def _objective(ax: Axes, result: GridResult) -> None:
@@ -128,9 +141,9 @@ def _objective(ax: Axes, result: GridResult) -> None:
                 drawstyle="steps-post", label="Pareto front", zorder=3)  # fmt: skip
     for limit in result.budgets:
         if limit.metric == keys[0]:
-            ax.axvline(float(limit.limit) / x_div, color=BUDGET, linestyle="--", linewidth=1)
+            ax.axvline(_drawable(limit.limit) / x_div, color=BUDGET, linestyle="--", linewidth=1)
         if limit.metric == keys[1]:
-            ax.axhline(float(limit.limit) / y_div, color=BUDGET, linestyle="--", linewidth=1)
+            ax.axhline(_drawable(limit.limit) / y_div, color=BUDGET, linestyle="--", linewidth=1)
     if any(b.metric in keys for b in result.budgets):
         ax.plot([], [], color=BUDGET, linestyle="--", linewidth=1, label="budget")
     ax.set_xlabel(f"{_label(keys[0], x_suffix)}, {_goal(result.pareto[0])}")
@@ -150,18 +163,18 @@ def _var_space(ax: Axes, result: GridResult) -> None:
     a = result.axes[0].name
     b = result.axes[1].name if len(result.axes) > 1 else None
     built = [i for i, t in enumerate(result.totals) if t is not None]
-    xs = {i: float(result.points[i][a]) for i in built}
+    xs = {i: _drawable(result.points[i][a]) for i in built}
     if b is not None:
-        ys = {i: float(result.points[i][b]) for i in built}
+        ys = {i: _drawable(result.points[i][b]) for i in built}
         y_div, y_label = 1.0, b
     else:
         metric = result.budgets[0].metric if result.budgets else "macs"
-        ys = {i: float(result.totals[i].get(metric)) for i in built}  # type: ignore[union-attr]
+        ys = {i: _drawable(result.totals[i].get(metric)) for i in built}  # type: ignore[union-attr]
         y_div, suffix = unit(list(ys.values()))
         y_label = _label(metric, suffix)
         for limit in result.budgets:
             if limit.metric == metric:
-                ax.axhline(float(limit.limit) / y_div, color=BUDGET, linestyle="--",
+                ax.axhline(_drawable(limit.limit) / y_div, color=BUDGET, linestyle="--",
                            linewidth=1, label=f"{metric} budget")  # fmt: skip
     for within, colour_, label in ((False, OVER, "over budget"), (True, WITHIN, "within budget")):
         chosen = [i for i in built if result.within[i] == within]
@@ -243,7 +256,7 @@ def _percent(share: Fraction) -> str:
 def _bound_values(bound: Bound) -> list[float]:
     """Where a bound's lines go: its low and high ends (a latency's in seconds)."""
     ends = bound.seconds if bound.seconds is not None else (bound.low, bound.high)
-    return [float(v) for v in ends if v is not None]
+    return [_drawable(v) for v in ends if v is not None]
 
 
 def _bound_lines(ax: Axes, bounds: Sequence[Bound], metric: str, divisor: float,
@@ -295,14 +308,15 @@ def distribution_plot(c: Curves) -> Figure:
         label = _part_name(part.label)
         if part.within is not None:
             label += f": {_percent(part.within)} within"
-        edges = [b.low / divisor for b in part.bars] + [(part.bars[-1].high + 1) / divisor]
+        ends = [b.low for b in part.bars] + [part.bars[-1].high + 1]
+        edges = [_drawable(e) / divisor for e in ends]
         if many:
             heights = [float(b.density) * divisor * 100 for b in part.bars]
             hist_ax.stairs(heights, edges, color=colour_, linewidth=1.3)
         else:
             heights = [float(b.share) * 100 for b in part.bars]
             hist_ax.stairs(heights, edges, fill=True, color=colour_, alpha=0.75)
-        xs = [x / divisor for x, _ in part.cdf]
+        xs = [_drawable(x) / divisor for x, _ in part.cdf]
         ys = [float(share) * 100 for _, share in part.cdf]
         if part.steps:
             cdf_ax.step(xs, ys, where="post", color=colour_, linewidth=1.5, label=label)
@@ -374,8 +388,8 @@ def front_plot(r: FrontResult) -> Figure:
     ax = fig.subplots()
     (mx, sx), my = r.keys[0], r.keys[1][0]
     points = sorted(r.points, key=lambda p: p.totals[mx])
-    xs = [float(p.totals[mx]) for p in points]
-    ys = [float(p.totals[my]) for p in points]
+    xs = [_drawable(p.totals[mx]) for p in points]
+    ys = [_drawable(p.totals[my]) for p in points]
     x_div, x_label = scale(mx, xs + [v for b in r.bounds if b.metric == mx
                                      for v in _bound_values(b)])  # fmt: skip
     y_div, y_label = scale(my, ys + [v for b in r.bounds if b.metric == my
@@ -389,7 +403,7 @@ def front_plot(r: FrontResult) -> Figure:
                 label="Pareto front")  # fmt: skip
     else:
         mz = r.keys[2][0]
-        zs = [float(p.totals[mz]) for p in points]
+        zs = [_drawable(p.totals[mz]) for p in points]
         z_div, z_label = scale(mz, zs)
         dots = ax.scatter(xs, ys, c=[z / z_div for z in zs], s=_dot(len(xs)) ** 2, cmap="viridis",
                           label="Pareto front")  # fmt: skip
@@ -421,8 +435,8 @@ def samples_plot(r: SampleResult) -> Figure:
     """The samples as points in the plane of MACs and parameters, with the bounds on these."""
     fig = _figure(9, 6)
     ax = fig.subplots()
-    xs = [float(s.totals["macs"]) for s in r.samples]
-    ys = [float(s.totals["params"]) for s in r.samples]
+    xs = [_drawable(s.totals["macs"]) for s in r.samples]
+    ys = [_drawable(s.totals["params"]) for s in r.samples]
     x_div, x_label = scale("macs", xs + [v for b in r.bounds if b.metric == "macs"
                                         for v in _bound_values(b)])  # fmt: skip
     y_div, y_label = scale("params", ys + [v for b in r.bounds if b.metric == "params"
@@ -469,12 +483,12 @@ def roofline_plot(analysis: DeviceAnalysis, network: str) -> Figure:
     assert r is not None
     dtype = r.precision.compute
     ops = "FLOP" if dtype.startswith(("fp", "bf")) else "OP"
-    peak = float(r.device.peak_of(dtype))
-    bandwidth = float(r.device.bandwidth.value)
-    ridge = float(r.device.ridge(dtype))
+    peak = _drawable(r.device.peak_of(dtype))
+    bandwidth = _drawable(r.device.bandwidth.value)
+    ridge = _drawable(r.device.ridge(dtype))
     drawn = [t for t in r.layers if t.intensity is not None and t.performance]
-    left = min([float(t.intensity) for t in drawn if t.intensity] + [ridge]) / 4
-    right = max([float(t.intensity) for t in drawn if t.intensity] + [ridge]) * 4
+    left = min([_drawable(t.intensity) for t in drawn if t.intensity] + [ridge]) / 4
+    right = max([_drawable(t.intensity) for t in drawn if t.intensity] + [ridge]) * 4
     fig = _figure(10, 6.5)
     ax = fig.subplots()
     ax.set_xscale("log")
@@ -497,11 +511,11 @@ def roofline_plot(analysis: DeviceAnalysis, network: str) -> Figure:
     kinds = sorted({t.kind for t in drawn})
     for kind in kinds:
         chosen = [t for t in drawn if t.kind == kind]
-        ax.scatter([float(t.intensity or 0) for t in chosen],
-                   [float(t.performance or 0) for t in chosen], s=30, color=colour(kind),
+        ax.scatter([_drawable(t.intensity or 0) for t in chosen],
+                   [_drawable(t.performance or 0) for t in chosen], s=30, color=colour(kind),
                    edgecolors="#333333", linewidths=0.5, label=kind, zorder=4)  # fmt: skip
     ax.set_xlim(left, right)
-    lowest = min([float(t.performance or 0) for t in drawn] + [bandwidth * left])
+    lowest = min([_drawable(t.performance or 0) for t in drawn] + [bandwidth * left])
     ax.set_ylim(lowest / 3, peak * 3)
     ax.set_xlabel(f"arithmetic intensity ({ops}s per byte moved)")
     ax.set_ylabel(f"attainable performance ({ops}/s)")

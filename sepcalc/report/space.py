@@ -16,7 +16,7 @@ from rich.text import Text
 
 from sepcalc.conventions import Convention
 from sepcalc.report.device import duration
-from sepcalc.report.numbers import fixed, si
+from sepcalc.report.numbers import approximate, fixed, si
 from sepcalc.search.decompose import METRICS
 from sepcalc.search.exact import Bound
 from sepcalc.search.space import Value, show_value
@@ -62,7 +62,7 @@ def plain_assignment(a: Mapping[str, Value]) -> dict[str, Any]:
 def _exact(v: int | Fraction | None) -> Any:
     """A count as it is; a latency (seconds, a Fraction) exact as "num/den" beside a float."""
     if isinstance(v, Fraction):
-        return {"exact": f"{v.numerator}/{v.denominator}", "value": float(v)}
+        return {"exact": f"{v.numerator}/{v.denominator}", "value": approximate(v)}
     return v
 
 

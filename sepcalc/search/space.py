@@ -380,7 +380,8 @@ def _read(data: Any, locator: Locator) -> tuple[list[Choice], Any]:
                 for p in _stray(value, ("vars", name)):
                     errors.append((p, f"{_where(p)}: a choice goes on the var itself"))
     layers = data.get("layers")
-    labels: set[str] = set()
+    labels: dict[str, int] = {}
+    """The entry of each label with choices: a choice is named by its entry's label."""
     if isinstance(layers, list):
         for j, entry in enumerate(layers):
             if not isinstance(entry, dict):
@@ -398,10 +399,19 @@ def _read(data: Any, locator: Locator) -> tuple[list[Choice], Any]:
                             )
                         )
                         continue
+                    if labels.setdefault(str(label), j) != j:
+                        line, _ = locator.position(("layers", labels[str(label)]))
+                        errors.append(
+                            (
+                                ("layers", j, "name"),
+                                f"layers.{j}.name: the entry at line {line} is named '{label}' "
+                                "too and has choices: its choices and this one's would have "
+                                "the same names; give the entries distinct names",
+                            )
+                        )
                     c = _choice(value, path, f"{label}.{key}", str(key), j, errors)
                     if c:
                         choices.append(c)
-                        labels.add(str(label))
                 else:
                     for p in _stray(value, path):
                         errors.append(
@@ -423,7 +433,7 @@ def _read(data: Any, locator: Locator) -> tuple[list[Choice], Any]:
             )
             errors.append((p, f"{_where(p)}: no choice in {where}: {fix}"))
     if errors:
-        raise SpecError([locator.diagnostic(p, m) for p, m in errors])
+        raise SpecError([locator.diagnostic(p, m) for p, m in dict.fromkeys(errors)])
     names = [c.name for c in choices]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

@@ -23,6 +23,7 @@ from typing import Any
 
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError
+from sepcalc.expr import scientific
 from sepcalc.formulas import Shape
 from sepcalc.search.decompose import (
     DEVICE_METRICS,
@@ -662,7 +663,7 @@ def best(
 def shown_total(metric: str, value: int | Fraction) -> str:
     """A total in words for a message: a count grouped, a latency in seconds (exact)."""
     if isinstance(value, Fraction):
-        return f"{float(value):.6g} s ({value.numerator}/{value.denominator} s exactly)"
+        return f"{scientific(value, 6)} s ({value.numerator}/{value.denominator} s exactly)"
     return f"{value:,}" + (" B" if metric in DEVICE_METRICS else "")
 
 

@@ -108,7 +108,7 @@ def check_budgets(budgets: Sequence[Limit]) -> None:
 def shown(metric: str, value: Number) -> str:
     """A total in a message: a count grouped, bytes with B, a latency in seconds."""
     if metric == "latency":
-        return f"{float(value):.6g} s"
+        return f"{scientific(Fraction(value), 6)} s"
     return f"{value:,}" + (" B" if metric in DEVICE_LIMITS else "")
 
 
