@@ -624,7 +624,7 @@ def sample(
             for k, s in enumerate(result.samples, 1):
                 comment = (
                     f"{dec.space.name}: sample {k} of {space} (seed {seed}, {sampler.value}); "
-                    + ", ".join(f"{m} {total_text(v)}" for m, v in s.totals.items())
+                    + ", ".join(f"{m} {total_text(m, v)}" for m, v in s.totals.items())
                 )
                 path = out / f"sample-{k:0{width}d}.yaml"
                 path.write_text(dec.space.concrete_yaml(s.assignment, comment), encoding="utf-8")

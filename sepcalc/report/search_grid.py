@@ -15,9 +15,9 @@ from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
-from sepcalc.report.search_var import flops_note
+from sepcalc.report.search_var import flops_note, limits_text, metrics_of
+from sepcalc.report.totals import exact, text
 from sepcalc.search import NET_METRICS, GridResult, budget_status
-from sepcalc.search.targets import shown
 
 TABLE_ROWS = 200
 """A grid table lists every point up to this many; beyond, the Pareto front only."""
@@ -56,11 +56,12 @@ def grid_to_csv(r: GridResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = [a.name for a in r.axes]
-    writer.writerow([*names, *NET_METRICS, "within", "pareto", "error"])
+    metrics = metrics_of(r.totals, r.budgets)
+    writer.writerow([*names, *metrics, "within", "pareto", "error"])
     front = set(r.front)
     for i, point in enumerate(r.points):
         totals = r.totals[i]
-        counts = [totals.get(m) if totals else "" for m in NET_METRICS]
+        counts = [exact(totals.get(m)) if totals else "" for m in metrics]
         writer.writerow(
             [
                 *(show(point[n]) for n in names),
@@ -86,13 +87,14 @@ def render_grid(r: GridResult, convention: Convention) -> RenderableType:
     table = Table(title=title, title_justify="left", box=None, header_style="bold")
     for name in names:
         table.add_column(name, justify="right")
-    for metric in NET_METRICS:
+    metrics = metrics_of(r.totals, r.budgets)
+    for metric in metrics:
         table.add_column("MACs" if metric == "macs" else metric, justify="right")
     table.add_column("budget")
     table.add_column("front", justify="center")
     for i in rows:
         totals = r.totals[i]
-        counts = [f"{totals.get(m):,}" if totals else "-" for m in NET_METRICS]
+        counts = [text(m, totals.get(m)) if totals else "-" for m in metrics]
         status = budget_status(totals, r.budgets, r.errors[i]) if r.budgets else ""
         table.add_row(
             *(show(r.points[i][n]) for n in names),
@@ -103,7 +105,7 @@ def render_grid(r: GridResult, convention: Convention) -> RenderableType:
         )
     parts: list[RenderableType] = [table]
     if r.budgets:
-        limits = " and ".join(f"{b.metric} <= {shown(b.metric, b.limit)}" for b in r.budgets)
+        limits = limits_text(r.budgets)
         parts.append(Text(f"{sum(r.within):,} of {len(r.points):,} within {limits}"))
         if r.reason:
             parts.append(Text(f"infeasible: {r.reason}"))
