@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import Convention
+from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import fixed
 from sepcalc.report.totals import BYTES, exact, grouped, ordered, short, text
 from sepcalc.search.decompose import METRICS
@@ -116,6 +117,7 @@ def _bounds_text(bounds: Sequence[Bound]) -> str:
 
 def count_to_dict(r: CountResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "choices": [{"name": n, "per": p, "values": _plain_value(v)} for n, p, v in r.choices],
         "steps": [
@@ -200,6 +202,7 @@ def _mean(m: Fraction) -> dict[str, Any]:
 
 def distribution_to_dict(r: DistributionResult) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "metric": r.metric,
         "parts": [
@@ -323,6 +326,7 @@ def _key_name(key: tuple[str, int]) -> str:
 
 def front_to_dict(r: FrontResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "keys": [_key_name(k) for k in r.keys],
         "bounds": _bounds(r.bounds),
@@ -371,6 +375,7 @@ def front_to_csv(r: FrontResult) -> str:
 
 def best_to_dict(r: BestResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "objective": _key_name(r.objective),
         "bounds": _bounds(r.bounds),
@@ -396,6 +401,7 @@ def render_best(r: BestResult, convention: Convention) -> RenderableType:
 
 def samples_to_dict(r: SampleResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "sampler": r.sampler,
         "seed": r.seed,
