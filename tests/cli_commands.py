@@ -45,7 +45,7 @@ RUNS: dict[str, list[tuple[str, ...]]] = {
     "formula": [("separable", "--vs", "conv"), ("--list",)],
     "import": [("{onnx}", "--input", "x:1x3x8x8")],
     "schema": [(), ("budgets",)],
-    "search channels": [("--k", "3", "--max-ratio", "0.12")],
+    "search channels": [("--k", "3", "--max-ratio", "0.12"), ("--k", "3", "--min-factor", "10")],
     "search kernel": [("--c-out", "128", "--min-savings", "88%")],
     "search width": [(V1, "--max-macs", "300M"), (V1, "--max-latency", "1ms", *PI)],
     "search resolution": [(V1, "--max-macs", "300M", "--step", "32")],

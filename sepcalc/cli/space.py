@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import Typer, app, progress, save_plot, stdout, user_errors
+from sepcalc.cli import Typer, app, output_to, progress, save_plot, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -27,6 +27,7 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    OutputOpt,
     PlotOpt,
     SetOpt,
     WeightsDtypeOpt,
@@ -37,6 +38,7 @@ from sepcalc.cli.options import (
     parse_device_bounds,
     parse_keys,
     parse_set,
+    source_name,
 )
 from sepcalc.conventions import get_convention
 
@@ -68,7 +70,11 @@ class Sampler(StrEnum):
 
 
 SpaceArg = Annotated[
-    Path, typer.Argument(help="Search space (a spec with choices, YAML).", metavar="SPACE")
+    Path,
+    typer.Argument(
+        help="Search space (a spec with choices, YAML), or - to read it from stdin.",
+        metavar="SPACE",
+    ),
 ]
 ChoiceOpt = Annotated[
     list[str],
@@ -139,14 +145,17 @@ def _decomposition(
     convention: str,
     device: DeviceRequest | None = None,
 ) -> Decomposition:
+    from sepcalc.cli.options import STDIN, STDIN_NAME, read_stdin
     from sepcalc.search.decompose import Decomposition
     from sepcalc.search.space import load_space
 
-    return Decomposition(
-        load_space(space, parse_set(set_), parse_choices(choice)),
-        get_convention(convention),
-        device,
+    fixed, varied = parse_set(set_), parse_choices(choice)
+    loaded = (
+        load_space(STDIN_NAME, fixed, varied, read_stdin())
+        if str(space) == STDIN
+        else load_space(space, fixed, varied)
     )
+    return Decomposition(loaded, get_convention(convention), device)
 
 
 def _device(
@@ -209,16 +218,18 @@ def _emit(
     to_csv: Any,
     render: Any,
     code: int,
+    output: Path | None,
     plot: tuple[Path, Any] | None = None,
 ) -> None:
-    """Print the result; then, given ``plot`` (a file and a function making the figure), draw
-    it to that file."""
-    if fmt is Format.json:
-        typer.echo(json.dumps(to_dict(), indent=2))
-    elif fmt is Format.csv and to_csv is not None:
-        typer.echo(to_csv(), nl=False)
-    else:
-        stdout().print(render())
+    """Print the result (to ``output`` when given); then, given ``plot`` (a file and a function
+    making the figure), draw it to that file."""
+    with output_to(output):
+        if fmt is Format.json:
+            typer.echo(json.dumps(to_dict(), indent=2))
+        elif fmt is Format.csv and to_csv is not None:
+            typer.echo(to_csv(), nl=False)
+        else:
+            stdout().print(render())
     if plot is not None:
         save_plot(plot[1](), plot[0])
     raise typer.Exit(code)
@@ -260,6 +271,7 @@ def count(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """The exact number of architectures, and how many are within the bounds.
 
@@ -291,6 +303,7 @@ def count(
         None,
         lambda: render_count(result, dec.convention),
         result.exit_code,
+        output,
     )
 
 
@@ -335,6 +348,7 @@ def distribution(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
     plot: PlotOpt = None,
 ) -> None:
     """The exact distribution of a total over the space.
@@ -378,6 +392,7 @@ def distribution(
         lambda: distribution_to_csv(result),
         lambda: render_distribution(result),
         result.exit_code,
+        output,
         None if plot is None else (plot, lambda: _plot("distribution_plot", curves(result))),
     )
 
@@ -426,6 +441,7 @@ def pareto(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
     plot: PlotOpt = None,
 ) -> None:
     """The exact Pareto front of the architectures within the bounds.
@@ -460,6 +476,7 @@ def pareto(
         lambda: front_to_csv(result),
         lambda: render_front(result, dec.convention),
         result.exit_code,
+        output,
         None if plot is None else (plot, lambda: _plot("front_plot", result)),
     )
 
@@ -502,6 +519,7 @@ def best(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """The architecture with the largest or smallest total within the bounds.
 
@@ -529,7 +547,8 @@ def best(
             result = run(dec, objective, bounds, update)
         if out is not None and result.best is not None:
             text = dec.space.concrete_yaml(
-                result.best.assignment, f"{dec.space.name}: the best architecture of {space}"
+                result.best.assignment,
+                f"{dec.space.name}: the best architecture of {source_name(space)}",
             )
             out.write_text(text, encoding="utf-8")
     _emit(
@@ -539,6 +558,7 @@ def best(
         None,
         lambda: render_best(result, dec.convention),
         result.exit_code,
+        output,
     )
 
 
@@ -585,6 +605,7 @@ def sample(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
     plot: PlotOpt = None,
 ) -> None:
     """N architectures within the bounds, drawn with a seed.
@@ -622,9 +643,9 @@ def sample(
             out.mkdir(parents=True, exist_ok=True)
             width = len(str(len(result.samples)))
             for k, s in enumerate(result.samples, 1):
-                comment = (
-                    f"{dec.space.name}: sample {k} of {space} (seed {seed}, {sampler.value}); "
-                    + ", ".join(f"{m} {total_text(m, v)}" for m, v in s.totals.items())
+                origin = f"{source_name(space)} (seed {seed}, {sampler.value})"
+                comment = f"{dec.space.name}: sample {k} of {origin}; " + ", ".join(
+                    f"{m} {total_text(m, v)}" for m, v in s.totals.items()
                 )
                 path = out / f"sample-{k:0{width}d}.yaml"
                 path.write_text(dec.space.concrete_yaml(s.assignment, comment), encoding="utf-8")
@@ -635,6 +656,7 @@ def sample(
         lambda: samples_to_csv(result),
         lambda: render_samples(result, dec.convention),
         result.exit_code,
+        output,
         None if plot is None else (plot, lambda: _plot("samples_plot", result)),
     )
 
