@@ -162,12 +162,14 @@ def test_width_within_a_latency_shows_it_as_analyze_counts_it() -> None:
     assert code == 0
     data = json.loads(out)
     assert (data["answer"], data["next_fails"]) == (0.16, 0.17)
-    latency = Fraction(data["achieved"]["latency"])
+    latency = Fraction(data["achieved"]["latency"]["exact"])
     assert latency == Fraction(2957381, 3_000_000_000) <= Fraction(1, 1000)
-    assert Fraction(data["next_fails_achieved"]["latency"]) > Fraction(1, 1000)
+    assert Fraction(data["next_fails_achieved"]["latency"]["exact"]) > Fraction(1, 1000)
+    assert data["budgets"] == {"latency": {"exact": "1/1000", "value": 0.001}}
     assert data["achieved"]["flash"] == 253_520 * 4 == 1_014_080
+    # as analyze --device gives it, exact and as a float
     _, analyzed = run("analyze", V1, "--set", "alpha=0.16", *PI, "-f", "json")
-    assert Fraction(json.loads(analyzed)["device"]["latency"]["exact"]) == latency
+    assert data["achieved"]["latency"] == json.loads(analyzed)["device"]["latency"]
     _, table = run(*args)
     assert "with latency <= 1.000 ms" in table
     answer = next(line for line in table.splitlines() if line.startswith("answer"))
@@ -217,6 +219,10 @@ def test_grid_csv_has_the_device_totals_exactly() -> None:
         assert int(row["peak_memory"]) == device["peak_memory"]
     # fp32 at 128: the first pointwise layer holds (int(32 a) + int(64 a)) x 64 x 64 x 4 B
     assert [int(r["peak_memory"]) for r in rows] == [(8 + 16) * 4096 * 4, 96 * 4096 * 4]
+    _, out = run(*args, "-f", "json")
+    points = json.loads(out)["points"]
+    assert [p["latency"]["exact"] for p in points] == [r["latency"] for r in rows]
+    assert [p["peak_memory"] for p in points] == [int(r["peak_memory"]) for r in rows]
     _, table = run(*args)
     assert "within latency <= 5.000 ms" in table
     assert "730.004 us" in table  # 175201/240000000 s, alpha 0.25 at 128

@@ -15,19 +15,25 @@ from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
-from sepcalc.report.search_var import flops_note, limits_text, metrics_of
+from sepcalc.report.search_var import (
+    budgets_data,
+    flops_note,
+    limits_text,
+    metrics_of,
+    totals_data,
+)
 from sepcalc.report.totals import exact, text
-from sepcalc.search import NET_METRICS, GridResult, budget_status
+from sepcalc.search import GridResult, budget_status
 
 TABLE_ROWS = 200
 """A grid table lists every point up to this many; beyond, the Pareto front only."""
 
 
-def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
+def _point(r: GridResult, i: int, front: set[int], metrics: tuple[str, ...]) -> dict[str, Any]:
     totals = r.totals[i]
     return {
         **{name: plain(v) for name, v in r.points[i].items()},
-        **(totals.as_dict() if totals else dict.fromkeys(NET_METRICS)),
+        **(totals_data(totals) if totals else dict.fromkeys(metrics)),
         "within": r.within[i],
         "pareto": i in front,
         "error": r.errors[i],
@@ -36,14 +42,15 @@ def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
 
 def grid_to_dict(r: GridResult, convention: Convention) -> dict[str, Any]:
     front = set(r.front)
+    metrics = metrics_of(r.totals, r.budgets)
     return {
         "schema_version": SCHEMA_VERSION,
         "feasible": any(r.within),
         "vars": [a.name for a in r.axes],
-        "budgets": {b.metric: plain(b.limit) for b in r.budgets},
+        "budgets": budgets_data(r.budgets),
         "pareto": list(r.pareto),
-        "front": [_point(r, i, front) for i in r.front],
-        "points": [_point(r, i, front) for i in range(len(r.points))],
+        "front": [_point(r, i, front, metrics) for i in r.front],
+        "points": [_point(r, i, front, metrics) for i in range(len(r.points))],
         "reason": r.reason,
         "method": r.method,
         "builds": r.builds,

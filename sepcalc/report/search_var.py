@@ -14,7 +14,7 @@ from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
-from sepcalc.report.totals import ordered, text
+from sepcalc.report.totals import data, ordered, text
 from sepcalc.search import NET_METRICS, Evaluated, Fix, Grid, Note, Totals, VarResult, budget_status
 from sepcalc.search.targets import Limit
 
@@ -48,9 +48,19 @@ def metrics_of(totals: Iterable[Totals | None], budgets: Sequence[Limit]) -> tup
     return ordered([*NET_METRICS, *device, *(b.metric for b in budgets)])
 
 
+def totals_data(t: Totals) -> dict[str, Any]:
+    """The totals in JSON: the counts, then the device model's (a latency as analyze gives it)."""
+    return {m: data(m, t.get(m)) for m in (*NET_METRICS, *t.device)}
+
+
+def budgets_data(budgets: Sequence[Limit]) -> dict[str, Any]:
+    return {b.metric: data(b.metric, b.limit) if b.metric == "latency" else plain(b.limit)
+            for b in budgets}  # fmt: skip
+
+
 def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, Any]:
-    def at(e: Evaluated | None) -> dict[str, int] | None:
-        return e.totals.as_dict() if e is not None and e.totals is not None else None
+    def at(e: Evaluated | None) -> dict[str, Any] | None:
+        return totals_data(e.totals) if e is not None and e.totals is not None else None
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -62,7 +72,7 @@ def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, A
         "next_fails_achieved": at(r.next_fails),
         "next_fails_error": r.next_fails.error if r.next_fails else None,
         "reason": say(r.reason) if r.reason else None,
-        "budgets": {b.metric: plain(b.limit) for b in r.budgets},
+        "budgets": budgets_data(r.budgets),
         "range": {
             "low": plain(grid.low),
             "high": plain(grid.high),

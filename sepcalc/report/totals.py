@@ -48,3 +48,12 @@ def short(metric: str, value: int | Fraction) -> str:
 def exact(value: int | Fraction) -> Any:
     """A total in CSV: a count or bytes as it is, a latency (seconds) as ``num/den``."""
     return f"{value.numerator}/{value.denominator}" if isinstance(value, Fraction) else value
+
+
+def data(metric: str, value: int | Fraction) -> Any:
+    """A total in JSON, exact: a count or bytes as an int, a latency as analyze gives it,
+    ``{"exact": "num/den", "value": seconds}`` (docs/device.md)."""
+    if metric == "latency":
+        seconds = Fraction(value)
+        return {"exact": f"{seconds.numerator}/{seconds.denominator}", "value": float(seconds)}
+    return value
