@@ -930,6 +930,18 @@ def approximate(value: Any) -> float | str:
         return scientific(value, 17)
 
 
+def fixed(value: Fraction | int, places: int = 2, *, group: bool = False) -> str:
+    """An exact rational with ``places`` decimals, ties rounded away from zero: 1015/1000 ->
+    '1.02' (with ``group``, thousands separated: '735,710.14'). Computed with integers, so it
+    neither overflows nor rounds like a float."""
+    scaled = abs(Fraction(value)) * 10**places
+    units = int(scaled) + (1 if scaled - int(scaled) >= Fraction(1, 2) else 0)
+    sign = "-" if value < 0 and units else ""
+    whole, frac = divmod(units, 10**places)
+    digits = f"{whole:,}" if group else str(whole)
+    return f"{sign}{digits}.{frac:0{places}d}" if places else f"{sign}{digits}"
+
+
 def scientific(value: int | Fraction, digits: int = 4) -> str:
     """``value`` to ``digits`` significant digits as ``format(x, 'g')`` writes a float, for any
     size: 1.235e+2000. Computed exactly: no float overflows or rounds on the way."""

@@ -82,8 +82,16 @@ def test_exit_codes(args: tuple[str, ...], code: int) -> None:
         (("resolution", V1, "--max-macs", "300M", "--step", "32"), "resolution.v1.txt"),
         (("grid", V1, "--var", "alpha=0.5:1.0:0.25", "--var", "resolution=160,192",
           "--max-macs", "300M"), "grid.v1.txt"),
+        (("width", V1, "--max-latency", "1ms", "--device", "raspberry-pi-4"),
+         "width.v1.latency.txt"),
+        (("width", V1, "--max-peak-memory", "1MiB", "--dtype", "int8"), "width.v1.peak.txt"),
+        (("resolution", V1, "--max-peak-memory", "2MiB", "--max-flash", "17MiB", "--step", "32"),
+         "resolution.v1.bytes.txt"),
+        (("grid", V1, "--var", "alpha=0.25:1.0:0.25", "--var", "resolution=128,224",
+          "--max-latency", "5ms", "--device", "raspberry-pi-4"), "grid.v1.latency.txt"),
     ],
-    ids=["channels", "channels-infeasible", "kernel", "width", "resolution", "grid"],
+    ids=["channels", "channels-infeasible", "kernel", "width", "resolution", "grid",
+         "width-latency", "width-peak-memory", "resolution-bytes", "grid-latency"],
 )  # fmt: skip
 def test_output_golden(args: tuple[str, ...], golden: str) -> None:
     _, stdout, _ = invoke(*args)

@@ -655,3 +655,18 @@ def test_grid_rejects_unknown_vars_and_huge_grids(v1: Evaluator) -> None:
 def test_contradictory_layer_bounds_are_refused(args: dict[str, object], message: str) -> None:
     with pytest.raises(SepcalcError, match=re.escape(message)):
         search_channels(MACS, target=factor_target(Fraction(8)), **args)
+
+
+def test_budget_messages_print_totals_as_the_reports_do() -> None:
+    from sepcalc.search.targets import Limit, Totals, broken, shown
+
+    # the peak of MobileNetV1 at alpha 0.88, int8 (tests/test_report_totals.py): 84 x 112 x 112
+    assert shown("peak_memory", 1_053_696) == "1,053,696 B (1.0 MiB)"
+    assert shown("latency", Fraction(183_618, 10**9)) == "183.618 us"
+    assert shown("macs", 306_572_464) == "306,572,464"
+    totals = Totals(1, 1, 1, 1, {"latency": Fraction(100_004, 10**10), "flash": 4_231_976})
+    assert broken(totals, [Limit("flash", 3 * 2**20), Limit("latency", Fraction(1, 10**5))]) == [
+        "flash 4,231,976 B (4.0 MiB) > 3,145,728 B (3.0 MiB)",
+        # 10.0004 us and 10 us both round to 10.000 us: exactly, in seconds
+        "latency 25001/2500000000 s > 1/100000 s",
+    ]

@@ -122,7 +122,7 @@ def test_check_reads_zoo_and_stdin_specs() -> None:
     specs = json.loads(out)["specs"]
     assert [(s["spec"], s["network"], s["status"]) for s in specs] == [
         ("zoo:mobilenet_v1", "MobileNetV1", "pass"),  # 568,740,352 MACs
-        ("-", "MobileNetV2", "pass"),  # 300,774,272 MACs
+        ("<stdin>", "MobileNetV2", "pass"),  # 300,774,272 MACs; named as its diagnostics name it
     ]
 
 

@@ -73,7 +73,11 @@ def _max(metric: str, example: str = "e.g. 600M, 4.2M, 1.5G") -> object:
 def check(
     specs: Annotated[
         list[Path],
-        typer.Argument(metavar="SPEC", help="Network specs (YAML) to check.", show_default=False),
+        typer.Argument(
+            metavar="SPEC",
+            help="Network specs (YAML) to check: files, zoo:NAME, or - to read one from stdin.",
+            show_default=False,
+        ),
     ],
     budgets: Annotated[
         Path | None,
@@ -249,7 +253,10 @@ def _names(path: Path) -> tuple[str, tuple[str, ...]]:
     (as written and with symlinks resolved) are what absolute patterns match.
     """
     from sepcalc.budget import spec_key
+    from sepcalc.cli.options import STDIN, source_name
 
+    if str(path) == STDIN:  # no file for a pattern to match
+        return source_name(path), ()
     cwd = Path.cwd()
     absolute = Path(os.path.normpath(cwd / path))
     label = spec_key(absolute.relative_to(cwd) if absolute.is_relative_to(cwd) else path)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import app, stderr, stdout, user_errors
-from sepcalc.cli.options import SetOpt, SpecArg, parse_kwargs, parse_set
+from sepcalc.cli import app, output_to, stderr, stdout, user_errors
+from sepcalc.cli.options import OutputOpt, SetOpt, SpecArg, parse_kwargs, parse_set
 from sepcalc.conventions import PRESETS, TOOL_CONVENTIONS, Convention, get_convention
 from sepcalc.errors import EXIT_INVALID
 
@@ -103,6 +104,7 @@ def crosscheck(
             "e.g. '{\"width\": 0.5}'.",
         ),
     ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Compare with fvcore and torch (the help text is CROSSCHECK_HELP)."""
     from sepcalc.cli.options import load
@@ -114,7 +116,7 @@ def crosscheck(
         arguments = parse_kwargs(kwargs, against)
         graph = build_graph(load(spec), parse_set(set_))
         if against is not None:
-            against_module(graph, against, arguments, tool, fmt, chosen, layers)
+            against_module(graph, against, arguments, tool, fmt, chosen, layers, output)
         try:
             from sepcalc.crosscheck.count import COUNTERS
 
@@ -123,14 +125,15 @@ def crosscheck(
         except ImportError as exc:
             raise missing_extra(exc) from None
     result = cross_check(graph, counts, chosen)
-    if fmt is Format.json:
-        from sepcalc.report.crosscheck import crosscheck_to_dict
+    with output_to(output):
+        if fmt is Format.json:
+            from sepcalc.report.crosscheck import crosscheck_to_dict
 
-        typer.echo(json.dumps(crosscheck_to_dict(result), indent=2))
-    else:
-        from sepcalc.report.crosscheck import render_crosscheck
+            typer.echo(json.dumps(crosscheck_to_dict(result), indent=2))
+        else:
+            from sepcalc.report.crosscheck import render_crosscheck
 
-        stdout().print(render_crosscheck(result, layers))
+            stdout().print(render_crosscheck(result, layers))
     raise typer.Exit(result.exit_code)
 
 
@@ -142,6 +145,7 @@ def against_module(
     fmt: Format,
     convention: Convention | None,
     layers: bool,
+    output: Path | None = None,
 ) -> None:
     """``--against``: the spec against the user's module; exits with the result's code."""
     import os
@@ -162,12 +166,13 @@ def against_module(
     except ImportError as exc:
         raise missing_extra(exc) from None
     result = cross_check_against(graph, target, counts, convention)
-    if fmt is Format.json:
-        from sepcalc.report.against import against_to_dict
+    with output_to(output):
+        if fmt is Format.json:
+            from sepcalc.report.against import against_to_dict
 
-        typer.echo(json.dumps(against_to_dict(result), indent=2))
-    else:
-        from sepcalc.report.against import render_against
+            typer.echo(json.dumps(against_to_dict(result), indent=2))
+        else:
+            from sepcalc.report.against import render_against
 
-        stdout().print(render_against(result, layers))
+            stdout().print(render_against(result, layers))
     raise typer.Exit(result.exit_code)

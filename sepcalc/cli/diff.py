@@ -28,7 +28,8 @@ class DiffFormat(StrEnum):
 SideArg = Annotated[
     Path,
     typer.Argument(
-        help="A spec (YAML) or a saved `sepcalc analyze --format json` report (.json).",
+        help="A spec (YAML; zoo:NAME, or - to read it from stdin) or a saved "
+        "`sepcalc analyze --format json` report (.json).",
         show_default=False,
     ),
 ]
@@ -40,14 +41,14 @@ def _is_report(path: Path) -> bool:
 
 def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapshot:
     from sepcalc.analysis import analyze
-    from sepcalc.cli.options import load
+    from sepcalc.cli.options import load, source_name
     from sepcalc.graph import build_graph
     from sepcalc.snapshot import Snapshot, read_report
 
     if _is_report(path):
         return read_report(path)
     graph = build_graph(load(path), overrides)
-    return Snapshot.of(analyze(graph, conv), str(path))
+    return Snapshot.of(analyze(graph, conv), source_name(path))
 
 
 @app.command(

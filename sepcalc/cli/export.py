@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from sepcalc.cli import Typer, app, output_to, user_errors
-from sepcalc.cli.options import OutputOpt, SetOpt, SpecArg, parse_set
+from sepcalc.cli.options import OutputOpt, SetOpt, SpecArg, parse_set, source_name
 
 if TYPE_CHECKING:
     from sepcalc.analysis import Analysis
 
 export_app = Typer(
-    help="Write the network of a spec as code for a framework, or as a graph to draw (stdout).",
+    help="Write the network of a spec as code for a framework, or as a graph to draw (stdout, or "
+    "--output FILE).",
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
@@ -43,7 +44,7 @@ def export_torch(
             from sepcalc.crosscheck.export import render_module
         except ImportError as exc:
             raise missing_extra(exc) from None
-        source = render_module(plan(graph), str(spec))
+        source = render_module(plan(graph), source_name(spec))
     with output_to(output):
         typer.echo(source, nl=False)
 

@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.cli import app, stdout, user_errors
+from sepcalc.cli import app, output_to, stdout, user_errors
 from sepcalc.cli.options import (
     ConventionOpt,
+    OutputOpt,
     RatioMetric,
     parse_at,
     parse_count_option,
@@ -91,16 +92,18 @@ def formula(
     list_: Annotated[
         bool, typer.Option("--list", help="List every layer kind that has a closed form.")
     ] = False,
+    output: OutputOpt = None,
 ) -> None:
     """One layer kind in closed form (the help text is FORMULA_HELP)."""
     from sepcalc.report import symbolic as report
     from sepcalc.symbolic import formula_report
 
     if list_:
-        if fmt is Format.json:
-            typer.echo(json.dumps(report.list_to_dict(), indent=2))
-        else:
-            stdout().print(report.render_list())
+        with output_to(output):
+            if fmt is Format.json:
+                typer.echo(json.dumps(report.list_to_dict(), indent=2))
+            else:
+                stdout().print(report.render_list())
         return
     with user_errors():
         if kind is None:
@@ -113,10 +116,11 @@ def formula(
             metric_name=metric.value,
             at=parse_at(at),
         )
-    if fmt is Format.json:
-        typer.echo(json.dumps(report.formula_to_dict(result, latex=latex), indent=2))
-    else:
-        stdout().print(report.render_formula(result, latex=latex))
+    with output_to(output):
+        if fmt is Format.json:
+            typer.echo(json.dumps(report.formula_to_dict(result, latex=latex), indent=2))
+        else:
+            stdout().print(report.render_formula(result, latex=latex))
 
 
 def symbolic_analysis(

@@ -7,14 +7,15 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.cli import app, stderr, user_errors
-from sepcalc.cli.options import parse_inputs
+from sepcalc.cli import app, output_to, stderr, user_errors
+from sepcalc.cli.options import OutputOpt, parse_inputs
 from sepcalc.errors import EXIT_INVALID
 
 IMPORT_HELP = (
-    "Write an ONNX model as a sepcalc spec (stdout): conv + norm + activation as one layer, "
-    "depthwise and pointwise convs, residual adds, concats, gating, pooling, resizing, linear "
-    "layers, squeeze-excite, channel shuffle, attention; names from the node names."
+    "Write an ONNX model as a sepcalc spec (stdout, or --output FILE): conv + norm + activation "
+    "as one layer, depthwise and pointwise convs, residual adds, concats, gating, pooling, "
+    "resizing, linear layers, squeeze-excite, channel shuffle, attention; names from the node "
+    "names."
     "\n\n"
     "The input's symbolic or missing dims are set with --input. An operator sepcalc cannot "
     "express is an error that lists every such node (exit 2); nothing is dropped. The spec is "
@@ -41,6 +42,7 @@ def import_(
             "(NAME can be left out: the model has one input). Counts are for one sample.",
         ),
     ] = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    output: OutputOpt = None,
 ) -> None:
     """Import an ONNX model (the help text is IMPORT_HELP)."""
     with user_errors():
@@ -58,7 +60,8 @@ def import_(
             )
             raise typer.Exit(EXIT_INVALID) from None
         imported = import_onnx(model, given)
-    typer.echo(imported.text, nl=False)
+    with output_to(output):
+        typer.echo(imported.text, nl=False)
     total = imported.graph.total()
     err = stderr()
     err.print(

@@ -135,6 +135,12 @@ def load(spec: Path | str) -> LoadedSpec:
     return load_spec(spec)
 
 
+def source_name(spec: Path | str) -> str:
+    """How reports name the spec a spec argument reads: as given, or ``<stdin>`` for ``-``
+    (as its diagnostics name it)."""
+    return STDIN_NAME if str(spec) == STDIN else str(spec)
+
+
 class RatioMetric(StrEnum):
     """What a separable / standard (or any kind / kind) ratio compares: ``--metric``."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import Typer, app, progress, save_plot, stdout, user_errors
+from sepcalc.cli import Typer, app, output_to, progress, save_plot, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -24,6 +24,7 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    OutputOpt,
     PlotOpt,
     RatioMetric,
     SetOpt,
@@ -127,13 +128,14 @@ def _model(metric: RatioMetric, convention: str, count: str, c_in: int | None) -
     return LayerModel(metric.value, get_convention(convention), parse_count_option(count), c_in)
 
 
-def _show_layer(result: LayerResult, fmt: LayerFormat) -> None:
+def _show_layer(result: LayerResult, fmt: LayerFormat, output: Path | None) -> None:
     from sepcalc.report.search_layer import layer_to_dict, render_layer
 
-    if fmt is LayerFormat.json:
-        typer.echo(json.dumps(layer_to_dict(result), indent=2))
-    else:
-        stdout().print(render_layer(result))
+    with output_to(output):
+        if fmt is LayerFormat.json:
+            typer.echo(json.dumps(layer_to_dict(result), indent=2))
+        else:
+            stdout().print(render_layer(result))
     raise typer.Exit(result.exit_code)
 
 
@@ -153,6 +155,7 @@ def channels(
     max_k: MaxKOpt = None,
     odd: OddOpt = False,
     fmt: LayerFormatOpt = LayerFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     """The smallest C_out at which a k x k depthwise separable conv meets the target.
 
@@ -166,7 +169,7 @@ def channels(
         model = _model(metric, convention, count, c_in)
         target = parse_target(max_ratio, min_factor, min_savings)
         result = search_channels(model, k, target, max_c_out, max_k, odd)
-    _show_layer(result, fmt)
+    _show_layer(result, fmt, output)
 
 
 @search_app.command(
@@ -185,6 +188,7 @@ def kernel(
     odd: OddOpt = False,
     max_c_out: MaxCOutOpt = None,
     fmt: LayerFormatOpt = LayerFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     """The smallest kernel at which a depthwise separable conv with C_out outputs meets the target.
 
@@ -198,7 +202,7 @@ def kernel(
         model = _model(metric, convention, count, c_in)
         target = parse_target(max_ratio, min_factor, min_savings)
         result = search_kernel(model, c_out, target, max_k, odd, max_c_out)
-    _show_layer(result, fmt)
+    _show_layer(result, fmt, output)
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +321,7 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
         set_: SetOpt = [],  # noqa: B006  (typer reads the default; it is never mutated)
         convention: ConventionOpt = "default",
         fmt: VarFormatOpt = LayerFormat.table,
+        output: OutputOpt = None,
         device: DeviceOpt = None,
         dtype: DtypeOpt = None,
         weights_dtype: WeightsDtypeOpt = None,
@@ -365,10 +370,11 @@ def _var_search(name: str, default_var: str, summary: str, example: str) -> None
                     grid.precision,
                     progress=update,
                 )
-        if fmt is LayerFormat.json:
-            typer.echo(json.dumps(var_to_dict(result, evaluator.convention, grid), indent=2))
-        else:
-            stdout().print(render_var(result, evaluator.convention, grid))
+        with output_to(output):
+            if fmt is LayerFormat.json:
+                typer.echo(json.dumps(var_to_dict(result, evaluator.convention, grid), indent=2))
+            else:
+                stdout().print(render_var(result, evaluator.convention, grid))
         raise typer.Exit(result.exit_code)
 
     command.__doc__ = summary
@@ -434,6 +440,7 @@ def grid(
     fmt: Annotated[GridFormat, typer.Option("--format", "-f", help="Output format.")] = (
         GridFormat.table
     ),
+    output: OutputOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
     weights_dtype: WeightsDtypeOpt = None,
@@ -469,12 +476,13 @@ def grid(
         evaluator = _evaluator(spec, set_, convention, request)
         with progress("grid") as update:
             result = grid_search(evaluator, axes, budgets, keys, exact_, update)
-    if fmt is GridFormat.json:
-        typer.echo(json.dumps(grid_to_dict(result, evaluator.convention), indent=2))
-    elif fmt is GridFormat.csv:
-        typer.echo(grid_to_csv(result), nl=False)
-    else:
-        stdout().print(render_grid(result, evaluator.convention))
+    with output_to(output):
+        if fmt is GridFormat.json:
+            typer.echo(json.dumps(grid_to_dict(result, evaluator.convention), indent=2))
+        elif fmt is GridFormat.csv:
+            typer.echo(grid_to_csv(result), nl=False)
+        else:
+            stdout().print(render_grid(result, evaluator.convention))
     if plot is not None:
         from sepcalc.report.plots import grid_plot
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepcalc.cli import Typer, app, progress, save_plot, stdout, user_errors
+from sepcalc.cli import Typer, app, output_to, progress, save_plot, stdout, user_errors
 from sepcalc.cli.options import (
     ActivationsDtypeOpt,
     BatchOpt,
@@ -27,6 +27,7 @@ from sepcalc.cli.options import (
     DtypeOpt,
     EfficiencyOpt,
     MemoryOpt,
+    OutputOpt,
     PlotOpt,
     SetOpt,
     WeightsDtypeOpt,
@@ -37,6 +38,7 @@ from sepcalc.cli.options import (
     parse_device_bounds,
     parse_keys,
     parse_set,
+    source_name,
 )
 from sepcalc.conventions import get_convention
 
@@ -68,7 +70,11 @@ class Sampler(StrEnum):
 
 
 SpaceArg = Annotated[
-    Path, typer.Argument(help="Search space (a spec with choices, YAML).", metavar="SPACE")
+    Path,
+    typer.Argument(
+        help="Search space (a spec with choices, YAML), or - to read it from stdin.",
+        metavar="SPACE",
+    ),
 ]
 ChoiceOpt = Annotated[
     list[str],
@@ -139,14 +145,17 @@ def _decomposition(
     convention: str,
     device: DeviceRequest | None = None,
 ) -> Decomposition:
+    from sepcalc.cli.options import STDIN, STDIN_NAME, read_stdin
     from sepcalc.search.decompose import Decomposition
     from sepcalc.search.space import load_space
 
-    return Decomposition(
-        load_space(space, parse_set(set_), parse_choices(choice)),
-        get_convention(convention),
-        device,
+    fixed, varied = parse_set(set_), parse_choices(choice)
+    loaded = (
+        load_space(STDIN_NAME, fixed, varied, read_stdin())
+        if str(space) == STDIN
+        else load_space(space, fixed, varied)
     )
+    return Decomposition(loaded, get_convention(convention), device)
 
 
 def _device(
@@ -209,16 +218,18 @@ def _emit(
     to_csv: Any,
     render: Any,
     code: int,
+    output: Path | None,
     plot: tuple[Path, Any] | None = None,
 ) -> None:
-    """Print the result; then, given ``plot`` (a file and a function making the figure), draw
-    it to that file."""
-    if fmt is Format.json:
-        typer.echo(json.dumps(to_dict(), indent=2))
-    elif fmt is Format.csv and to_csv is not None:
-        typer.echo(to_csv(), nl=False)
-    else:
-        stdout().print(render())
+    """Print the result (to ``output`` when given); then, given ``plot`` (a file and a function
+    making the figure), draw it to that file."""
+    with output_to(output):
+        if fmt is Format.json:
+            typer.echo(json.dumps(to_dict(), indent=2))
+        elif fmt is Format.csv and to_csv is not None:
+            typer.echo(to_csv(), nl=False)
+        else:
+            stdout().print(render())
     if plot is not None:
         with user_errors():
             figure = plot[1]()
@@ -262,6 +273,7 @@ def count(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """The exact number of architectures, and how many are within the bounds.
 
@@ -293,6 +305,7 @@ def count(
         None,
         lambda: render_count(result, dec.convention),
         result.exit_code,
+        output,
     )
 
 
@@ -337,6 +350,7 @@ def distribution(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
     plot: PlotOpt = None,
 ) -> None:
     """The exact distribution of a total over the space.
@@ -380,6 +394,7 @@ def distribution(
         lambda: distribution_to_csv(result),
         lambda: render_distribution(result),
         result.exit_code,
+        output,
         None if plot is None else (plot, lambda: _plot("distribution_plot", curves(result))),
     )
 
@@ -428,6 +443,7 @@ def pareto(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
     plot: PlotOpt = None,
 ) -> None:
     """The exact Pareto front of the architectures within the bounds.
@@ -462,6 +478,7 @@ def pareto(
         lambda: front_to_csv(result),
         lambda: render_front(result, dec.convention),
         result.exit_code,
+        output,
         None if plot is None else (plot, lambda: _plot("front_plot", result)),
     )
 
@@ -504,6 +521,7 @@ def best(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """The architecture with the largest or smallest total within the bounds.
 
@@ -531,7 +549,8 @@ def best(
             result = run(dec, objective, bounds, update)
         if out is not None and result.best is not None:
             text = dec.space.concrete_yaml(
-                result.best.assignment, f"{dec.space.name}: the best architecture of {space}"
+                result.best.assignment,
+                f"{dec.space.name}: the best architecture of {source_name(space)}",
             )
             out.write_text(text, encoding="utf-8")
     _emit(
@@ -541,6 +560,7 @@ def best(
         None,
         lambda: render_best(result, dec.convention),
         result.exit_code,
+        output,
     )
 
 
@@ -587,6 +607,7 @@ def sample(
     memory: MemoryOpt = None,
     efficiency: EfficiencyOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
     plot: PlotOpt = None,
 ) -> None:
     """N architectures within the bounds, drawn with a seed.
@@ -624,9 +645,9 @@ def sample(
             out.mkdir(parents=True, exist_ok=True)
             width = len(str(len(result.samples)))
             for k, s in enumerate(result.samples, 1):
-                comment = (
-                    f"{dec.space.name}: sample {k} of {space} (seed {seed}, {sampler.value}); "
-                    + ", ".join(f"{m} {total_text(v)}" for m, v in s.totals.items())
+                origin = f"{source_name(space)} (seed {seed}, {sampler.value})"
+                comment = f"{dec.space.name}: sample {k} of {origin}; " + ", ".join(
+                    f"{m} {total_text(m, v)}" for m, v in s.totals.items()
                 )
                 path = out / f"sample-{k:0{width}d}.yaml"
                 path.write_text(dec.space.concrete_yaml(s.assignment, comment), encoding="utf-8")
@@ -637,6 +658,7 @@ def sample(
         lambda: samples_to_csv(result),
         lambda: render_samples(result, dec.convention),
         result.exit_code,
+        output,
         None if plot is None else (plot, lambda: _plot("samples_plot", result)),
     )
 

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from sepcalc.cli import app, stdout, user_errors
+from sepcalc.cli import app, output_to, stdout, user_errors
+from sepcalc.cli.options import OutputOpt
 
 
 def _complete(incomplete: str) -> list[str]:
@@ -38,6 +39,7 @@ def zoo(
         ZooFormat,
         typer.Option("--format", "-f", metavar="FORMAT", help="Listing format: table or json."),
     ] = ZooFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     """The bundled networks (the model zoo), with their parameters and MACs.
 
@@ -52,7 +54,8 @@ def zoo(
 
         with user_errors():
             text = read_text(bundled.path(name), "bundled spec")
-        typer.echo(bundled.standalone(text), nl=False)
+        with output_to(output):
+            typer.echo(bundled.standalone(text), nl=False)
         return
     from sepcalc.analysis import analyze
     from sepcalc.conventions import get_convention
@@ -65,11 +68,12 @@ def zoo(
             (n, analyze(build_graph(load_spec(bundled.PREFIX + n), {}), conv))
             for n in bundled.names()
         ]
-    if fmt is ZooFormat.json:
-        from sepcalc.report.zoo import zoo_to_dict
+    with output_to(output):
+        if fmt is ZooFormat.json:
+            from sepcalc.report.zoo import zoo_to_dict
 
-        typer.echo(json.dumps(zoo_to_dict(entries), indent=2))
-    else:
-        from sepcalc.report.zoo import render_zoo
+            typer.echo(json.dumps(zoo_to_dict(entries), indent=2))
+        else:
+            from sepcalc.report.zoo import render_zoo
 
-        stdout().print(render_zoo(entries))
+            stdout().print(render_zoo(entries))

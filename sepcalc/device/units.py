@@ -1,12 +1,14 @@
 """Quantities as people write them, read exactly: bytes (``320KiB``, ``1MB``), rates (``19.5T``,
-``2039G``) and times (``5ms``, ``0.02s``). Never through a float."""
+``2039G``) and times (``5ms``, ``0.02s``). Never through a float. And written back for people:
+a time in the largest unit below it (``4.626 ms``), bytes with their binary size (``1,404,928 B
+(1.3 MiB)``), the same in every report and message."""
 
 from __future__ import annotations
 
 import re
 from fractions import Fraction
 
-from sepcalc.expr import ExprError, decimal
+from sepcalc.expr import ExprError, decimal, fixed, scientific
 
 SI = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -78,3 +80,33 @@ def seconds(value: object) -> Fraction:
             "e.g. 5ms or 0.02s"
         )
     return _number(match["number"]) * SECONDS[match["unit"] or "s"]
+
+
+_TIME_UNITS = ((Fraction(1), "s"), (Fraction(1, 10**3), "ms"), (Fraction(1, 10**6), "us"),
+               (Fraction(1, 10**9), "ns"))  # fmt: skip
+
+
+def duration(seconds: Fraction) -> str:
+    """A time with 3 decimals in the largest unit below it: '1.234 ms' (rounded for people;
+    exact wherever the number is data); from a million seconds on, in scientific notation."""
+    if not seconds:
+        return "0"
+    if seconds >= 10**6:
+        return f"{scientific(seconds, 4)} s"
+    for scale, unit in _TIME_UNITS:
+        if seconds >= scale:
+            return f"{fixed(seconds / scale, 3)} {unit}"
+    return f"{fixed(seconds / _TIME_UNITS[-1][0], 3)} ns"
+
+
+def binary_size(n: int) -> str:
+    """Bytes in the largest binary unit they reach, 1 decimal: '1.3 MiB', '980.0 KiB', '512 B'."""
+    for power, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if n >= 1024**power:
+            return f"{fixed(Fraction(n, 1024**power), 1)} {unit}"
+    return f"{n:,} B"
+
+
+def size(n: int) -> str:
+    """Bytes, grouped, with the binary size beside them: '1,404,928 B (1.3 MiB)'."""
+    return f"{n:,} B" + (f" ({binary_size(n)})" if n >= 1024 else "")

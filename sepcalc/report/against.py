@@ -11,6 +11,7 @@ from rich.text import Text
 
 from sepcalc.crosscheck.against import AgainstCheck, AgainstResult, Row
 from sepcalc.crosscheck.compare import TOOL_NAMES
+from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import grouped, shape
 
 
@@ -29,6 +30,7 @@ def _row_to_dict(row: Row) -> dict[str, Any]:
 def against_to_dict(result: AgainstResult) -> dict[str, Any]:
     """The ``--format json`` output of a check against the user's module."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "name": result.name,
         "against": result.target,
         "agrees": result.agrees,

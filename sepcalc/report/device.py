@@ -18,28 +18,9 @@ from rich.text import Text
 
 from sepcalc.device import CONVENTIONS, DeviceAnalysis
 from sepcalc.device.roofline import LayerTime, Roofline, shares
-from sepcalc.report.numbers import approximate, fixed, grouped, share, si
-
-_TIME_UNITS = ((Fraction(1), "s"), (Fraction(1, 10**3), "ms"), (Fraction(1, 10**6), "us"),
-               (Fraction(1, 10**9), "ns"))  # fmt: skip
-
-
-def duration(seconds: Fraction) -> str:
-    """A time with 3 significant-ish decimals in the largest unit below it: '1.234 ms'."""
-    if not seconds:
-        return "0"
-    for scale, unit in _TIME_UNITS:
-        if seconds >= scale:
-            return f"{fixed(seconds / scale, 3)} {unit}"
-    return f"{fixed(seconds / _TIME_UNITS[-1][0], 3)} ns"
-
-
-def size(n: int) -> str:
-    """Bytes, grouped, with the binary size beside them: '1,404,928 B (1,372 KiB)'."""
-    for power, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
-        if n >= 1024**power:
-            return f"{grouped(n)} B ({fixed(Fraction(n, 1024**power), 1)} {unit})"
-    return f"{grouped(n)} B"
+from sepcalc.device.units import duration as duration  # re-exported for the renderers
+from sepcalc.device.units import size as size
+from sepcalc.report.numbers import approximate, fixed, share, si
 
 
 def _intensity(t: LayerTime) -> str:

@@ -6,24 +6,13 @@ from fractions import Fraction
 from typing import Any
 
 from sepcalc.expr import approximate as approximate  # re-exported for the renderers
+from sepcalc.expr import fixed as fixed
 from sepcalc.expr import plain as plain
 from sepcalc.expr import scientific as scientific
 from sepcalc.expr import show
 
 _SI = ("", "K", "M", "G", "T", "P", "E")
 """SI suffixes by power of 1000: K = 10**3 ... E = 10**18."""
-
-
-def fixed(value: Fraction | int, places: int = 2, *, group: bool = False) -> str:
-    """An exact rational with ``places`` decimals, ties rounded away from zero: 1015/1000 ->
-    '1.02' (with ``group``, thousands separated: '735,710.14'). Computed with integers, so it
-    neither overflows nor rounds like a float."""
-    scaled = abs(Fraction(value)) * 10**places
-    units = int(scaled) + (1 if scaled - int(scaled) >= Fraction(1, 2) else 0)
-    sign = "-" if value < 0 and units else ""
-    whole, frac = divmod(units, 10**places)
-    digits = f"{whole:,}" if group else str(whole)
-    return f"{sign}{digits}.{frac:0{places}d}" if places else f"{sign}{digits}"
 
 
 def si(n: int) -> str:

@@ -16,19 +16,25 @@ from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
-from sepcalc.report.search_var import flops_note
+from sepcalc.report.search_var import (
+    budgets_data,
+    flops_note,
+    limits_text,
+    metrics_of,
+    totals_data,
+)
+from sepcalc.report.totals import exact, text
 from sepcalc.search import NET_METRICS, GridResult, budget_status
-from sepcalc.search.targets import shown
 
 TABLE_ROWS = 200
 """A grid table lists every point up to this many; beyond, the Pareto front only."""
 
 
-def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
+def _point(r: GridResult, i: int, front: set[int], metrics: tuple[str, ...]) -> dict[str, Any]:
     totals = r.totals[i]
     return {
         **{name: plain(v) for name, v in r.points[i].items()},
-        **(totals.as_dict() if totals else dict.fromkeys(NET_METRICS)),
+        **(totals_data(totals) if totals else dict.fromkeys(metrics)),
         "within": r.within[i],
         "pareto": i in front,
         "error": r.errors[i],
@@ -37,14 +43,15 @@ def _point(r: GridResult, i: int, front: set[int]) -> dict[str, Any]:
 
 def grid_to_dict(r: GridResult, convention: Convention) -> dict[str, Any]:
     front = set(r.front)
+    metrics = metrics_of(r.totals, r.budgets)
     return {
         "schema_version": SCHEMA_VERSION,
         "feasible": any(r.within),
         "vars": [a.name for a in r.axes],
-        "budgets": {b.metric: plain(b.limit) for b in r.budgets},
+        "budgets": budgets_data(r.budgets),
         "pareto": list(r.pareto),
-        "front": [_point(r, i, front) for i in r.front],
-        "points": [_point(r, i, front) for i in range(len(r.points))],
+        "front": [_point(r, i, front, metrics) for i in r.front],
+        "points": [_point(r, i, front, metrics) for i in range(len(r.points))],
         "reason": r.reason,
         "method": r.method,
         "builds": r.builds,
@@ -57,16 +64,21 @@ def grid_to_csv(r: GridResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = [a.name for a in r.axes]
-    writer.writerow([*names, *NET_METRICS, "within", "pareto", "error"])
+    metrics = metrics_of(r.totals, r.budgets)
+    writer.writerow([*names, *metrics, "within", "pareto", "error"])
     front = set(r.front)
     shown = {a.name: {v: show(v) for v in a.values} for a in r.axes}  # each value written once
-    counts = attrgetter(*NET_METRICS)
+    counts = (
+        attrgetter(*metrics)
+        if metrics == NET_METRICS
+        else lambda t: [exact(t.get(m)) for m in metrics]
+    )
     for i, point in enumerate(r.points):
         totals = r.totals[i]
         writer.writerow(
             [
                 *(shown[n][point[n]] for n in names),
-                *(counts(totals) if totals else [""] * len(NET_METRICS)),
+                *(counts(totals) if totals else [""] * len(metrics)),
                 int(r.within[i]),
                 int(i in front),
                 r.errors[i] or "",
@@ -88,13 +100,14 @@ def render_grid(r: GridResult, convention: Convention) -> RenderableType:
     table = Table(title=title, title_justify="left", box=None, header_style="bold")
     for name in names:
         table.add_column(name, justify="right")
-    for metric in NET_METRICS:
+    metrics = metrics_of(r.totals, r.budgets)
+    for metric in metrics:
         table.add_column("MACs" if metric == "macs" else metric, justify="right")
     table.add_column("budget")
     table.add_column("front", justify="center")
     for i in rows:
         totals = r.totals[i]
-        counts = [f"{totals.get(m):,}" if totals else "-" for m in NET_METRICS]
+        counts = [text(m, totals.get(m)) if totals else "-" for m in metrics]
         status = budget_status(totals, r.budgets, r.errors[i]) if r.budgets else ""
         table.add_row(
             *(show(r.points[i][n]) for n in names),
@@ -105,7 +118,7 @@ def render_grid(r: GridResult, convention: Convention) -> RenderableType:
         )
     parts: list[RenderableType] = [table]
     if r.budgets:
-        limits = " and ".join(f"{b.metric} <= {shown(b.metric, b.limit)}" for b in r.budgets)
+        limits = limits_text(r.budgets)
         parts.append(Text(f"{sum(r.within):,} of {len(r.points):,} within {limits}"))
         if r.reason:
             parts.append(Text(f"infeasible: {r.reason}"))

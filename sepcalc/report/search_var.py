@@ -3,6 +3,7 @@ budgets, as a table or plain data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -13,8 +14,9 @@ from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
-from sepcalc.search import NET_METRICS, Evaluated, Fix, Grid, Note, VarResult, budget_status
-from sepcalc.search.targets import shown
+from sepcalc.report.totals import data, ordered, text
+from sepcalc.search import NET_METRICS, Evaluated, Fix, Grid, Note, Totals, VarResult, budget_status
+from sepcalc.search.targets import Limit
 
 FIXES = {
     Fix.EVERY_VALUE: ": use --step to evaluate every value",
@@ -33,9 +35,32 @@ def flops_note(convention: Convention) -> str:
     return f"FLOPs: {convention.name} convention ({convention.description})."
 
 
+def limits_text(budgets: Sequence[Limit]) -> str:
+    """The budgets in words, each in its unit: 'macs <= 300,000,000 and latency <= 5.000 ms'."""
+    return " and ".join(f"{b.metric} <= {text(b.metric, b.limit)}" for b in budgets)
+
+
+def metrics_of(totals: Iterable[Totals | None], budgets: Sequence[Limit]) -> tuple[str, ...]:
+    """The totals a table shows: the counts, the device model's (latency, flash, peak memory)
+    when the search has device budgets, and every total a budget names (also when no point
+    builds)."""
+    device = (m for t in totals if t is not None for m in t.device)
+    return ordered([*NET_METRICS, *device, *(b.metric for b in budgets)])
+
+
+def totals_data(t: Totals) -> dict[str, Any]:
+    """The totals in JSON: the counts, then the device model's (a latency as analyze gives it)."""
+    return {m: data(m, t.get(m)) for m in (*NET_METRICS, *t.device)}
+
+
+def budgets_data(budgets: Sequence[Limit]) -> dict[str, Any]:
+    return {b.metric: data(b.metric, b.limit) if b.metric == "latency" else plain(b.limit)
+            for b in budgets}  # fmt: skip
+
+
 def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, Any]:
-    def at(e: Evaluated | None) -> dict[str, int] | None:
-        return e.totals.as_dict() if e is not None and e.totals is not None else None
+    def at(e: Evaluated | None) -> dict[str, Any] | None:
+        return totals_data(e.totals) if e is not None and e.totals is not None else None
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -47,7 +72,7 @@ def var_to_dict(r: VarResult, convention: Convention, grid: Grid) -> dict[str, A
         "next_fails_achieved": at(r.next_fails),
         "next_fails_error": r.next_fails.error if r.next_fails else None,
         "reason": say(r.reason) if r.reason else None,
-        "budgets": {b.metric: plain(b.limit) for b in r.budgets},
+        "budgets": budgets_data(r.budgets),
         "range": {
             "low": plain(grid.low),
             "high": plain(grid.high),
@@ -67,7 +92,7 @@ def render_var(r: VarResult, convention: Convention, grid: Grid) -> RenderableTy
         if grid.step is not None
         else f"bisection to {show(grid.precision)}"
     )
-    limits = " and ".join(f"{b.metric} <= {shown(b.metric, b.limit)}" for b in r.budgets)
+    limits = limits_text(r.budgets)
     parts: list[RenderableType] = [
         Text(f"Largest {r.var} in {show(grid.low)}..{show(grid.high)} ({how}) with {limits}")
     ]
@@ -75,13 +100,14 @@ def render_var(r: VarResult, convention: Convention, grid: Grid) -> RenderableTy
         table = Table(box=None, header_style="bold", pad_edge=False)
         table.add_column("", justify="left", no_wrap=True)
         table.add_column(r.var, justify="right", no_wrap=True)
-        for metric in NET_METRICS:
+        shown_rows = (("answer", r.answer), ("next", r.next_fails))
+        rows = [(label, e) for label, e in shown_rows if e is not None]
+        metrics = metrics_of((e.totals for _, e in rows), r.budgets)
+        for metric in metrics:
             table.add_column("MACs" if metric == "macs" else metric, justify="right")
         table.add_column("")
-        for label, e in (("answer", r.answer), ("next", r.next_fails)):
-            if e is None:
-                continue
-            counts = [f"{e.totals.get(m):,}" if e.totals else "-" for m in NET_METRICS]
+        for label, e in rows:
+            counts = [text(m, e.totals.get(m)) if e.totals else "-" for m in metrics]
             status = budget_status(e.totals, r.budgets, e.error)
             table.add_row(label, show(e.value), *counts, status)
         parts.append(table)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -15,8 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import Convention
-from sepcalc.report.device import duration
-from sepcalc.report.numbers import approximate, fixed, si
+from sepcalc.report.data import SCHEMA_VERSION
+from sepcalc.report.numbers import approximate, fixed
+from sepcalc.report.totals import BYTES, exact, grouped, ordered, short, text
 from sepcalc.search.decompose import METRICS
 from sepcalc.search.exact import Bound
 from sepcalc.search.space import Value, show_value
@@ -80,21 +81,27 @@ def _bounds(bounds: Sequence[Bound]) -> dict[str, dict[str, Any]]:
 Totals = Mapping[str, int | Fraction]
 
 
-def _metrics(rows: Sequence[Totals]) -> tuple[str, ...]:
-    """The totals the rows carry: the counts, and the device totals when asked for."""
-    return tuple(rows[0]) if rows else METRICS
+def _metrics(rows: Sequence[Totals], named: Iterable[str]) -> tuple[str, ...]:
+    """The totals the rows carry (the counts, and the device totals when asked for), and
+    every total a bound or key names, also when there are no rows."""
+    return ordered([*METRICS, *(m for row in rows for m in row), *named])
 
 
-def total_text(v: int | Fraction) -> str:
-    """A total in a table or comment: a count grouped, a latency as a time."""
-    return duration(v) if isinstance(v, Fraction) else f"{v:,}"
+def _named(bounds: Sequence[Bound], keys: Iterable[tuple[str, int]] = ()) -> list[str]:
+    """The totals the bounds and the front's keys (or the objective) name."""
+    return [*(b.metric for b in bounds), *(k[0] for k in keys)]
 
 
-_cell = total_text
+total_text = text
+"""A total in a table or comment, in its unit (``--out`` comments use it too)."""
 
 
-def _csv(v: int | Fraction) -> Any:
-    return f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v
+def _cells(t: Totals, metrics: Sequence[str]) -> list[str]:
+    return [text(m, t[m]) if m in t else "-" for m in metrics]
+
+
+def _exact_cells(t: Totals, metrics: Sequence[str]) -> list[Any]:
+    return [exact(t[m]) if m in t else "" for m in metrics]
 
 
 def _json_totals(t: Totals) -> dict[str, Any]:
@@ -110,6 +117,7 @@ def _bounds_text(bounds: Sequence[Bound]) -> str:
 
 def count_to_dict(r: CountResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "choices": [{"name": n, "per": p, "values": _plain_value(v)} for n, p, v in r.choices],
         "steps": [
@@ -194,6 +202,7 @@ def _mean(m: Fraction) -> dict[str, Any]:
 
 def distribution_to_dict(r: DistributionResult) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "metric": r.metric,
         "parts": [
@@ -262,11 +271,12 @@ def _part(
     stats.add_column("stat")
     stats.add_column("value", justify="right")
     stats.add_column("si", justify="right")
-    stats.add_row("min", f"{d.minimum:,}", si(d.minimum))
-    stats.add_row("mean", fixed(d.mean, 2, group=True), si(round(d.mean)))
+    unit = " B" if metric in BYTES else ""
+    stats.add_row("min", grouped(metric, d.minimum), short(metric, d.minimum))
+    stats.add_row("mean", fixed(d.mean, 2, group=True) + unit, short(metric, d.mean))
     for q, v in d.quantiles:
-        stats.add_row(f"{fixed(q * 100, 0)}%", f"{v:,}", si(v))
-    stats.add_row("max", f"{d.maximum:,}", si(d.maximum))
+        stats.add_row(f"{fixed(q * 100, 0)}%", grouped(metric, v), short(metric, v))
+    stats.add_row("max", grouped(metric, d.maximum), short(metric, d.maximum))
     parts: list[RenderableType] = [head, stats]
     if within is not None:
         bounds, count = within
@@ -279,8 +289,8 @@ def _part(
         for b in d.bins:
             bar = "#" * round(30 * b.count / most)
             bins.add_row(
-                si(b.low),
-                si(b.high),
+                short(metric, b.low),
+                short(metric, b.high),
                 f"{b.count:,}",
                 _share(b.count, d.count),
                 _share(b.cumulative, d.count),
@@ -316,6 +326,7 @@ def _key_name(key: tuple[str, int]) -> str:
 
 def front_to_dict(r: FrontResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "keys": [_key_name(k) for k in r.keys],
         "bounds": _bounds(r.bounds),
@@ -338,11 +349,11 @@ def render_front(r: FrontResult, convention: Convention) -> RenderableType:
     if r.bounds:
         title += f", within {_bounds_text(r.bounds)}"
     table = Table(box=None, show_header=True, header_style="bold")
-    metrics = _metrics([p.totals for p in r.points])
+    metrics = _metrics([p.totals for p in r.points], _named(r.bounds, r.keys))
     _totals_columns(table, metrics)
     table.add_column("choices")
     for p in r.points:
-        table.add_row(*(_cell(p.totals[m]) for m in metrics), assignment_text(p.assignment))
+        table.add_row(*_cells(p.totals, metrics), assignment_text(p.assignment))
     parts: list[RenderableType] = [Text(title, style="bold"), table]
     if not r.points:
         parts.append(Text("no architecture is within the bounds", style="red"))
@@ -353,17 +364,18 @@ def front_to_csv(r: FrontResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = list(r.points[0].assignment) if r.points else []
-    metrics = _metrics([p.totals for p in r.points])
+    metrics = _metrics([p.totals for p in r.points], _named(r.bounds, r.keys))
     writer.writerow([*metrics, *names])
     for p in r.points:
         writer.writerow(
-            [*(_csv(p.totals[m]) for m in metrics), *(show_value(v) for v in p.assignment.values())]
+            [*_exact_cells(p.totals, metrics), *(show_value(v) for v in p.assignment.values())]
         )
     return buf.getvalue()
 
 
 def best_to_dict(r: BestResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "objective": _key_name(r.objective),
         "bounds": _bounds(r.bounds),
@@ -381,14 +393,15 @@ def render_best(r: BestResult, convention: Convention) -> RenderableType:
     if r.best is None:
         return Group(Text(title, style="bold"), Text(f"infeasible: {r.reason}", style="red"))
     table = Table(box=None, show_header=True, header_style="bold")
-    metrics = _metrics([r.best.totals])
+    metrics = _metrics([r.best.totals], _named(r.bounds, [r.objective]))
     _totals_columns(table, metrics)
-    table.add_row(*(_cell(r.best.totals[m]) for m in metrics))
+    table.add_row(*_cells(r.best.totals, metrics))
     return Group(Text(title, style="bold"), table, Text(assignment_text(r.best.assignment)))
 
 
 def samples_to_dict(r: SampleResult, convention: Convention) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "space": r.space,
         "sampler": r.sampler,
         "seed": r.seed,
@@ -408,13 +421,13 @@ def samples_to_csv(r: SampleResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = list(r.samples[0].assignment) if r.samples else []
-    metrics = _metrics([s.totals for s in r.samples])
+    metrics = _metrics([s.totals for s in r.samples], _named(r.bounds))
     writer.writerow(["sample", *metrics, *names])
     for n, s in enumerate(r.samples, 1):
         writer.writerow(
             [
                 n,
-                *(_csv(s.totals[m]) for m in metrics),
+                *_exact_cells(s.totals, metrics),
                 *(show_value(v) for v in s.assignment.values()),
             ]
         )
@@ -433,11 +446,11 @@ def render_samples(r: SampleResult, convention: Convention, shown: int = 50) -> 
     title += f" (seed {r.seed}; {r.draws:,} drawn)"
     table = Table(box=None, show_header=True, header_style="bold")
     table.add_column("#", justify="right")
-    metrics = _metrics([s.totals for s in r.samples])
+    metrics = _metrics([s.totals for s in r.samples], _named(r.bounds))
     _totals_columns(table, metrics)
     table.add_column("choices")
     for n, s in enumerate(r.samples[:shown], 1):
-        table.add_row(str(n), *(_cell(s.totals[m]) for m in metrics), assignment_text(s.assignment))
+        table.add_row(str(n), *_cells(s.totals, metrics), assignment_text(s.assignment))
     parts: list[RenderableType] = [Text(title, style="bold"), table]
     if len(r.samples) > shown:
         parts.append(Text(f"... {len(r.samples) - shown:,} more (all with --format csv or json)"))
@@ -447,13 +460,7 @@ def render_samples(r: SampleResult, convention: Convention, shown: int = 50) -> 
             for m in metrics
         }
         parts.append(
-            Text(
-                "mean of the samples: "
-                + ", ".join(
-                    f"{m} {duration(v) if m == 'latency' else si(round(v))}"
-                    for m, v in mean.items()
-                )
-            )
+            Text("mean of the samples: " + ", ".join(f"{m} {short(m, v)}" for m, v in mean.items()))
         )
     parts += [Text(n, style="yellow") for n in r.notes]
     if not r.samples:

@@ -31,7 +31,14 @@ import yaml
 from sepcalc.errors import Diagnostic, InputError, SepcalcError, SpecError, did_you_mean
 from sepcalc.expr import ExprError, Number, as_int, evaluate, exact, reduce, show
 from sepcalc.graph import Graph, build_graph
-from sepcalc.spec.loader import LoadedSpec, Locator, SpecPath, parse_yaml, validate_entries
+from sepcalc.spec.loader import (
+    MAX_SPEC_BYTES,
+    LoadedSpec,
+    Locator,
+    SpecPath,
+    parse_yaml,
+    validate_entries,
+)
 from sepcalc.textfile import read_text
 
 CHOICE, PER = "choice", "per"
@@ -457,17 +464,24 @@ def load_space(
     path: str | Path,
     fixed: Mapping[str, Value] | None = None,
     varied: Mapping[str, Sequence[Value]] | None = None,
+    text: str | None = None,
 ) -> Space:
     """Read a space file: its choices, checked, and its template spec, validated.
 
     ``fixed`` sets vars to one value (a var's choice included); ``varied`` makes vars choices
-    with the given values (OFA's elastic resolution on a space written at 224).
+    with the given values (OFA's elastic resolution on a space written at 224). With ``text``,
+    nothing is read: ``path`` only names the text in diagnostics (``<stdin>``). A space is a
+    spec: it may be as large as a spec may be.
     """
     file = str(path)
-    try:
-        text = read_text(path, "space")
-    except SepcalcError as exc:
-        raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
+    if text is None:
+        try:
+            text = read_text(path, "space", MAX_SPEC_BYTES)
+        except SepcalcError as exc:
+            raise SpecError([Diagnostic(file, 0, 0, str(exc))]) from None
+    elif len(text.encode()) > MAX_SPEC_BYTES:
+        message = f"the space is larger than {MAX_SPEC_BYTES:,} bytes, the most a spec may be"
+        raise SpecError([Diagnostic(file, 0, 0, message)])
     data, locator = parse_yaml(text, file)
     if (fixed or varied) and isinstance(data, dict):
         data = with_vars(data, fixed or {}, varied or {})

@@ -23,7 +23,6 @@ from typing import Any
 
 from sepcalc.conventions import DEFAULT, Convention
 from sepcalc.errors import EXIT_FAILED, EXIT_OK, SepcalcError
-from sepcalc.expr import scientific
 from sepcalc.formulas import Shape
 from sepcalc.search.decompose import (
     DEVICE_METRICS,
@@ -661,10 +660,12 @@ def best(
 
 
 def shown_total(metric: str, value: int | Fraction) -> str:
-    """A total in words for a message: a count grouped, a latency in seconds (exact)."""
+    """A total in words for a message, as the reports print it; a latency exactly too."""
+    from sepcalc.search.targets import shown
+
     if isinstance(value, Fraction):
-        return f"{scientific(value, 6)} s ({value.numerator}/{value.denominator} s exactly)"
-    return f"{value:,}" + (" B" if metric in DEVICE_METRICS else "")
+        return f"{shown(metric, value)} ({value.numerator}/{value.denominator} s exactly)"
+    return shown(metric, value)
 
 
 # --- sampling ---------------------------------------------------------------------------------

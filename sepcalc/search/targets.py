@@ -106,10 +106,18 @@ def check_budgets(budgets: Sequence[Limit]) -> None:
 
 
 def shown(metric: str, value: Number) -> str:
-    """A total in a message: a count grouped, bytes with B, a latency in seconds."""
-    if metric == "latency":
-        return f"{scientific(Fraction(value), 6)} s"
-    return f"{value:,}" + (" B" if metric in DEVICE_LIMITS else "")
+    """A total in a message, as the reports print it: a count grouped, a latency as a time
+    (``4.626 ms``), bytes with their binary size (``1,404,928 B (1.3 MiB)``)."""
+    if metric in DEVICE_LIMITS:
+        from sepcalc.device.units import duration, size
+
+        return duration(Fraction(value)) if metric == "latency" else size(int(value))
+    return f"{value:,}"
+
+
+def _exact_seconds(value: Number) -> str:
+    exact = Fraction(value)
+    return f"{exact.numerator}/{exact.denominator} s"
 
 
 def within(totals: Totals | None, budgets: Sequence[Limit]) -> bool:
@@ -117,12 +125,17 @@ def within(totals: Totals | None, budgets: Sequence[Limit]) -> bool:
 
 
 def broken(totals: Totals, budgets: Sequence[Limit]) -> list[str]:
-    """The budgets ``totals`` breaks, as 'macs 306,572,464 > 300,000,000'."""
-    return [
-        f"{b.metric} {shown(b.metric, totals.get(b.metric))} > {shown(b.metric, b.limit)}"
-        for b in budgets
-        if not b.holds(totals)
-    ]
+    """The budgets ``totals`` breaks, as 'macs 306,572,464 > 300,000,000' (two latencies that
+    round alike exactly, in seconds)."""
+    out = []
+    for b in budgets:
+        if b.holds(totals):
+            continue
+        value, limit = shown(b.metric, totals.get(b.metric)), shown(b.metric, b.limit)
+        if value == limit:
+            value, limit = _exact_seconds(totals.get(b.metric)), _exact_seconds(b.limit)
+        out.append(f"{b.metric} {value} > {limit}")
+    return out
 
 
 def budget_status(totals: Totals | None, budgets: Sequence[Limit], error: str | None = None) -> str:
