@@ -21,6 +21,7 @@ MARK = "MODULES:"
 # sepcalc.search uses: rich.style imports it, so every run of the CLI has it.)
 NOT_FOR_ANALYZE = (
     "sympy",
+    "numpy",
     "typer._adapters",  # typer's pydantic coercion: sepcalc.cli coerces plain values itself
     "importlib.metadata",  # pydantic's plugin lookup, spared by the console script
     "matplotlib",

@@ -49,8 +49,8 @@ MAX_SEARCHES = 4_000_000_000
 
 
 def numpy_module() -> Any | None:
-    """numpy when it is installed (the ``fast`` extra), else None; the one switch between the
-    two paths (the tests turn it off here)."""
+    """numpy (a dependency) when it imports, else None; the one switch between the two paths
+    (the tests turn it off here to check the pure-Python path against the numpy one)."""
     try:
         import numpy
     except ImportError:
