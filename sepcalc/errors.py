@@ -82,9 +82,20 @@ class SepcalcError(Exception):
 class SpecError(SepcalcError):
     """One or more problems in a spec file, each with its position."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Sequence[Diagnostic], what: str = "spec") -> None:
         self.diagnostics = sorted(diagnostics)
+        self.what = what
+        """What the file is, as the count of errors names it: a spec, a device file, ..."""
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class SearchSpaceSpec(SpecError):
+    """A search space (a spec with choices) given where one network is expected: one
+    diagnostic at its first choice, not one per value the network models cannot read."""
+
+    def __init__(self, first: Diagnostic, choices: int) -> None:
+        self.first, self.choices = first, choices
+        super().__init__([first])
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -65,9 +65,13 @@ class Snapshot:
             reader.fail("expected a JSON object")
         version = data.get("schema_version")
         if version != REPORT_SCHEMA_VERSION:
+            if "schema_version" not in data:
+                found = "it has no schema_version"
+            else:
+                found = f"its schema_version is {json.dumps(version)[:40]}"
             reader.fail(
-                f"schema_version is {version!r}; this sepcalc reads version "
-                f"{REPORT_SCHEMA_VERSION} (re-create the report with this version)"
+                f"{found}; this sepcalc reads version {REPORT_SCHEMA_VERSION} (re-create the "
+                "report with this version)"
             )
         name = reader.string(data, "name")
         convention = reader.get(data, "convention", dict)
@@ -113,13 +117,15 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
-def read_report(path: str | Path) -> Snapshot:
-    """Read a saved ``sepcalc analyze --format json`` report."""
+def read_report(path: str | Path, text: str | None = None) -> Snapshot:
+    """Read a saved ``sepcalc analyze --format json`` report; with ``text``, nothing is read
+    (``path`` only names it: ``<stdin>``)."""
     source = str(path)
-    try:
-        text = read_text(path, "report")
-    except SepcalcError as exc:
-        raise SepcalcError(f"{source}: {exc}") from None
+    if text is None:
+        try:
+            text = read_text(path, "report")
+        except SepcalcError as exc:
+            raise SepcalcError(f"{source}: {exc}") from None
     try:
         data = json.loads(text, parse_int=_json_int)
     except _TooLong as exc:

@@ -152,7 +152,8 @@ def test_exit_codes(args: tuple[str, ...], code: int, stderr: str) -> None:
     [
         (("old.yaml", "missing.yaml"), "missing.yaml: cannot read spec"),
         (("old.yaml", "bad.json"), "error: bad.json:1:1: invalid JSON"),
-        (("old.yaml", "other.json"), "schema_version is None"),
+        (("old.yaml", "other.json"), "other.json: not a sepcalc analyze report: it has no "
+         "schema_version; this sepcalc reads version 1"),
         (("a.json", "a.json", "--set", "alpha=1"), "--set applies to spec sides"),
         (("old.yaml", "broken.yaml"), "broken.yaml:3:5: layers.0: missing required key"),
         (("old.yaml", "new.yaml", "--set", "alpha=2"), "--set alpha: the spec has no var 'alpha'"),
@@ -263,3 +264,73 @@ def test_total_change_is_the_sum_of_layer_changes(
     assert all(row.status is LayerStatus.SAME for row in d.layers) is same
     assert (d.increased() == ()) is (d.totals["macs"].delta <= 0 and d.totals["params"].delta <= 0
                                      and d.totals["activations"].delta <= 0)  # fmt: skip
+
+
+# --- a saved report on stdin -----------------------------------------------------------------
+
+
+def test_a_report_on_stdin_is_read_as_a_report() -> None:
+    report = CliRunner().invoke(app, ["analyze", "old.yaml", "-f", "json"]).stdout
+    result = CliRunner().invoke(app, ["diff", "-", "new.yaml", "-f", "json"], input=report)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    # old: 216 + 128 + 64 = 408 weights; new: 216 + 32 + 16 = 264 (derivations above)
+    assert (data["totals"]["params"]["old"], data["totals"]["params"]["new"]) == (408, 264)
+    assert data["old"]["source"] == "<stdin>"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"schema_version": 1, "totals": {', "error: <stdin>:1:34: invalid JSON: Expecting"),
+        ('{"schema_version": null, "totals": {}}', "error: <stdin>: not a sepcalc analyze "
+         "report: its schema_version is null; this sepcalc reads version 1 (re-create the report "
+         "with this version); create one with `sepcalc analyze SPEC --format json > report.json`"),
+    ],
+    ids=["broken-json", "null-version"],
+)  # fmt: skip
+def test_a_bad_report_on_stdin_is_exit_2(text: str, message: str) -> None:
+    result = CliRunner().invoke(app, ["diff", "-", "new.yaml"], input=text)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(message)
+
+
+def test_a_search_space_is_one_error_naming_space() -> None:
+    space = (ROOT / "examples" / "spaces" / "ofa_mobilenet_v3.yaml").read_text()
+    Path("space.yaml").write_text(space)
+    result = run("space.yaml", "new.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    # line 40: stage1's call, whose first choice is its repeat (15 choices: 5 stages x 3)
+    assert result.stderr == (
+        "space.yaml:40:6: layers.2.repeat: a choice: this file is a search space (15 choices), "
+        "not one network; give each choice one value to get one network; `sepcalc space count "
+        "space.yaml` (or best, sample, pareto, distribution) answers over all of them\n"
+        "1 error in spec\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("analyze", "space.yaml:40:6: layers.2.repeat: a choice: this file is a search space"),
+        ("check", "space.yaml:40:6: layers.2.repeat: a choice: this file is a search space"),
+        ("formula", "error: space.yaml is a search space, and formula takes a layer kind"),
+    ],
+    ids=["analyze", "check", "formula"],
+)
+def test_other_commands_refuse_a_space_once(command: str, message: str) -> None:
+    Path("space.yaml").write_text(
+        (ROOT / "examples" / "spaces" / "ofa_mobilenet_v3.yaml").read_text()
+    )
+    result = CliRunner().invoke(app, [command, "space.yaml"])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "sepcalc space count space.yaml" in result.stderr
+    assert "expected an integer" not in result.stderr  # no cascade of per-field errors
+
+
+def test_device_file_errors_are_counted_in_the_device_file() -> None:
+    Path("dev.yaml").write_text("name: d\ntitle: x\npeak: {fp32: 1}\nbandwidth: 2\n")
+    result = CliRunner().invoke(app, ["analyze", "old.yaml", "--device", "dev.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith("2 errors in device file dev.yaml\n")

@@ -123,7 +123,8 @@ def test_bad_setting_values_name_the_pyproject_line_not_an_option(
     done = _main(project, "analyze", "models/net.yaml")
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith(f"error: {project / 'pyproject.toml'}{message}")
-    assert "--device" not in done.stderr and "--convention" not in done.stderr
+    assert "--device" not in done.stderr
+    assert "--convention" not in done.stderr
 
 
 def test_the_documented_device_setting_is_a_built_in_device(tmp_path: Path) -> None:

@@ -344,13 +344,23 @@ def print_diagnostics(exc: SpecError, where: str = "spec") -> None:
     err.print(f"{n} error{'s' if n != 1 else ''} in {where}", style="red", markup=False)
 
 
+def _what(exc: SpecError) -> str:
+    """What the errors are in: ``spec``, or a file of another kind with its name
+    (``device file dev.yaml``)."""
+    files = {d.file for d in exc.diagnostics}
+    if exc.what == "spec" or len(files) != 1:
+        return exc.what
+    return f"{exc.what} {files.pop()}"
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn our exceptions into messages on stderr and exit code 2, never a traceback."""
     try:
         yield
     except SpecError as exc:
-        print_diagnostics(exc)
+        shown = worded(exc)
+        print_diagnostics(shown if isinstance(shown, SpecError) else exc, _what(exc))
         raise typer.Exit(EXIT_INVALID) from None
     except SepcalcError as exc:
         stderr().print(f"error: {worded(exc)}", markup=False)

@@ -28,15 +28,30 @@ class DiffFormat(StrEnum):
 SideArg = Annotated[
     Path,
     typer.Argument(
-        help="A spec (YAML; zoo:NAME, or - to read it from stdin) or a saved "
-        "`sepcalc analyze --format json` report (.json).",
+        help="A spec (YAML; zoo:NAME) or a saved `sepcalc analyze --format json` report "
+        "(.json); - reads either from stdin.",
         show_default=False,
     ),
 ]
 
 
 def _is_report(path: Path) -> bool:
-    return path.suffix.lower() == ".json"
+    """A saved report: a .json file, or - whose text is a JSON object with totals (a spec
+    written as JSON has none)."""
+    from sepcalc.cli.options import STDIN, read_stdin
+
+    if str(path) != STDIN:
+        return path.suffix.lower() == ".json"
+    text = read_stdin().lstrip("\ufeff \t\r\n")
+    if not text.startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return (
+            '"schema_version"' in text or '"totals"' in text
+        )  # a broken report: read as one, to say where it breaks
+    return isinstance(data, dict) and "totals" in data
 
 
 def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapshot:
@@ -46,6 +61,10 @@ def _side(path: Path, conv: Convention, overrides: dict[str, Number]) -> Snapsho
     from sepcalc.snapshot import Snapshot, read_report
 
     if _is_report(path):
+        from sepcalc.cli.options import STDIN, read_stdin
+
+        if str(path) == STDIN:
+            return read_report(source_name(path), text=read_stdin())
         return read_report(path)
     graph = build_graph(load(path), overrides)
     return Snapshot.of(analyze(graph, conv), source_name(path))

@@ -108,6 +108,7 @@ def formula(
     with user_errors():
         if kind is None:
             raise SepcalcError("name a layer kind, e.g. `sepcalc formula conv`, or use --list")
+        _not_a_file(kind)
         result = formula_report(
             kind,
             vs,
@@ -121,6 +122,29 @@ def formula(
             typer.echo(json.dumps(report.formula_to_dict(result, latex=latex), indent=2))
         else:
             stdout().print(report.render_formula(result, latex=latex))
+
+
+def _not_a_file(kind: str) -> None:
+    """``formula`` takes a layer kind: a spec or space file given instead is said so."""
+    if not (kind == "-" or kind.endswith((".yaml", ".yml")) or "/" in kind):
+        return
+    space = False
+    try:
+        from sepcalc.spec.loader import choice_paths, parse_yaml
+
+        space = any(choice_paths(parse_yaml(Path(kind).read_text(encoding="utf-8"), kind)[0]))
+    except (OSError, UnicodeDecodeError, SepcalcError):
+        pass
+    if space:
+        raise SepcalcError(
+            f"{kind} is a search space, and formula takes a layer kind (e.g. conv; --list "
+            f"lists them): `sepcalc space count {kind}` (or best, sample, pareto, distribution) "
+            "answers over the space's networks"
+        )
+    raise SepcalcError(
+        f"{kind}: formula takes a layer kind (e.g. conv; --list lists them), not a file: "
+        f"`sepcalc analyze {kind} --symbolic VARS` gives a network's totals in closed form"
+    )
 
 
 def symbolic_analysis(

@@ -26,7 +26,9 @@ from sepcalc.errors import (
     NoClosedForm,
     NoRatioError,
     NotAReport,
+    SearchSpaceSpec,
     SepcalcError,
+    SpecError,
     SymbolicRepeatError,
     TooManyValues,
     cut,
@@ -781,6 +783,11 @@ OPTION_OF = {
 """The option that gives each core parameter an :class:`~sepcalc.errors.InputError` names."""
 
 
+def _report_file(source: str) -> str:
+    """Where a hint saves a report: the file that was read, or a file for stdin's."""
+    return "report.json" if source == STDIN_NAME else source
+
+
 def worded(exc: SepcalcError) -> SepcalcError:
     """``exc`` as the command line says it: the option to change named where the core names
     the input (an error the core words completely is returned as it is)."""
@@ -789,6 +796,15 @@ def worded(exc: SepcalcError) -> SepcalcError:
         return SepcalcError(
             f"{option} {exc.entry}: {exc.problem}" if exc.entry else f"{option}: {exc.problem}"
         )
+    if isinstance(exc, SearchSpaceSpec):
+        from dataclasses import replace
+
+        first = exc.first
+        hint = (
+            f"; `sepcalc space count {first.file}` (or best, sample, pareto, distribution) "
+            "answers over all of them"
+        )
+        return SpecError([replace(first, message=first.message + hint)])
     if isinstance(exc, NoRatioError):
         m = exc.metric
         return SepcalcError(
@@ -831,6 +847,6 @@ def worded(exc: SepcalcError) -> SepcalcError:
             )
         return SepcalcError(
             f"{exc.where}: not a sepcalc analyze report: {exc.problem}; create one with "
-            f"`sepcalc analyze SPEC --format json > {exc.source}`"
+            f"`sepcalc analyze SPEC --format json > {_report_file(exc.source)}`"
         )
     return exc

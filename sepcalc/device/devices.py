@@ -88,6 +88,10 @@ def preset_names() -> list[str]:
     )
 
 
+DEVICE_FILE = "device file"
+"""What a device file's errors are counted in."""
+
+
 def get_device(name_or_path: str) -> Device:
     """A built-in device by name, or a device file (a path ending in .yaml/.yml)."""
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
@@ -158,10 +162,15 @@ class _Reader:
 
 def parse_device(text: str, file: str) -> Device:
     """A device from the text of its YAML file; SpecError lists every problem."""
-    data, locator = parse_yaml(text, file)
+    try:
+        data, locator = parse_yaml(text, file)
+    except SpecError as exc:
+        raise SpecError(exc.diagnostics, DEVICE_FILE) from None
     reader = _Reader(locator)
     if not isinstance(data, dict):
-        raise SpecError([locator.diagnostic((), "a device file is a mapping: name, peak, ...")])
+        raise SpecError(
+            [locator.diagnostic((), "a device file is a mapping: name, peak, ...")], DEVICE_FILE
+        )
     for key in data:
         if key not in _KEYS:
             reader.error(
@@ -212,7 +221,7 @@ def parse_device(text: str, file: str) -> Device:
         elif value is not None:
             efficiency = Sourced(value, source)
     if reader.problems:
-        raise SpecError(reader.problems)
+        raise SpecError(reader.problems, DEVICE_FILE)
     assert bandwidth is not None
     return Device(
         name=name,

@@ -32,6 +32,7 @@ from sepcalc.errors import Diagnostic, InputError, SepcalcError, SpecError, did_
 from sepcalc.expr import ExprError, Number, as_int, evaluate, exact, reduce, show
 from sepcalc.graph import Graph, build_graph
 from sepcalc.spec.loader import (
+    CHOICE,
     MAX_SPEC_BYTES,
     LoadedSpec,
     Locator,
@@ -41,7 +42,7 @@ from sepcalc.spec.loader import (
 )
 from sepcalc.textfile import read_text
 
-CHOICE, PER = "choice", "per"
+PER = "per"
 PER_VALUES = ("block", "stage")
 NOT_CHOOSABLE = frozenset({"kind", "block", "name", "inputs"})
 """Keys of a layer entry that cannot be a choice (they decide what the entry is and wires)."""

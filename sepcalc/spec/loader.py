@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,14 @@ import yaml
 from pydantic import ValidationError
 
 from sepcalc import zoo
-from sepcalc.errors import Diagnostic, SepcalcError, SpecError, brief, did_you_mean
+from sepcalc.errors import (
+    Diagnostic,
+    SearchSpaceSpec,
+    SepcalcError,
+    SpecError,
+    brief,
+    did_you_mean,
+)
 from sepcalc.expr import MAX_BITS
 from sepcalc.formulas import REGISTRY
 from sepcalc.spec.models import (
@@ -554,6 +561,7 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
         if locator.root is None:  # nothing but blank lines and comments: at its start
             raise SpecError([Diagnostic(locator.file, 1, 1, f"the file is empty; {message}")])
         raise SpecError([locator.diagnostic((), f"{message} (got {brief(data)})")])
+    _refuse_space(data, locator)
     names = _unknown_names(data)
     named = [locator.diagnostic(path, message) for _, path, message in names]
     model = network_model(layer_kinds(data))
@@ -574,6 +582,37 @@ def validate_entries(data: Any, locator: Locator) -> LoadedSpec:
         raise SpecError(diagnostics) from None
     _invalid_entries(spec, entries)
     return LoadedSpec(spec, locator, tuple(diagnostics))
+
+
+CHOICE = "choice"
+"""The key of a search space's choice: ``{choice: [3, 5, 7]}``."""
+
+
+def choice_paths(value: Any, path: SpecPath = ()) -> Iterator[SpecPath]:
+    """Where ``value`` holds a choice (``{choice: ...}``), in document order."""
+    if isinstance(value, dict):
+        if CHOICE in value:
+            yield path
+            return
+        for k, v in value.items():
+            yield from choice_paths(v, (*path, k))
+    elif isinstance(value, list):
+        for j, v in enumerate(value):
+            yield from choice_paths(v, (*path, j))
+
+
+def _refuse_space(data: dict[str, Any], locator: Locator) -> None:
+    """A search space is many networks, not one: one error at its first choice."""
+    found = list(choice_paths(data))
+    if not found:
+        return
+    where = ".".join(str(p) for p in found[0])
+    count = f"{len(found)} choice{'s' if len(found) > 1 else ''}"
+    message = (
+        f"{where}: a choice: this file is a search space ({count}), not one network; give "
+        "each choice one value to get one network"
+    )
+    raise SearchSpaceSpec(locator.diagnostic(found[0], message, key=True), len(found))
 
 
 def validate(data: Any, locator: Locator) -> NetworkSpec:
