@@ -105,9 +105,10 @@ def _lay_out(table: Table, console: Console, options: ConsoleOptions, width: int
     """Give every column of ``table`` a width so that the table fits ``width``: whole columns
     at least their longest word (and their header's), text columns at least
     :data:`TEXT_WIDTH`, leaving out droppable columns (highest ``drop`` first) while it does
-    not fit; then, still not fitting, text columns at least :data:`MIN_TEXT_WIDTH` and
-    headers folded. False, with ``table`` untouched, when no such layout fits."""
-    from sepcalc.report.fitting import drop_order, is_whole
+    not fit; then the same with text columns 4 narrower; then text columns at least
+    :data:`MIN_TEXT_WIDTH` and headers folded. False, with ``table`` untouched, when no such
+    layout fits."""
+    from sepcalc.report.fitting import drop_order, is_whole, label
 
     columns = list(table.columns)
     droppable = sorted((c for c in columns if drop_order(c)), key=lambda c: -drop_order(c))
@@ -117,7 +118,8 @@ def _lay_out(table: Table, console: Console, options: ConsoleOptions, width: int
         header = _measure(console, options, c.header)
         natural = max([header.maximum, *(m.maximum for m in cells)])
         size[id(c)] = (natural, max((m.minimum for m in cells), default=0), header.minimum)
-    for text_min, header_whole in ((TEXT_WIDTH, True), (MIN_TEXT_WIDTH, False)):
+    tiers = ((TEXT_WIDTH, True), (TEXT_WIDTH - 4, True), (MIN_TEXT_WIDTH, False))
+    for text_min, header_whole in tiers:
         for n in range(len(droppable) + 1):
             kept = [c for c in columns if c not in droppable[:n]]
             table.columns = kept
@@ -141,7 +143,7 @@ def _lay_out(table: Table, console: Console, options: ConsoleOptions, width: int
                 c.no_wrap = w >= highs[i]
                 c.overflow = "fold"
             if n:
-                left_out = ", ".join(str(c.header) for c in droppable[:n])
+                left_out = ", ".join(label(c) for c in droppable[:n])
                 table.caption = f"(left out to fit {width} columns: {left_out})"
                 table.caption_justify = "left"
                 table.caption_style = "dim"

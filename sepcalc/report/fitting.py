@@ -10,6 +10,7 @@ when right-justified (the reports right-justify numbers) and never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -24,10 +25,18 @@ class FitColumn(Column):
     """Wrapped only between words, never inside one."""
     drop: int = 0
     """0: always shown; otherwise left out on a narrow terminal, highest first."""
+    label: str = ""
+    """What the table's caption calls the column when it is left out (default: its header)."""
 
 
 def add_column(
-    table: Table, header: str = "", *, whole: bool | None = None, drop: int = 0, **kwargs: Any
+    table: Table,
+    header: str = "",
+    *,
+    whole: bool | None = None,
+    drop: int = 0,
+    label: str = "",
+    **kwargs: Any,
 ) -> None:
     """``table.add_column(header, **kwargs)``, as a :class:`FitColumn`; ``whole`` defaults to
     whether the column is right-justified."""
@@ -36,7 +45,23 @@ def add_column(
     values = {f.name: getattr(plain, f.name) for f in fields(plain)}
     if whole is None:
         whole = plain.justify == "right"
-    table.columns[-1] = FitColumn(**values, whole=whole, drop=drop)
+    table.columns[-1] = FitColumn(**values, whole=whole, drop=drop, label=label)
+
+
+METRIC_DROP = {"flops": 2, "activations": 1}
+"""The totals a table of many totals leaves out first on a narrow terminal (FLOPs, about twice
+the MACs, then activations), unless a budget, bound or key names them."""
+
+
+def metric_drop(metric: str, named: Iterable[str] = ()) -> int:
+    """The ``drop`` of a column of the total ``metric``: never when ``named``."""
+    return 0 if metric in set(named) else METRIC_DROP.get(metric, 0)
+
+
+def label(column: Column) -> str:
+    """What a caption calls ``column``."""
+    named = column.label if isinstance(column, FitColumn) else ""
+    return named or str(column.header)
 
 
 def is_whole(column: Column) -> bool:
