@@ -196,12 +196,19 @@ _plain_coercion()
 
 
 class _ResultsConsole(Console):
-    """A console that never cuts a table cell (see :func:`fit_tables`)."""
+    """A console that never cuts a table cell (see :func:`fit_tables`), and that wraps prose
+    at ``prose_width`` (none: at its width)."""
+
+    prose_width: int | None = None
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         # Text and str are left alone: rich joins adjacent ones on one line.
+        prose = self.prose_width
+        if prose and all(isinstance(o, str | Text) for o in objects) and "width" not in kwargs:
+            kwargs["width"] = min(prose, self.width)
         fitted = [
-            Fitted(o) if is_renderable(o) and not isinstance(o, str | Text) else o for o in objects
+            Fitted(o, prose) if is_renderable(o) and not isinstance(o, str | Text) else o
+            for o in objects
         ]
         super().print(*fitted, **kwargs)
 
@@ -225,12 +232,22 @@ def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+PIPED_WIDTH = 200
+"""The width of tables written to a pipe or a file (unless COLUMNS says otherwise): the same
+whatever terminal the command runs in, and wide enough that no table folds."""
+PROSE_WIDTH = 80
+"""Where notes, titles and explanations written to a pipe or a file wrap."""
+
+
 def stdout() -> Console:
-    """Results console; when piped, wide enough that tables are never truncated; on a narrow
-    terminal table cells fold onto a second line rather than being cut."""
+    """Results console; when piped, tables at :data:`PIPED_WIDTH` (or COLUMNS) and prose
+    wrapped at :data:`PROSE_WIDTH`; on a narrow terminal tables fit it (see
+    :func:`fit_tables`)."""
     console = _ResultsConsole(highlight=False, emoji=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = 200
+    if not console.is_terminal:
+        if "COLUMNS" not in os.environ:
+            console.width = PIPED_WIDTH
+        console.prose_width = PROSE_WIDTH
     return console
 
 

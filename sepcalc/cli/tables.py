@@ -224,26 +224,33 @@ def _measured(table: Any, natural: list[int]) -> None:
 
 
 class Fitted:
-    """``renderable`` with its tables fitted to the width it is rendered at, and the long ones
-    printed by :class:`FastTable`."""
+    """``renderable`` with its tables fitted to the width it is rendered at, the long ones
+    printed by :class:`FastTable`, and its prose (the texts of a group) wrapped at
+    ``prose_width`` (none: at the width)."""
 
-    def __init__(self, renderable: RenderableType) -> None:
+    def __init__(self, renderable: RenderableType, prose_width: int | None = None) -> None:
         self.renderable = renderable
+        self.prose_width = prose_width
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         fit_tables(self.renderable, console, options.max_width)
-        yield _fast(self.renderable)
+        yield _fast(self.renderable, self.prose_width)
 
 
 FAST_ROWS = 50
 """Tables of more rows than this are printed by :class:`FastTable` where it can."""
 
 
-def _fast(renderable: RenderableType) -> RenderableType:
+def _fast(renderable: RenderableType, prose_width: int | None) -> RenderableType:
     from rich.table import Table
 
     if isinstance(renderable, Group):
-        return Group(*(_fast(r) for r in renderable.renderables), fit=renderable.fit)
+        parts = (_fast(r, prose_width) for r in renderable.renderables)
+        return Group(*parts, fit=renderable.fit)
+    if prose_width is not None and isinstance(renderable, Text):
+        from rich.constrain import Constrain
+
+        return Constrain(renderable, prose_width)
     if isinstance(renderable, Table) and renderable.row_count > FAST_ROWS:
         return FastTable(renderable)
     return renderable

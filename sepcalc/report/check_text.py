@@ -34,8 +34,8 @@ def _spec(result: SpecResult) -> RenderableType:
     add_column(table, "  metric", no_wrap=True, whole=True)
     for name in ("value", "budget", "headroom"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    add_column(table, "from", style="dim", no_wrap=True, drop=1)
+    add_column(table, "result", no_wrap=True, drop=1)  # the headroom's sign says it too
+    add_column(table, "from", style="dim", no_wrap=True, whole=True, drop=2)  # file:line
     for o in result.outcomes:
         table.add_row(
             f"  {o.metric}",
