@@ -141,8 +141,18 @@ def test_piped_prose_wraps_at_80_and_tables_keep_their_width() -> None:
     out = run(RUNS["grid"], None)
     wide = [line for line in out.splitlines() if len(line) > 80]
     # The table (its title, header and 12 rows), every column at its natural width: 90.
-    assert len(wide) == 14 and {len(line) for line in wide} == {90}
-    assert wide[1].split() == "alpha resolution MACs params flops activations budget front".split()
+    assert len(wide) == 14
+    assert {len(line) for line in wide} == {90}
+    assert wide[1].split() == [
+        "alpha",
+        "resolution",
+        "MACs",
+        "params",
+        "flops",
+        "activations",
+        "budget",
+        "front",
+    ]
     # The notes (the FLOPs convention's is 160 characters long) wrap at 80.
     assert "FLOPs: default convention (all inference FLOPs: 2 per MAC, plus bias adds," in out
 
