@@ -24,7 +24,7 @@ from rich.text import Text
 
 from sepcalc import __version__
 from sepcalc.cli.options import worded
-from sepcalc.cli.tables import Fitted
+from sepcalc.cli.tables import Fitted, wrap_prose
 from sepcalc.cli.tables import fit_tables as fit_tables
 from sepcalc.errors import EXIT_INVALID, SepcalcError, SpecError
 
@@ -204,8 +204,12 @@ class _ResultsConsole(Console):
     def print(self, *objects: Any, **kwargs: Any) -> None:
         # Text and str are left alone: rich joins adjacent ones on one line.
         prose = self.prose_width
-        if prose and all(isinstance(o, str | Text) for o in objects) and "width" not in kwargs:
-            kwargs["width"] = min(prose, self.width)
+        if prose and len(objects) == 1 and isinstance(objects[0], str | Text):
+            (text,) = objects
+            if isinstance(text, str):
+                options = ("markup", "emoji", "highlight")
+                text = self.render_str(text, **{k: kwargs.pop(k) for k in options if k in kwargs})
+            objects = (wrap_prose(text, min(prose, self.width)),)
         fitted = [
             Fitted(o, prose) if is_renderable(o) and not isinstance(o, str | Text) else o
             for o in objects
@@ -236,17 +240,17 @@ PIPED_WIDTH = 200
 """The width of tables written to a pipe or a file (unless COLUMNS says otherwise): the same
 whatever terminal the command runs in, and wide enough that no table folds."""
 PROSE_WIDTH = 80
-"""Where notes, titles and explanations written to a pipe or a file wrap."""
+"""Where notes, titles and explanations written to a pipe or a file wrap (unless COLUMNS says
+otherwise)."""
 
 
 def stdout() -> Console:
-    """Results console; when piped, tables at :data:`PIPED_WIDTH` (or COLUMNS) and prose
-    wrapped at :data:`PROSE_WIDTH`; on a narrow terminal tables fit it (see
-    :func:`fit_tables`)."""
+    """Results console; when piped, tables at :data:`PIPED_WIDTH` and prose wrapped at
+    :data:`PROSE_WIDTH` (both at COLUMNS when it is set, as on a terminal that wide); on a
+    narrow terminal tables fit it (see :func:`fit_tables`)."""
     console = _ResultsConsole(highlight=False, emoji=False)
-    if not console.is_terminal:
-        if "COLUMNS" not in os.environ:
-            console.width = PIPED_WIDTH
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH
         console.prose_width = PROSE_WIDTH
     return console
 

@@ -237,6 +237,29 @@ class Fitted:
         yield _fast(self.renderable, self.prose_width)
 
 
+def wrap_prose(text: Text, width: int) -> Text:
+    """``text`` with its lines broken between words to at most ``width`` columns; a word wider
+    than that (a count of hundreds of digits) is kept whole on a line of its own; text laid
+    out by hand (:class:`sepcalc.report.fitting.Preformatted`) is left as it is."""
+    from rich._wrap import divide_line
+
+    from sepcalc.report.fitting import Preformatted
+
+    if isinstance(text, Preformatted):
+        return text
+
+    lines = []
+    for line in text.split("\n", allow_blank=True):
+        for part in line.divide(divide_line(line.plain, width, fold=False)):
+            part.rstrip_end(width)
+            part.rstrip()
+            lines.append(part)
+    wrapped = Text("\n").join(lines)
+    wrapped.end, wrapped.justify, wrapped.overflow = text.end, text.justify, text.overflow
+    wrapped.no_wrap = text.no_wrap
+    return wrapped
+
+
 FAST_ROWS = 50
 """Tables of more rows than this are printed by :class:`FastTable` where it can."""
 
@@ -248,9 +271,7 @@ def _fast(renderable: RenderableType, prose_width: int | None) -> RenderableType
         parts = (_fast(r, prose_width) for r in renderable.renderables)
         return Group(*parts, fit=renderable.fit)
     if prose_width is not None and isinstance(renderable, Text):
-        from rich.constrain import Constrain
-
-        return Constrain(renderable, prose_width)
+        return wrap_prose(renderable, prose_width)
     if isinstance(renderable, Table) and renderable.row_count > FAST_ROWS:
         return FastTable(renderable)
     return renderable

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from rich.table import Column, Table
+from rich.text import Text
 
 
 @dataclass
@@ -56,6 +57,11 @@ the MACs, then activations), unless a budget, bound or key names them."""
 def metric_drop(metric: str, named: Iterable[str] = ()) -> int:
     """The ``drop`` of a column of the total ``metric``: never when ``named``."""
     return 0 if metric in set(named) else METRIC_DROP.get(metric, 0)
+
+
+class Preformatted(Text):
+    """Text laid out by hand over several lines (a formula drawn by sympy's pretty printer):
+    never wrapped as prose, which would tear the drawing apart."""
 
 
 def label(column: Column) -> str:
