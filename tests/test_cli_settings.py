@@ -99,9 +99,42 @@ def test_bad_settings_are_exit_2(tmp_path: Path, table: str, message: str) -> No
     project = _project(tmp_path, table)
     done = _main(project, "analyze", "models/net.yaml")
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith(f"error: {project / 'pyproject.toml'}: ")
+    assert done.stderr.startswith(f"error: {project / 'pyproject.toml'}")
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        # line 5: [project], name, a blank line, [tool.sepcalc], then the key
+        ('device = "rpi4"\n', ":5:1: [tool.sepcalc] device = 'rpi4': unknown device; built-in: "),
+        ('convention = "fvcor"\n', ":5:1: [tool.sepcalc] convention = 'fvcor': unknown convention"
+         "; did you mean 'fvcore'?"),
+        ('budgets = "b.yaml"\n  conventon = "x"\n', ":6:3: [tool.sepcalc] unknown key 'conventon'"),
+    ],
+    ids=["device", "convention", "unknown-key"],
+)  # fmt: skip
+def test_bad_setting_values_name_the_pyproject_line_not_an_option(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    project = _project(tmp_path, table)
+    (project / "b.yaml").write_text('"**/*.yaml":\n  macs: 600M\n')
+    done = _main(project, "analyze", "models/net.yaml")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: {project / 'pyproject.toml'}{message}")
+    assert "--device" not in done.stderr and "--convention" not in done.stderr
+
+
+def test_the_documented_device_setting_is_a_built_in_device(tmp_path: Path) -> None:
+    """docs/ci.md's [tool.sepcalc] example runs as written."""
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    table = docs.split("[tool.sepcalc]\n", 1)[1].split("```", 1)[0]
+    project = _project(tmp_path, table.replace('"ci/budgets.yaml"', '"b.yaml"'))
+    (project / "b.yaml").write_text('"**/*.yaml":\n  macs: 600M\n')
+    done = _main(project, "analyze", "models/net.yaml", "-f", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["device"]["device"]["name"] == "raspberry-pi-4"
 
 
 def test_read_rejects_a_non_table(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ given on the command line wins. Paths are relative to the pyproject.toml that na
     convention = "fvcore"           # --convention
     budgets = "ci/budgets.yaml"     # check --budgets
     require-budget = true           # check --require-budget
-    device = "rpi4"                 # --device, where a command has it
+    device = "raspberry-pi-4"       # --device, where a command has it
 """
 
 from __future__ import annotations
@@ -64,21 +64,71 @@ def read(path: Path) -> Settings:
     table = data.get("tool", {}).get("sepcalc", {})
     if not isinstance(table, dict):
         raise SepcalcError(f"{path}: [{TABLE}] must be a table")
+    text = path.read_text(encoding="utf-8")
     values: dict[str, Any] = {}
     for key, value in table.items():
+        where = _where(path, text, key)
         if key not in KEYS:
             raise SepcalcError(
-                f"{path}: [{TABLE}] unknown key '{key}'{did_you_mean(key, KEYS)}; "
+                f"{where}: [{TABLE}] unknown key '{key}'{did_you_mean(key, KEYS)}; "
                 f"keys: {', '.join(KEYS)}"
             )
         param, kind, is_path = KEYS[key]
         if not isinstance(value, kind):
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
             raise SepcalcError(
-                f"{path}: [{TABLE}] {key} must be a {'boolean' if kind is bool else 'string'}, "
-                f"got {value!r}"
+                f"{where}: [{TABLE}] {key} must be a {'boolean' if kind is bool else 'string'}, "
+                f"got {shown}"
             )
-        values[param] = str((path.parent / str(value)).resolve()) if is_path else value
+        problem = _invalid(key, value)
+        if problem:
+            raise SepcalcError(f"{where}: [{TABLE}] {key} = {value!r}: {problem}")
+        if is_path or (key == "device" and _is_file(str(value))):
+            value = str((path.parent / str(value)).resolve())
+        values[param] = value
     return Settings(path, values)
+
+
+def _is_file(device: str) -> bool:
+    """A device setting that names a device file (relative to the pyproject.toml)."""
+    return device.endswith((".yaml", ".yml")) or "/" in device
+
+
+def _invalid(key: str, value: Any) -> str:
+    """Why a setting's value can never be used ('' when it can): an unknown convention or
+    built-in device is refused here, where the file and line are known."""
+    if key == "convention":
+        from sepcalc.conventions import PRESETS
+
+        if value not in PRESETS:
+            return f"unknown convention{did_you_mean(value, PRESETS)}; choose {', '.join(PRESETS)}"
+    if key == "device" and not _is_file(value):
+        from sepcalc.device.devices import preset_names
+
+        names = preset_names()
+        if value not in names:
+            return (
+                f"unknown device{did_you_mean(value, names)}; built-in: {', '.join(names)}, or "
+                "the path of a device file (.yaml)"
+            )
+    return ""
+
+
+def _where(path: Path, text: str, key: str) -> str:
+    """``path:line:col`` of ``key`` in the ``[tool.sepcalc]`` table (``path`` alone when the
+    key is not written plainly there, e.g. in a dotted or inline table)."""
+    import re
+
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.replace(" ", "") == f"[{TABLE}]"
+            continue
+        found = re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line)
+        if inside and found:
+            return f"{path}:{number}:{len(line) - len(line.lstrip()) + 1}"
+    return str(path)
 
 
 def default_map(command: Any, settings: Settings) -> dict[str, Any]:
