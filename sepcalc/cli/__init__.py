@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.measure import Measurement
+from rich.console import Console
 from rich.protocol import is_renderable
 from rich.text import Text
 
 from sepcalc import __version__
 from sepcalc.cli.options import worded
+from sepcalc.cli.tables import Fitted, wrap_prose
+from sepcalc.cli.tables import fit_tables as fit_tables
 from sepcalc.errors import EXIT_INVALID, SepcalcError, SpecError
 
 
@@ -194,110 +195,24 @@ def _plain_coercion() -> None:
 _plain_coercion()
 
 
-MIN_TEXT_WIDTH = 6
-"""Narrowest a text column is folded to while the number columns are kept whole."""
-
-
-def fit_tables(renderable: object, console: Console, width: int) -> None:
-    """Make every table in ``renderable`` (and in its groups and cells) fit ``width`` without
-    cutting a cell.
-
-    rich shrinks a table wider than the terminal by cutting cells with "…" (or, with no_wrap,
-    without a mark): a cut number reads as a wrong number. Here every column folds instead, so
-    every character is printed. When the number columns (right-justified) fit with room to
-    spare, each is fixed at its widest cell so that only text columns (names, shapes) and
-    headers fold; otherwise rich shares the width evenly and long numbers fold too.
-    """
-    _fit(renderable, console, width, nested=False)
-
-
-def _fit(renderable: object, console: Console, width: int, *, nested: bool) -> None:
-    """:func:`fit_tables`; ``nested``: in a table's cell."""
-    from rich.table import Table  # not at startup: analyze -f json prints no table
-
-    if isinstance(renderable, Group):
-        for child in renderable.renderables:
-            _fit(child, console, width, nested=nested)
-    if not isinstance(renderable, Table):
-        return
-    columns = renderable.columns
-    for column in columns:
-        column.overflow = "fold"
-        column.no_wrap = False
-        for cell in column.cells:
-            _fit(cell, console, width, nested=True)
-    options = console.options.update_width(max(width, 10**4))
-
-    def widest(cells: Iterable[RenderableType]) -> int:
-        return max((Measurement.get(console, options, c).maximum for c in cells), default=0)
-
-    boxed = renderable.box is not None
-    room = width - (len(columns) - 1 if boxed else 0) - (2 if boxed and renderable.show_edge else 0)
-
-    def pads() -> list[int]:
-        _, right, _, left = renderable.padding
-        widths = [left + right for _ in columns]
-        if columns and not renderable.pad_edge:
-            widths[0] -= left
-            widths[-1] -= right
-        return widths
-
-    natural = [widest([c.header, *c.cells]) for c in columns]
-    if sum(natural) + sum(pads()) <= room:
-        if not nested:  # a table in a cell may still have to fold, with the table around it
-            _measured(renderable, natural)
-        return
-    if not boxed and renderable.padding == (0, 1, 0, 1):
-        renderable.padding = (0, 1, 0, 0)  # one space between columns, not two
-    pad = pads()
-    natural = [n + p for n, p in zip(natural, pad, strict=True)]
-    numbers = {i for i, c in enumerate(columns) if c.justify == "right"}
-    fixed = {
-        i: max(widest(columns[i].cells), *(len(w) for w in str(columns[i].header).split()), 1)
-        for i in numbers
-    }
-    text_min = sum(
-        min(natural[i], MIN_TEXT_WIDTH + pad[i]) for i in range(len(columns)) if i not in numbers
-    )
-    if sum(fixed[i] + pad[i] for i in numbers) + text_min <= room:
-        for i, w in fixed.items():
-            columns[i].width = w  # rich shrinks only the other columns
-
-
-def _measured(table: Any, natural: list[int]) -> None:
-    """Fix each column of ``table``, which fits, at its widest cell (``natural``): the width
-    rich would give it, without rich measuring every cell again, and each cell on one line
-    without rich looking for where to wrap it (a third of printing a long table).
-
-    Only where rich would measure the cells that were measured: a header shown, no footer, no
-    bounds or fixed widths of its own, nothing to expand into.
-    """
-    if table.expand or table.width is not None or not table.show_header or table.show_footer:
-        return
-    for column, width in zip(table.columns, natural, strict=True):
-        if column.width is None and column.min_width is None and column.max_width is None:
-            column.width = width
-            column.no_wrap = True
-
-
-class _Fitted:
-    """``renderable`` with its tables fitted to the width it is rendered at."""
-
-    def __init__(self, renderable: RenderableType) -> None:
-        self.renderable = renderable
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        fit_tables(self.renderable, console, options.max_width)
-        yield self.renderable
-
-
 class _ResultsConsole(Console):
-    """A console that never cuts a table cell (see :func:`fit_tables`)."""
+    """A console that never cuts a table cell (see :func:`fit_tables`), and that wraps prose
+    at ``prose_width`` (none: at its width)."""
+
+    prose_width: int | None = None
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         # Text and str are left alone: rich joins adjacent ones on one line.
+        prose = self.prose_width
+        if prose and len(objects) == 1 and isinstance(objects[0], str | Text):
+            (text,) = objects
+            if isinstance(text, str):
+                options = ("markup", "emoji", "highlight")
+                text = self.render_str(text, **{k: kwargs.pop(k) for k in options if k in kwargs})
+            objects = (wrap_prose(text, min(prose, self.width)),)
         fitted = [
-            _Fitted(o) if is_renderable(o) and not isinstance(o, str | Text) else o for o in objects
+            Fitted(o, prose) if is_renderable(o) and not isinstance(o, str | Text) else o
+            for o in objects
         ]
         super().print(*fitted, **kwargs)
 
@@ -321,12 +236,22 @@ def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+PIPED_WIDTH = 200
+"""The width of tables written to a pipe or a file (unless COLUMNS says otherwise): the same
+whatever terminal the command runs in, and wide enough that no table folds."""
+PROSE_WIDTH = 80
+"""Where notes, titles and explanations written to a pipe or a file wrap (unless COLUMNS says
+otherwise)."""
+
+
 def stdout() -> Console:
-    """Results console; when piped, wide enough that tables are never truncated; on a narrow
-    terminal table cells fold onto a second line rather than being cut."""
+    """Results console; when piped, tables at :data:`PIPED_WIDTH` and prose wrapped at
+    :data:`PROSE_WIDTH` (both at COLUMNS when it is set, as on a terminal that wide); on a
+    narrow terminal tables fit it (see :func:`fit_tables`)."""
     console = _ResultsConsole(highlight=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = 200
+        console.width = PIPED_WIDTH
+        console.prose_width = PROSE_WIDTH
     return console
 
 

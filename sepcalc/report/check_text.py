@@ -8,6 +8,7 @@ from rich.text import Text
 
 from sepcalc.budget import CheckReport, SpecResult, Status
 from sepcalc.report.check_common import amount, bound, headroom, origin, summary
+from sepcalc.report.fitting import add_column
 
 _STATUS = {
     Status.PASS: ("PASS", "bold green"),
@@ -30,11 +31,11 @@ def _spec(result: SpecResult) -> RenderableType:
             head, "\n  no budget applies (spec budget:, --budgets file or --max-* options)"
         )
     table = Table(header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
-    table.add_column("  metric", no_wrap=True)
+    add_column(table, "  metric", no_wrap=True, whole=True)
     for name in ("value", "budget", "headroom"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    table.add_column("from", style="dim", no_wrap=True)
+    add_column(table, "result", no_wrap=True, drop=1)  # the headroom's sign says it too
+    add_column(table, "from", style="dim", no_wrap=True, whole=True, drop=2)  # file:line
     for o in result.outcomes:
         table.add_row(
             f"  {o.metric}",

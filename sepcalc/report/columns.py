@@ -75,6 +75,10 @@ class Column:
     by rich as long as they fit."""
     standard: bool = False
     """Needs the standard-conv equivalent (``--compare-standard``)."""
+    whole: bool = False
+    """Never split inside a word on a narrow terminal, as numbers (kind names, shapes)."""
+    drop: int = 0
+    """A default column left out on a narrow terminal, highest first (0: never)."""
 
 
 def kind(row: Row) -> str:
@@ -112,7 +116,15 @@ def _standard(row: Row, rows: Rows) -> tuple[str, str]:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("kind", "kind", lambda row, _: kind(row), numeric=False, style="cyan", no_wrap=True),
+    Column(
+        "kind",
+        "kind",
+        lambda row, _: kind(row),
+        numeric=False,
+        style="cyan",
+        no_wrap=True,
+        whole=True,
+    ),
     Column("layers", "layers", lambda row, _: str(row.layers)),
     Column("inputs", "inputs", lambda row, _: ", ".join(row.inputs), numeric=False),
     Column(
@@ -122,6 +134,8 @@ COLUMNS: tuple[Column, ...] = (
         numeric=False,
         style="dim",
         no_wrap=True,
+        whole=True,
+        drop=1,
     ),
     Column("params", "params", _count("params", grouped)),
     Column("params%", "% params", _share("params")),
@@ -129,7 +143,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("bias", "bias", _role("bias")),
     Column("norm", "norm", _role("norm")),
     Column("macs", "MACs", _count("macs", si)),
-    Column("macs%", "% MACs", _share("macs")),
+    Column("macs%", "% MACs", _share("macs"), drop=2),
     Column("flops", "FLOPs", _count("flops", si)),
     Column("flops%", "% FLOPs", _share("flops")),
     Column("activations", "activations", _count("activations", grouped)),

@@ -20,6 +20,7 @@ from sepcalc.device import CONVENTIONS, DeviceAnalysis
 from sepcalc.device.roofline import LayerTime, Roofline, shares
 from sepcalc.device.units import duration as duration  # re-exported for the renderers
 from sepcalc.device.units import size as size
+from sepcalc.report.fitting import add_column
 from sepcalc.report.numbers import approximate, fixed, share, si
 
 
@@ -44,8 +45,10 @@ def render_device(analysis: DeviceAnalysis, *, layers: bool = True) -> Renderabl
         headers = ["layer", "kind", "read", "weights", "written", "MAC elems", "live"]
         if r is not None:
             headers += ["FLOP/B", "time", "bound"]
+        drops = {"MAC elems": 4, "FLOP/B": 3, "weights": 2, "read": 1}
         for h in headers:
-            table.add_column(h, justify="left" if h in ("layer", "kind", "bound") else "right")
+            justify = "left" if h in ("layer", "kind", "bound") else "right"
+            add_column(table, h, justify=justify, whole=h != "layer", drop=drops.get(h, 0))
         times = r.layers if r is not None else [None] * len(m.layers)
         for layer, t in zip(m.layers, times, strict=True):
             live = si(layer.live) + ("*" if layer.in_place else "")
@@ -101,7 +104,8 @@ def _by_kind(r: Roofline) -> Table:
     table = Table(title="By layer kind: share of MACs and of estimated time",
                   title_justify="left", header_style="bold", box=None, pad_edge=False)  # fmt: skip
     for h in ("kind", "layers", "MACs", "% MACs", "time", "% time", "memory-bound"):
-        table.add_column(h, justify="left" if h == "kind" else "right")
+        justify = "left" if h == "kind" else "right"
+        add_column(table, h, justify=justify, whole=True, drop=int(h == "memory-bound"))
     share_of = shares(r)
     for kind, k in r.by_kind().items():
         if not (k.macs or k.time):

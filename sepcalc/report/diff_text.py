@@ -17,6 +17,7 @@ from sepcalc.report.diff_common import (
     side,
     signed,
 )
+from sepcalc.report.fitting import add_column
 
 _STYLE = {
     LayerStatus.ADDED: "green",
@@ -50,10 +51,12 @@ def render_diff_text(d: Diff, *, all_layers: bool = False) -> RenderableType:
             Text(relative(c), style),
         )
     layers = _table(f"Layers ({layer_summary(d)})")
+    drops = {"%": 5, "params old": 4, "params new": 3, "MACs old": 2, "MACs new": 1}
     for name in ("layer", "kind", "", "params old", "params new", "change"):
-        layers.add_column(name, justify="right" if "params" in name or name == "change" else "left")
+        justify = "right" if "params" in name or name == "change" else "left"
+        add_column(layers, name, justify=justify, whole=name != "layer", drop=drops.get(name, 0))
     for name in ("MACs old", "MACs new", "change", "%"):
-        layers.add_column(name, justify="right")
+        add_column(layers, name, justify="right", drop=drops.get(name, 0))
     rows = [r for r in d.layers if all_layers or r.status is not LayerStatus.SAME]
     for row in rows:
         p, m = row.changes["params"], row.changes["macs"]

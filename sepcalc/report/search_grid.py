@@ -14,6 +14,7 @@ from rich.text import Text
 
 from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
+from sepcalc.report.fitting import add_column, metric_drop
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
 from sepcalc.report.search_var import (
@@ -101,8 +102,10 @@ def render_grid(r: GridResult, convention: Convention) -> RenderableType:
     for name in names:
         table.add_column(name, justify="right")
     metrics = metrics_of(r.totals, r.budgets)
+    named = [*(b.metric for b in r.budgets), *(k.split(":")[-1] for k in r.pareto)]
     for metric in metrics:
-        table.add_column("MACs" if metric == "macs" else metric, justify="right")
+        header = "MACs" if metric == "macs" else metric
+        add_column(table, header, justify="right", drop=metric_drop(metric, named))
     table.add_column("budget")
     table.add_column("front", justify="center")
     for i in rows:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
+from sepcalc.report.fitting import add_column, metric_drop
 from sepcalc.report.numbers import plain
 from sepcalc.report.numbers import var as show
 from sepcalc.report.totals import data, ordered, text
@@ -103,8 +104,10 @@ def render_var(r: VarResult, convention: Convention, grid: Grid) -> RenderableTy
         shown_rows = (("answer", r.answer), ("next", r.next_fails))
         rows = [(label, e) for label, e in shown_rows if e is not None]
         metrics = metrics_of((e.totals for _, e in rows), r.budgets)
+        named = [b.metric for b in r.budgets]
         for metric in metrics:
-            table.add_column("MACs" if metric == "macs" else metric, justify="right")
+            header = "MACs" if metric == "macs" else metric
+            add_column(table, header, justify="right", drop=metric_drop(metric, named))
         table.add_column("")
         for label, e in rows:
             counts = [text(m, e.totals.get(m)) if e.totals else "-" for m in metrics]

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from sepcalc.conventions import Convention
 from sepcalc.report.data import SCHEMA_VERSION
+from sepcalc.report.fitting import add_column, metric_drop
 from sepcalc.report.numbers import approximate, fixed
 from sepcalc.report.totals import BYTES, exact, grouped, ordered, short, text
 from sepcalc.search.decompose import METRICS
@@ -283,8 +284,10 @@ def _part(
         parts.append(Text(f"within {_bounds_text(bounds)}: {count:,} ({_share(count, d.count)})"))
     if d.bins:
         bins = Table(box=None, show_header=True, header_style="bold")
+        drops = {"cumulative": 1, "": 2}  # the bars first
         for col in ("from", "to", "architectures", "share", "cumulative", ""):
-            bins.add_column(col, justify="right" if col else "left")
+            justify = "right" if col else "left"
+            add_column(bins, col, justify=justify, drop=drops.get(col, 0), label=col or "bars")
         most = max(b.count for b in d.bins) or 1
         for b in d.bins:
             bar = "#" * round(30 * b.count / most)
@@ -338,9 +341,9 @@ def front_to_dict(r: FrontResult, convention: Convention) -> dict[str, Any]:
     }
 
 
-def _totals_columns(table: Table, metrics: Sequence[str]) -> None:
+def _totals_columns(table: Table, metrics: Sequence[str], named: Iterable[str]) -> None:
     for m in metrics:
-        table.add_column(m, justify="right")
+        add_column(table, m, justify="right", drop=metric_drop(m, named))
 
 
 def render_front(r: FrontResult, convention: Convention) -> RenderableType:
@@ -349,8 +352,9 @@ def render_front(r: FrontResult, convention: Convention) -> RenderableType:
     if r.bounds:
         title += f", within {_bounds_text(r.bounds)}"
     table = Table(box=None, show_header=True, header_style="bold")
-    metrics = _metrics([p.totals for p in r.points], _named(r.bounds, r.keys))
-    _totals_columns(table, metrics)
+    named = _named(r.bounds, r.keys)
+    metrics = _metrics([p.totals for p in r.points], named)
+    _totals_columns(table, metrics, named)
     table.add_column("choices")
     for p in r.points:
         table.add_row(*_cells(p.totals, metrics), assignment_text(p.assignment))
@@ -393,8 +397,9 @@ def render_best(r: BestResult, convention: Convention) -> RenderableType:
     if r.best is None:
         return Group(Text(title, style="bold"), Text(f"infeasible: {r.reason}", style="red"))
     table = Table(box=None, show_header=True, header_style="bold")
-    metrics = _metrics([r.best.totals], _named(r.bounds, [r.objective]))
-    _totals_columns(table, metrics)
+    named = _named(r.bounds, [r.objective])
+    metrics = _metrics([r.best.totals], named)
+    _totals_columns(table, metrics, named)
     table.add_row(*_cells(r.best.totals, metrics))
     return Group(Text(title, style="bold"), table, Text(assignment_text(r.best.assignment)))
 
@@ -447,7 +452,7 @@ def render_samples(r: SampleResult, convention: Convention, shown: int = 50) -> 
     table = Table(box=None, show_header=True, header_style="bold")
     table.add_column("#", justify="right")
     metrics = _metrics([s.totals for s in r.samples], _named(r.bounds))
-    _totals_columns(table, metrics)
+    _totals_columns(table, metrics, _named(r.bounds))
     table.add_column("choices")
     for n, s in enumerate(r.samples[:shown], 1):
         table.add_row(str(n), *_cells(s.totals, metrics), assignment_text(s.assignment))

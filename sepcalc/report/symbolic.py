@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sepcalc.conventions import DEFAULT, Convention
+from sepcalc.report.fitting import Preformatted
 from sepcalc.report.numbers import approximate, fixed, grouped, scientific, var
 from sepcalc.symbolic import (
     RELAXATION,
@@ -108,7 +109,7 @@ def render_formula(report: FormulaReport, *, latex: bool = False) -> RenderableT
             Text(),
         ]
         for name, expr in f.exprs.items():
-            parts += [Text(pretty(expr, LABELS[name], latex=latex)), Text()]
+            parts += [Preformatted(pretty(expr, LABELS[name], latex=latex)), Text()]
         if report.at_formulas:
             at = report.at_formulas[i]
             values = ", ".join(f"{n}={v}" for n, v in report.at.items())
@@ -119,12 +120,12 @@ def render_formula(report: FormulaReport, *, latex: bool = False) -> RenderableT
                 parts.append(
                     Text(f"{LABELS[name]} = {shown}")
                     if shown is not None
-                    else Text(pretty(expr, LABELS[name], latex=latex))
+                    else Preformatted(pretty(expr, LABELS[name], latex=latex))
                 )
             parts.append(Text())
     if report.ratio is not None:
         a, b = (f.kind for f in report.formulas)
-        parts += [Text(line) for line in _ratio_lines(report.ratio, a, b, latex)]
+        parts += [Preformatted(line) for line in _ratio_lines(report.ratio, a, b, latex)]
         parts.append(Text())
         if report.at_ratio is not None:
             parts += [_at_ratio(report), Text()]
@@ -315,7 +316,7 @@ def render_network(
         Text(),
     ]
     for name, expr in net.totals.exprs.items():
-        parts += [Text(pretty(_display(expr, net), LABELS[name], latex=latex)), Text()]
+        parts += [Preformatted(pretty(_display(expr, net), LABELS[name], latex=latex)), Text()]
     parts += [Text(_agreement(net), style="bold"), Text()]
     if per_layer:
         table = Table(

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from sepcalc.analysis import Analysis
 from sepcalc.report.columns import Rows, cells, chosen
+from sepcalc.report.fitting import add_column
 from sepcalc.report.numbers import grouped, shape, share, si, times, var
 
 
@@ -22,11 +23,14 @@ def _rows(analysis: Analysis, columns: Sequence[str] | None) -> Table:
     )
     table.add_column(rows.name_header, no_wrap=True)
     for column in chosen_columns:
-        table.add_column(
+        add_column(
+            table,
             column.header,
             justify="right" if column.numeric else "left",
             style=column.style or None,
             no_wrap=column.no_wrap,
+            whole=column.numeric or column.whole,
+            drop=column.drop if columns is None else 0,  # none the user chose
         )
     for row in rows.rows:
         table.add_row(row.name, *cells(row, chosen_columns, rows))
@@ -76,7 +80,7 @@ def _kinds(analysis: Analysis) -> Table:
         title="By kind", title_justify="left", header_style="bold", box=None, pad_edge=False
     )
     for name in ("kind", "params", "% params", "MACs", "% MACs"):
-        table.add_column(name, justify="left" if name == "kind" else "right")
+        add_column(table, name, justify="left" if name == "kind" else "right", whole=True)
     for kind, c in sorted(analysis.by_kind.items(), key=lambda kv: (-kv[1].macs, kv[0])):
         if c.params or c.macs:
             table.add_row(

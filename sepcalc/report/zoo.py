@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sepcalc.analysis import Analysis
 from sepcalc.report.data import SCHEMA_VERSION
+from sepcalc.report.fitting import add_column
 from sepcalc.report.numbers import grouped, shape, si
 from sepcalc.zoo import PREFIX
 
@@ -39,10 +40,11 @@ def render_zoo(entries: Sequence[tuple[str, Analysis]]) -> Table:
         pad_edge=False,
     )
     table.add_column("spec", no_wrap=True)
-    table.add_column("network")
-    table.add_column("input")
-    for header in ("params", "", "MACs", ""):
-        table.add_column(header, justify="right")
+    add_column(table, "network", drop=3)
+    add_column(table, "input", whole=True)
+    for header, drop, name in (("params", 0, ""), ("", 2, "params (SI)"), ("MACs", 0, ""),
+                               ("", 1, "MACs (SI)")):  # fmt: skip
+        add_column(table, header, justify="right", drop=drop, label=name)
     for name, a in entries:
         t = a.totals
         table.add_row(
