@@ -527,7 +527,23 @@ def check(
     allowances: Sequence[Allowance] = (),
     baseline: Snapshot | None = None,
 ) -> SpecResult:
-    """Every budget and every allowed growth of one network."""
+    """Every budget and every allowed growth of one network; a device budget without a device
+    is an error at the budget (its file, line and column where it was written)."""
+    budgets = list(budgets)
+    deviceless = [
+        Diagnostic(
+            b.source.file or spec,
+            b.source.line,
+            b.source.col,
+            f"{b.source.label or b.metric}: a {b.metric.field} budget ({b.text}) needs "
+            f"{'a device to run on' if b.metric.field == 'latency' else 'the device model'}, "
+            "and this check has none (see docs/device.md)",
+        )
+        for b in budgets
+        if b.metric.field in DEVICE_METRICS and b.metric.field not in snapshot.totals
+    ]
+    if deviceless:
+        raise SpecError(deviceless)
     outcomes = [
         Outcome(b.metric, b.metric.value(snapshot), b.limit, b.text, b.source) for b in budgets
     ]

@@ -790,3 +790,23 @@ def test_help_documents_exit_codes(columns: str) -> None:
     assert "…" not in result.stdout
     assert "e.g. macs=600M or by_kind.pointwise.macs=550M." in text
     assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)
+
+
+@pytest.mark.parametrize(
+    ("args", "budget", "message"),
+    [
+        (("--budget", "latency=5ms"), "", "net.yaml: --budget latency=5ms: a latency budget (5ms)"),
+        ((), "budget:\n  latency: 5ms\n", "budget.latency: a latency budget (5ms)"),
+        (("--budgets", "b.yaml"), "", "b.yaml:2:3: **/*.yaml: latency: a latency budget (5ms)"),
+    ],
+    ids=["option", "spec", "budgets-file"],
+)
+def test_a_latency_budget_without_a_device_names_the_budget(
+    args: tuple[str, ...], budget: str, message: str
+) -> None:
+    Path("b.yaml").write_text('"**/*.yaml":\n  latency: 5ms\n')
+    line = write_spec("net.yaml", budget)
+    result = run("net.yaml", *args)
+    assert result.exit_code == 2
+    expected = message if budget == "" else f"net.yaml:{line}:3: {message}"
+    assert expected + " needs a device to run on, and this check has none" in result.stderr
