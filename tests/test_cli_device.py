@@ -166,7 +166,9 @@ def test_a_latency_budget_in_a_spec_without_a_device_is_that_specs_error(tmp_pat
     )
     result = run("check", str(spec))
     assert result.exit_code == 2
-    assert "a latency budget needs a device to run on" in result.output
+    assert "net.yaml:3:10: budget.latency: a latency budget (1ms) needs a device to run on" in (
+        result.output
+    )
 
 
 # --- search ------------------------------------------------------------------------------------
